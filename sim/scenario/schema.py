@@ -1,0 +1,505 @@
+"""The scenario file format, as pydantic models.
+
+A scenario describes one besieged enclave and everything that keeps it alive from
+the air: the calendar, the commodities and their per-person demand, the pockets the
+enclave can be cut into, the delivery points (airfields, helipads, drop zones), the
+fleets, the ground routes between pockets, the weather, the besieging force, a
+timeline of dated events that change parameters during the run, and the historical
+observations every run is compared with.
+
+Units live in field names: ``payload_t`` is tonnes, ``flight_h`` hours,
+``civilian_kg_day`` kilograms per person per day, ``capacity_t_day`` tonnes per day.
+Shares are fractions in [0, 1]. Dates are ISO dates; day 0 of a run is
+``calendar.start`` and the last simulated day is ``calendar.end`` (inclusive).
+
+Every model is frozen and forbids unknown keys, so a typo in a file is an error,
+never a silently ignored setting. Cross-references (a fleet's targets, a drop zone's
+pocket, ...) are checked by :func:`check_references`, which reports the dotted path
+of the offending key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")]
+"""A component name: snake_case, no double underscore (used as a separator in series names)."""
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegFloat = Annotated[float, Field(ge=0.0)]
+PosFloat = Annotated[float, Field(gt=0.0)]
+NonNegInt = Annotated[int, Field(ge=0)]
+PosInt = Annotated[int, Field(gt=0)]
+Hour = Annotated[float, Field(ge=0.0, lt=24.0)]
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+MODES: tuple[str, ...] = ("land", "airdrop", "helicopter")
+
+OBSERVATION_METRICS: dict[str, str] = {
+    "delivered_t": "tonnes delivered (recovered, for drops) in the window, summed",
+    "sorties_flown": "sorties flown in the window (departed and not aborted), summed",
+    "deliveries": "sorties that delivered cargo in the window, summed",
+    "combat_sorties_per_day": "mean realised combat air sorties per day in the window",
+    "targets_destroyed_per_day": "mean besieger targets destroyed per day in the window",
+    "aircraft_lost": "aircraft lost in the window, summed",
+    "stock_t": "stock at the end of the window (pocket and commodity selected)",
+    "days_of_supply": "mean days of supply over the window (pocket and commodity selected)",
+    "ration_level": "mean ration level over the window (pocket selected)",
+    "shortfall_t": "unmet ration demand in the window, summed (pocket, optional commodity)",
+}
+"""Metrics an observation can compare with, and how each aggregates over its window."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Calendar(_Model):
+    """The simulated period: day 0 is ``start``; ``end`` is the last simulated day."""
+
+    start: dt.date = Field(description="First simulated day (ISO date).")
+    end: dt.date = Field(description="Last simulated day, inclusive (ISO date).")
+
+    @property
+    def n_days(self) -> int:
+        """Number of simulated days, ``end`` included."""
+        return (self.end - self.start).days + 1
+
+    def day(self, date: dt.date) -> int:
+        """Day index of ``date`` (0 = start)."""
+        return (date - self.start).days
+
+
+class Commodity(_Model):
+    """A class of supply with a daily demand per civilian and per soldier (kg/person/day)."""
+
+    civilian_kg_day: NonNegFloat = Field(description="Full daily demand per civilian, kg.")
+    soldier_kg_day: NonNegFloat = Field(description="Full daily demand per soldier, kg.")
+    rationed: bool = Field(
+        True, description="Consumed at the pocket's ration level (food); otherwise at full demand."
+    )
+    threat_scaled: bool = Field(
+        False,
+        description="The garrison's demand scales with the threat (ammunition): "
+        "× max(0, 1 + siege.effects.ammunition × (θ − 1)).",
+    )
+
+
+class RationPolicy(_Model):
+    """How a pocket cuts rations as its days of supply fall.
+
+    ``levels[i]`` applies while days of supply (rationed stock ÷ full daily demand)
+    is below ``thresholds_days[i]``; the lowest applicable level wins. A level is
+    raised again only once days of supply exceed the threshold × ``recover_factor``
+    (hysteresis, so the ration does not flap from day to day).
+    """
+
+    thresholds_days: list[PosFloat] = Field(
+        default_factory=list, description="Days-of-supply thresholds, strictly decreasing."
+    )
+    levels: list[Share] = Field(
+        default_factory=list, description="Ration level (× full) below each threshold, decreasing."
+    )
+    recover_factor: Annotated[float, Field(ge=1.0)] = Field(
+        1.25, description="A cut is lifted once days of supply exceed threshold × this."
+    )
+    garrison_priority: bool = Field(
+        True, description="When stock cannot meet the day's demand, the garrison eats first."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RationPolicy:
+        if len(self.thresholds_days) != len(self.levels):
+            raise ValueError(
+                f"thresholds_days has {len(self.thresholds_days)} entries but levels has "
+                f"{len(self.levels)}; they must pair up"
+            )
+        t = self.thresholds_days
+        if any(b >= a for a, b in itertools.pairwise(t)):
+            raise ValueError("thresholds_days must be strictly decreasing")
+        lv = self.levels
+        if any(b > a for a, b in itertools.pairwise(lv)):
+            raise ValueError("levels must not increase as thresholds fall")
+        return self
+
+
+class Pocket(_Model):
+    """A part of the enclave that can be cut off from the rest: people and stocks."""
+
+    civilians: NonNegInt = Field(description="Civilian population.")
+    garrison: NonNegInt = Field(0, description="Soldiers.")
+    stock_t: dict[Name, NonNegFloat] = Field(
+        default_factory=dict, description="Initial stock per commodity, t (missing = 0)."
+    )
+    rations: RationPolicy = Field(default_factory=RationPolicy)
+
+
+class Airfield(_Model):
+    """A landing site: parking/unloading slots (MOG), daily operating window, open flag.
+
+    Used for both ``airfields`` and ``helipads`` (a helipad is a small airfield).
+    An aircraft may start unloading only if it can finish before the window closes.
+    """
+
+    pocket: Name = Field(description="The pocket that receives what is unloaded here.")
+    slots: PosInt = Field(1, description="Parking/unloading slots (maximum on ground, MOG).")
+    opens_h: Hour = Field(0.0, description="Hour of day the operating window opens (0–24).")
+    hours: Annotated[float, Field(gt=0.0, le=24.0)] = Field(
+        24.0, description="Length of the operating window, h (may run past midnight)."
+    )
+    open: bool = Field(True, description="Usable at all (events close and reopen it).")
+    exposure: NonNegFloat = Field(
+        1.0, description="Multiplier on siege.effects.airfield_closure_per_day (0 = out of range)."
+    )
+
+
+class DropZone(_Model):
+    """An airdrop zone: each pallet is recovered by the pocket with probability ``recovery``."""
+
+    pocket: Name = Field(description="The pocket that recovers the pallets.")
+    recovery: Share = Field(description="Probability that one pallet is recovered.")
+    pallet_t: PosFloat = Field(0.77, description="Mass of one pallet, t.")
+    open: bool = Field(True, description="Usable (events overrun or reopen it).")
+
+
+class Fleet(_Model):
+    """A group of identical aircraft flying the same sortie pattern.
+
+    Each aircraft has sortie slots every ``1 / sorties_per_day`` days from
+    ``depart_h`` on day 0, used only on the listed ``days`` and inside the active
+    window. At a slot it flies only if mission-capable, the weather is flyable and
+    one of its ``targets`` (in order of preference) is open; otherwise the sortie is
+    aborted. A sortie takes ``flight_h`` out, then either a parking slot for
+    ``ground_h`` (``land``/``helicopter``) or a drop, then ``flight_h`` back and
+    ``base_h`` at home before the next slot.
+    """
+
+    mode: Literal["land", "airdrop", "helicopter"]
+    aircraft: NonNegInt = Field(description="Aircraft available to the fleet.")
+    payload_t: PosFloat = Field(description="Payload per sortie, t.")
+    cargo: dict[Name, Share] = Field(description="Share of the payload per commodity (sums to 1).")
+    flight_h: PosFloat = Field(description="One-way flight time, h.")
+    ground_h: NonNegFloat = Field(
+        0.0, description="Time on a parking slot at the destination to unload, h (landings)."
+    )
+    base_h: NonNegFloat = Field(0.0, description="Turnaround at home base after a sortie, h.")
+    depart_h: Hour = Field(6.0, description="Hour of day of the first sortie slot.")
+    days: list[Weekday] = Field(
+        default_factory=lambda: list(WEEKDAYS), description="Weekdays flown (mon..sun)."
+    )
+    sorties_per_day: PosFloat = Field(1.0, description="Sortie slots per aircraft per day.")
+    mission_capable: Share = Field(1.0, description="Probability an aircraft is fit to fly a slot.")
+    active_from: dt.date | None = Field(None, description="First day the fleet flies.")
+    active_to: dt.date | None = Field(None, description="Last day the fleet flies.")
+    targets: list[Name] = Field(min_length=1, description="Delivery points in order of preference.")
+    loss_per_sortie: Share = Field(
+        0.0, description="Chance a sortie loses its aircraft at threat θ = 1 (scaled by θ)."
+    )
+    origin: Name | None = Field(
+        None, description="Pocket the cargo is taken from (a shuttle); none = from outside."
+    )
+
+    @field_validator("cargo")
+    @classmethod
+    def _cargo_sums_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v:
+            raise ValueError("cargo must name at least one commodity")
+        total = sum(v.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"cargo shares must sum to 1, got {total:g}")
+        return v
+
+    @field_validator("days")
+    @classmethod
+    def _days_unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("days lists a weekday twice")
+        return v
+
+
+class Route(_Model):
+    """A ground supply line between two pockets.
+
+    While open it moves stock, up to ``capacity_t_day`` per day in all, from the
+    pocket with more days of supply towards the one with fewer, commodity by
+    commodity. A convoy arrives ``transit_days`` later; a share
+    ``interdiction`` × (1 + siege.effects.interdiction × (θ − 1)) of it is destroyed
+    on departure.
+    """
+
+    a: Name = Field(description="One end (a pocket).")
+    b: Name = Field(description="The other end (a pocket).")
+    capacity_t_day: NonNegFloat = Field(description="Tonnes per day the route can carry.")
+    transit_days: NonNegFloat = Field(0.0, description="Travel time, days.")
+    open: bool = Field(True, description="Passable (events cut and reopen it).")
+    interdiction: Share = Field(0.0, description="Share of each convoy destroyed at θ = 1.")
+
+
+class Weather(_Model):
+    """Two-state Markov chain of flyable and unflyable days.
+
+    The stationary share of unflyable days is ``unflyable_share`` and an unflyable
+    spell lasts ``mean_spell_days`` on average (geometric).
+    """
+
+    unflyable_share: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.0, description="Long-run share of days on which nothing flies."
+    )
+    mean_spell_days: Annotated[float, Field(ge=1.0)] = Field(
+        1.0, description="Mean length of an unflyable spell, days."
+    )
+
+
+class SiegeEffects(_Model):
+    """How the threat θ = H / H_ref acts on the enclave.
+
+    Each elasticity e turns θ into a multiplier max(0, 1 + e (θ − 1)): e = 1 is
+    proportional to θ, e = 0 switches the effect off.
+    """
+
+    airfield_closure_per_day: Share = Field(
+        0.0, description="Chance per day an exposed airfield/helipad is shut by shelling at θ = 1."
+    )
+    closure: NonNegFloat = Field(1.0, description="Elasticity of the closure chance to θ.")
+    sortie_loss: NonNegFloat = Field(1.0, description="Elasticity of sortie loss to θ.")
+    interdiction: NonNegFloat = Field(1.0, description="Elasticity of route interdiction to θ.")
+    ammunition: NonNegFloat = Field(1.0, description="Elasticity of garrison ammunition use to θ.")
+
+
+class Siege(_Model):
+    """The besieging force and the combat air sorties flown against it.
+
+    Each day the besiegers' heavy weapons H grow by ``reinforcement_per_day``; the
+    realised combat sorties (Poisson around ``combat_sorties_per_day``, scaled by
+    ``unflyable_sortie_share`` on unflyable days) destroy on average
+    ``targets_per_sortie`` each. Threat θ = H / ``reference_weapons``.
+    """
+
+    weapons: NonNegFloat = Field(0.0, description="Besiegers' heavy weapons at day 0 (H).")
+    reinforcement_per_day: NonNegFloat = Field(0.0, description="Weapons added per day.")
+    reference_weapons: PosFloat = Field(1.0, description="H_ref: the H at which θ = 1.")
+    combat_sorties_per_day: NonNegFloat = Field(0.0, description="Planned combat sortie tempo.")
+    targets_per_sortie: NonNegFloat = Field(0.0, description="Targets destroyed per sortie.")
+    unflyable_sortie_share: Share = Field(
+        0.0, description="Share of the tempo still flown on an unflyable day."
+    )
+    effects: SiegeEffects = Field(default_factory=SiegeEffects)
+
+
+class Event(_Model):
+    """A dated change: at 00:00 on ``date`` every ``set`` path takes its new value."""
+
+    date: dt.date
+    title: str = Field(min_length=1, description="Shown on the plots.")
+    set: dict[str, Any] = Field(
+        min_length=1, description='Dotted parameter path → new value, e.g. "routes.x.open" = false.'
+    )
+
+
+class Selector(_Model):
+    """Which part of the model an observation looks at (all given filters apply)."""
+
+    fleets: list[Name] | None = None
+    mode: Literal["land", "airdrop", "helicopter"] | None = None
+    pocket: Name | None = None
+    commodity: Name | None = None
+
+
+class Observation(_Model):
+    """A historical figure the run is compared with.
+
+    Give either ``value`` or ``range``. The model's median is within tolerance when
+    it lies within max(``tolerance`` × |value|, ``abs_tolerance``) of ``value``, or
+    inside ``range`` widened by that slack at each end.
+    """
+
+    id: Name
+    metric: Literal[
+        "delivered_t",
+        "sorties_flown",
+        "deliveries",
+        "combat_sorties_per_day",
+        "targets_destroyed_per_day",
+        "aircraft_lost",
+        "stock_t",
+        "days_of_supply",
+        "ration_level",
+        "shortfall_t",
+    ]
+    selector: Selector = Field(default_factory=Selector)
+    from_: dt.date = Field(alias="from", description="First day of the window.")
+    to: dt.date = Field(description="Last day of the window (inclusive).")
+    value: float | None = None
+    range: tuple[float, float] | None = None
+    unit: str = ""
+    tolerance: Share = Field(0.10, description="Relative tolerance on the median.")
+    abs_tolerance: NonNegFloat = Field(0.0, description="Absolute tolerance, in the metric's unit.")
+    source: str = Field(min_length=1)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _value_or_range(self) -> Observation:
+        if (self.value is None) == (self.range is None):
+            raise ValueError("give exactly one of value or range")
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError("range must be [low, high] with low <= high")
+        if self.to < self.from_:
+            raise ValueError("'to' is before 'from'")
+        return self
+
+    @property
+    def observed(self) -> float:
+        """The single observed figure: ``value``, or the middle of ``range``."""
+        if self.value is not None:
+            return self.value
+        assert self.range is not None
+        return 0.5 * (self.range[0] + self.range[1])
+
+
+class Scenario(_Model):
+    """One enclave, its supply and its siege: the whole input of a run."""
+
+    name: Name = Field(description="Used for the default result folder.")
+    title: str = ""
+    description: str = ""
+    seed: NonNegInt = Field(0, description="Root seed of all random streams.")
+    replications: PosInt = Field(20, description="Default number of replications.")
+    stochastic: bool = Field(
+        True,
+        description="False replaces every random draw by its expectation (deterministic limit).",
+    )
+    calendar: Calendar
+    commodities: dict[Name, Commodity] = Field(min_length=1)
+    pockets: dict[Name, Pocket] = Field(min_length=1)
+    airfields: dict[Name, Airfield] = Field(default_factory=dict)
+    helipads: dict[Name, Airfield] = Field(default_factory=dict)
+    drop_zones: dict[Name, DropZone] = Field(default_factory=dict)
+    fleets: dict[Name, Fleet] = Field(default_factory=dict)
+    routes: dict[Name, Route] = Field(default_factory=dict)
+    weather: Weather = Field(default_factory=Weather)
+    siege: Siege = Field(default_factory=Siege)
+    events: list[Event] = Field(default_factory=list)
+    observations: list[Observation] = Field(default_factory=list)
+
+    @field_validator("calendar")
+    @classmethod
+    def _end_after_start(cls, v: Calendar) -> Calendar:
+        if v.end <= v.start:
+            raise ValueError(f"end ({v.end}) must be after start ({v.start})")
+        return v
+
+
+def check_references(s: Scenario) -> list[tuple[str, str]]:
+    """Cross-reference checks pydantic cannot express field by field.
+
+    Returns ``(dotted path, problem)`` pairs, empty when the scenario is consistent.
+    """
+    problems: list[tuple[str, str]] = []
+    pockets = set(s.pockets)
+    commodities = set(s.commodities)
+    cal = s.calendar
+
+    def unknown(path: str, kind: str, name: str, known: set[str]) -> None:
+        hint = ", ".join(sorted(known)) or "none defined"
+        problems.append((path, f"unknown {kind} {name!r} (known: {hint})"))
+
+    names: dict[str, str] = {}
+    for section in ("airfields", "helipads", "drop_zones"):
+        for n in getattr(s, section):
+            if n in names:
+                problems.append((f"{section}.{n}", f"name also used in {names[n]}"))
+            names[n] = section
+
+    for p, pocket in s.pockets.items():
+        for c in pocket.stock_t:
+            if c not in commodities:
+                unknown(f"pockets.{p}.stock_t.{c}", "commodity", c, commodities)
+    for section in ("airfields", "helipads", "drop_zones"):
+        for n, point in getattr(s, section).items():
+            if point.pocket not in pockets:
+                unknown(f"{section}.{n}.pocket", "pocket", point.pocket, pockets)
+
+    landing = set(s.airfields) | set(s.helipads)
+    for f, fleet in s.fleets.items():
+        for c in fleet.cargo:
+            if c not in commodities:
+                unknown(f"fleets.{f}.cargo.{c}", "commodity", c, commodities)
+        allowed = set(s.drop_zones) if fleet.mode == "airdrop" else landing
+        kind = "drop zone" if fleet.mode == "airdrop" else "airfield or helipad"
+        for i, t in enumerate(fleet.targets):
+            if t not in allowed:
+                where = names.get(t)
+                if where is not None:
+                    problems.append(
+                        (f"fleets.{f}.targets[{i}]", f"{t!r} is in {where}; a {fleet.mode} "
+                         f"fleet needs a {kind}")
+                    )
+                else:
+                    unknown(f"fleets.{f}.targets[{i}]", kind, t, allowed)
+        if fleet.origin is not None and fleet.origin not in pockets:
+            unknown(f"fleets.{f}.origin", "pocket", fleet.origin, pockets)
+        for attr in ("active_from", "active_to"):
+            d = getattr(fleet, attr)
+            if d is not None and not (cal.start <= d <= cal.end):
+                problems.append((f"fleets.{f}.{attr}", f"{d} is outside the calendar "
+                                 f"({cal.start} to {cal.end})"))
+        if (fleet.active_from and fleet.active_to and fleet.active_to < fleet.active_from):
+            problems.append((f"fleets.{f}.active_to", "is before active_from"))
+
+    for r, route in s.routes.items():
+        for end in ("a", "b"):
+            name = getattr(route, end)
+            if name not in pockets:
+                unknown(f"routes.{r}.{end}", "pocket", name, pockets)
+        if route.a == route.b:
+            problems.append((f"routes.{r}.b", "a route must join two different pockets"))
+
+    for i, ev in enumerate(s.events):
+        if not (cal.start <= ev.date <= cal.end):
+            problems.append((f"events[{i}].date", f"{ev.date} is outside the calendar "
+                             f"({cal.start} to {cal.end})"))
+
+    seen: set[str] = set()
+    for i, ob in enumerate(s.observations):
+        path = f"observations[{i}]"
+        if ob.id in seen:
+            problems.append((f"{path}.id", f"duplicate observation id {ob.id!r}"))
+        seen.add(ob.id)
+        for attr, d in (("from", ob.from_), ("to", ob.to)):
+            if not (cal.start <= d <= cal.end):
+                problems.append((f"{path}.{attr}", f"{d} is outside the calendar "
+                                 f"({cal.start} to {cal.end})"))
+        sel = ob.selector
+        for j, f in enumerate(sel.fleets or []):
+            if f not in s.fleets:
+                unknown(f"{path}.selector.fleets[{j}]", "fleet", f, set(s.fleets))
+        if sel.pocket is not None and sel.pocket not in pockets:
+            unknown(f"{path}.selector.pocket", "pocket", sel.pocket, pockets)
+        if sel.commodity is not None and sel.commodity not in commodities:
+            unknown(f"{path}.selector.commodity", "commodity", sel.commodity, commodities)
+        if ob.metric in ("stock_t", "days_of_supply") and (
+            sel.pocket is None or sel.commodity is None
+        ):
+            problems.append((f"{path}.selector", f"metric {ob.metric} needs a pocket and a "
+                             "commodity"))
+        if ob.metric in ("ration_level",) and sel.pocket is None:
+            problems.append((f"{path}.selector", "metric ration_level needs a pocket"))
+    return problems
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the scenario format (for editors), with ``extends`` allowed at the top."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "siege-sim scenario"
+    schema["properties"]["extends"] = {
+        "type": "string",
+        "description": "Path of a scenario this one inherits from (relative to this file).",
+    }
+    return schema
