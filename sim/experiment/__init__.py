@@ -1,0 +1,1 @@
+"""Many runs: replications in parallel, parameter sweeps and designs, executors, the store."""

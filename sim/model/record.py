@@ -1,0 +1,108 @@
+"""What one replication leaves behind: daily series, counters and the mass balance.
+
+The model writes daily values into preallocated numpy arrays (one float64 array of
+length ``n_days`` per series; day 0 is ``calendar.start``) and scalar counters into a
+dict. :class:`RunResult` is the plain-data hand-over to the analysis and output
+layers; nothing in it refers back to SimPy.
+
+Series names (``__`` separates the parts; every name is snake_case):
+
+=========================================  ====================================================
+``stock_t__<pocket>__<commodity>``          stock at the end of the day, t
+``days_of_supply__<pocket>__<commodity>``   end-of-day stock ÷ full daily demand, days (NaN if
+                                            the pocket has no demand for it)
+``consumed_t__<pocket>__<commodity>``       consumed during the day, t
+``shortfall_t__<pocket>__<commodity>``      demand at the day's ration level left unmet, t
+``ration_level__<pocket>``                  ration level in force (× full)
+``civilian_ration__<pocket>``               what civilians actually ate ÷ their full demand,
+                                            lowest over rationed commodities (NaN if none)
+``garrison_ration__<pocket>``               the same for the garrison
+``civilians__<pocket>``, ``garrison__<pocket>``  head counts that day
+``received_t__<pocket>``                    air deliveries received by the pocket, t
+``delivered_t__<fleet>``                    tonnes the fleet delivered (recovered, for drops)
+``delivered_t__<fleet>__<pocket>``          the same, to one pocket
+``dropped_t__<fleet>``                      tonnes released over drop zones (recovered or not)
+``sorties_flown__<fleet>``                  sorties that took off
+``sorties_aborted__<fleet>``                slots not flown (not mission-capable, weather,
+                                            no open target, destination shut)
+``deliveries__<fleet>``                     sorties that reached their target and delivered
+``aircraft_lost__<fleet>``                  aircraft lost
+``combat_sorties``                          realised combat air sorties
+``targets_destroyed``                       besieger targets destroyed
+``besieger_weapons``                        H at the end of the day
+``threat``                                  θ = H / H_ref used during the day
+``flyable``                                 1 if the day was flyable, else 0
+``closed__<airfield or helipad>``           1 if shut (by event or shelling) that day
+``transfer_t__<route>``                     dispatched from a to b (negative: b to a), t
+``in_transit_t__<route>``                   on the road at the end of the day, t
+=========================================  ====================================================
+
+Event-driven quantities (deliveries, sorties) are attributed to the day on which
+they happen (``int(now)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+BALANCE_TERMS: tuple[str, ...] = (
+    "initial",
+    "delivered",
+    "transferred_in",
+    "consumed",
+    "transferred_out",
+    "lost",
+    "final",
+)
+"""Terms of the per-pocket, per-commodity mass balance, all in tonnes:
+initial + delivered + transferred_in − consumed − transferred_out − lost = final."""
+
+
+class MassBalanceError(RuntimeError):
+    """A pocket's stock does not add up: the model has created or destroyed mass."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One replication's output, as plain data.
+
+    ``series`` maps a series name (see the module docstring) to a float64 array of
+    length ``n_days``. ``counters`` holds run totals that are not daily series
+    (``interdicted_t__<route>``, ``pallets_dropped__<fleet>``,
+    ``pallets_recovered__<fleet>``, ``aborted_<reason>__<fleet>`` for reasons
+    ``not_mc``, ``weather``, ``no_target``, ``closed``). ``balance`` maps
+    ``(pocket, commodity)`` to the terms of :data:`BALANCE_TERMS`. ``events`` lists
+    the timeline as ``(day, title)``. ``sim_events`` counts SimPy events processed.
+    """
+
+    replication: int
+    seed: int
+    n_days: int
+    series: dict[str, np.ndarray]
+    counters: dict[str, float] = field(default_factory=dict)
+    balance: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+    events: list[tuple[int, str]] = field(default_factory=list)
+    sim_events: int = 0
+
+
+def check_mass_balance(
+    balance: dict[tuple[str, str], dict[str, float]], rel_tol: float = 1e-9
+) -> None:
+    """Raise :class:`MassBalanceError` unless every pocket and commodity adds up.
+
+    The residual is compared with ``rel_tol`` × the largest term (at least 1 t·1e-9),
+    so rounding in long sums does not trip it but any real leak does.
+    """
+    for (pocket, commodity), t in balance.items():
+        lhs = (
+            t["initial"] + t["delivered"] + t["transferred_in"]
+            - t["consumed"] - t["transferred_out"] - t["lost"]
+        )
+        scale = max(1.0, *(abs(v) for v in t.values()))
+        if abs(lhs - t["final"]) > rel_tol * scale:
+            raise MassBalanceError(
+                f"mass balance broken for {pocket}/{commodity}: initial + delivered + in − "
+                f"consumed − out − lost = {lhs:.12g} t but final stock is {t['final']:.12g} t"
+            )
