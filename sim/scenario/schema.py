@@ -43,6 +43,7 @@ MODES: tuple[str, ...] = ("land", "airdrop", "helicopter")
 
 OBSERVATION_METRICS: dict[str, str] = {
     "delivered_t": "tonnes delivered (recovered, for drops) in the window, summed",
+    "dropped_t": "tonnes released over drop zones in the window (recovered or not), summed",
     "sorties_flown": "sorties flown in the window (departed and not aborted), summed",
     "deliveries": "sorties that delivered cargo in the window, summed",
     "combat_sorties_per_day": "mean realised combat air sorties per day in the window",
@@ -322,6 +323,7 @@ class Observation(_Model):
     id: Name
     metric: Literal[
         "delivered_t",
+        "dropped_t",
         "sorties_flown",
         "deliveries",
         "combat_sorties_per_day",
