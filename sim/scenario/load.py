@@ -292,6 +292,10 @@ def _apply_overrides(data: dict[str, Any], overrides: Sequence[str], src: _Sourc
             path, value = parse_override(text)
         except ValueError as exc:
             raise ScenarioError(src.label, "", str(exc)) from None
+        if path.strip() == "extends":
+            raise ScenarioError(
+                src.label, "extends", "cannot be set with --set; write a file that extends this one"
+            )
         try:
             segments = parse_path(path)
             set_path(data, segments, value, Scenario, new_entries=True)

@@ -344,3 +344,9 @@ def test_error_in_overriding_value_names_the_child_file(write, tiny_text) -> Non
     write("base.toml", tiny_text)
     child = write("child.toml", 'extends = "base.toml"\n[drop_zones.dz]\nrecovery = 9\n')
     assert error_of(child).file == str(child)
+
+
+def test_set_extends_is_refused(tiny) -> None:
+    err = error_of(tiny, ("extends=other.toml",))
+    assert err.path == "extends"
+    assert "cannot be set with --set" in err.message
