@@ -24,7 +24,14 @@ import datetime as dt
 import itertools
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")]
 """A component name: snake_case, no double underscore (used as a separator in series names)."""
@@ -58,7 +65,9 @@ OBSERVATION_METRICS: dict[str, str] = {
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Calendar(_Model):
@@ -66,6 +75,14 @@ class Calendar(_Model):
 
     start: dt.date = Field(description="First simulated day (ISO date).")
     end: dt.date = Field(description="Last simulated day, inclusive (ISO date).")
+
+    @field_validator("end")
+    @classmethod
+    def _end_not_before_start(cls, v: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("start")
+        if start is not None and v < start:
+            raise ValueError(f"end ({v}) is before start ({start})")
+        return v
 
     @property
     def n_days(self) -> int:
@@ -388,13 +405,6 @@ class Scenario(_Model):
     siege: Siege = Field(default_factory=Siege)
     events: list[Event] = Field(default_factory=list)
     observations: list[Observation] = Field(default_factory=list)
-
-    @field_validator("calendar")
-    @classmethod
-    def _end_after_start(cls, v: Calendar) -> Calendar:
-        if v.end <= v.start:
-            raise ValueError(f"end ({v.end}) must be after start ({v.start})")
-        return v
 
 
 def check_references(s: Scenario) -> list[tuple[str, str]]:

@@ -158,8 +158,8 @@ def test_observation_outside_the_calendar(write, tiny_text) -> None:
 def test_end_before_start(write, tiny_text) -> None:
     path = write("s.toml", tiny_text.replace("end = 2016-03-31", "end = 2015-03-31"))
     err = error_of(path)
-    assert err.path == "calendar"
-    assert "must be after start" in err.message
+    assert err.path == "calendar.end"
+    assert "is before start" in err.message
 
 
 def test_missing_required_key(write, tiny_text) -> None:

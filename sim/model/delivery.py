@@ -1,0 +1,129 @@
+"""Delivery points: airfields and helipads (landing) and drop zones (airdrop).
+
+An airfield (a helipad is a small one) has ``slots`` parking/unloading places —
+its maximum on ground, MOG — as a :class:`simpy.Resource`, and a daily operating
+window of ``hours`` starting at ``opens_h``. An aircraft holds a slot from the
+moment it gets one until it has unloaded; it may start unloading only if it can
+finish inside the window, so a slot handles at most ⌊hours / ground_h⌋ aircraft a
+day and the field at most ``slots`` times that (the closed form
+MOG × hours ÷ ground time, AFPAM 10-1403 formula 9.0 without queueing loss).
+
+A field is shut on a day when an event has closed it (``open = false``) or when
+shelling closes it: each day with probability
+``airfield_closure_per_day × exposure × threat multiplier``.
+
+A drop zone has a recovery share: each pallet of a drop is recovered by the
+pocket with that probability (binomial); the rest is lost to no-man's land or the
+enemy. Time units are days (``1.0`` = one day).
+"""
+
+from __future__ import annotations
+
+import math
+
+import simpy
+
+from sim.model.streams import Stream
+from sim.scenario.schema import Airfield as AirfieldConfig
+from sim.scenario.schema import DropZone as DropZoneConfig
+
+
+class Airfield:
+    """A landing site with parking slots and an operating window."""
+
+    __slots__ = (
+        "always",
+        "closed_today",
+        "exposure",
+        "hours",
+        "is_open",
+        "length",
+        "name",
+        "opens",
+        "pocket",
+        "slots",
+        "stream",
+    )
+
+    def __init__(
+        self, name: str, cfg: AirfieldConfig, env: simpy.Environment, stream: Stream
+    ) -> None:
+        self.name = name
+        self.pocket = cfg.pocket
+        self.slots = simpy.Resource(env, capacity=cfg.slots)
+        self.stream = stream
+        self.closed_today = False
+        self.configure(cfg)
+
+    def configure(self, cfg: AirfieldConfig) -> None:
+        """Take the parameters in force (slot count is fixed at build)."""
+        self.opens = cfg.opens_h / 24.0
+        self.length = cfg.hours / 24.0
+        self.always = cfg.hours >= 24.0
+        self.is_open = cfg.open
+        self.exposure = cfg.exposure
+        if cfg.slots != self.slots.capacity:
+            # simpy.Resource capacity is read-only; growing it mid-run is rare enough
+            # to allow only more slots, by swapping the private attribute simpy reads.
+            self.slots._capacity = cfg.slots
+
+    def start_day(self, closure_chance: float) -> None:
+        """Decide whether the field is shut today (event or shelling)."""
+        p = closure_chance * self.exposure
+        self.closed_today = (not self.is_open) or (p > 0.0 and self.stream.bernoulli(p, "closure"))
+
+    @property
+    def usable(self) -> bool:
+        """Open and not shut by shelling today."""
+        return not self.closed_today
+
+    def unload_start(self, t: float, ground: float) -> float:
+        """Earliest time ≥ ``t`` at which unloading for ``ground`` days fits the window.
+
+        Returns ``inf`` if it never fits (ground time longer than the window).
+        """
+        if self.always:
+            return t
+        length = self.length
+        if ground > length + 1e-12:
+            return math.inf
+        opens = self.opens
+        d = math.floor(t) - 1
+        while True:
+            ws = d + opens
+            latest = ws + length - ground
+            start = t if t > ws else ws
+            if start <= latest + 1e-12:
+                return start
+            d += 1
+
+
+class DropZone:
+    """A drop zone: where a pocket recovers a share of each drop's pallets."""
+
+    __slots__ = ("is_open", "name", "pallet_t", "pocket", "recovery", "stream")
+
+    def __init__(self, name: str, cfg: DropZoneConfig, stream: Stream) -> None:
+        self.name = name
+        self.pocket = cfg.pocket
+        self.stream = stream
+        self.configure(cfg)
+
+    def configure(self, cfg: DropZoneConfig) -> None:
+        """Take the parameters in force."""
+        self.is_open = cfg.open
+        self.recovery = cfg.recovery
+        self.pallet_t = cfg.pallet_t
+
+    @property
+    def usable(self) -> bool:
+        """Open (drop zones are not shelled shut; they are overrun by events)."""
+        return self.is_open
+
+    def recover(self, payload_t: float) -> tuple[float, float, float]:
+        """Drop ``payload_t`` tonnes; returns (recovered t, pallets dropped, pallets recovered)."""
+        n = math.ceil(payload_t / self.pallet_t - 1e-9)
+        if n < 1:
+            n = 1
+        k = self.stream.binomial(n, self.recovery)
+        return payload_t * k / n, float(n), k

@@ -1,0 +1,195 @@
+"""A pocket: people, stocks, daily consumption, the ration policy and shortfall.
+
+Demand of commodity c on a day, in tonnes:
+``civilians × civilian_kg_day / 1000 + garrison × soldier_kg_day / 1000``, the
+garrison's part multiplied by the threat's ammunition multiplier when the
+commodity is ``threat_scaled``. Days of supply = stock ÷ that full daily demand.
+
+The ration level is decided at the start of each day from the lowest days of
+supply over the *rationed* commodities (see
+:class:`sim.scenario.schema.RationPolicy`: cut immediately below a threshold,
+lifted only above threshold × ``recover_factor``). At the end of the day each
+rationed commodity is consumed at demand × level, the others at full demand, while
+stock lasts. When stock is short and ``garrison_priority`` is set, the garrison is
+served first; otherwise both groups get the same share. What could not be served
+at the day's level is the shortfall.
+
+Every tonne in or out is booked in the mass balance (:mod:`sim.model.record`):
+air deliveries from outside as ``delivered``, shuttles and convoys between pockets
+as ``transferred_in``/``transferred_out``, convoy losses as ``lost``, a stock level
+set by an event as ``delivered`` (increase) or ``lost`` (decrease).
+"""
+
+from __future__ import annotations
+
+from sim.scenario.schema import Commodity
+from sim.scenario.schema import Pocket as PocketConfig
+
+
+class Pocket:
+    """One pocket's people, stock per commodity and bookkeeping."""
+
+    __slots__ = (
+        "civ_kg",
+        "civilians",
+        "commodities",
+        "consumed",
+        "delivered",
+        "gar_kg",
+        "garrison",
+        "garrison_priority",
+        "initial",
+        "level",
+        "level_index",
+        "levels",
+        "lost",
+        "n",
+        "name",
+        "rationed",
+        "recover_factor",
+        "stock",
+        "threat_scaled",
+        "thresholds",
+        "transferred_in",
+        "transferred_out",
+    )
+
+    def __init__(
+        self, name: str, cfg: PocketConfig, commodities: dict[str, Commodity]
+    ) -> None:
+        self.name = name
+        self.commodities = list(commodities)
+        n = self.n = len(self.commodities)
+        self.stock = [float(cfg.stock_t.get(c, 0.0)) for c in self.commodities]
+        self.initial = list(self.stock)
+        self.delivered = [0.0] * n
+        self.transferred_in = [0.0] * n
+        self.transferred_out = [0.0] * n
+        self.consumed = [0.0] * n
+        self.lost = [0.0] * n
+        self.level_index = 0
+        self.level = 1.0
+        self.configure(cfg, commodities)
+
+    def configure(self, cfg: PocketConfig, commodities: dict[str, Commodity]) -> None:
+        """Take the parameters in force: head counts, demand rates, ration policy."""
+        self.civilians = cfg.civilians
+        self.garrison = cfg.garrison
+        comms = [commodities[c] for c in self.commodities]
+        self.civ_kg = [c.civilian_kg_day for c in comms]
+        self.gar_kg = [c.soldier_kg_day for c in comms]
+        self.rationed = [c.rationed for c in comms]
+        self.threat_scaled = [c.threat_scaled for c in comms]
+        r = cfg.rations
+        self.thresholds = list(r.thresholds_days)
+        self.levels = [1.0, *r.levels]
+        self.recover_factor = r.recover_factor
+        self.garrison_priority = r.garrison_priority
+        if self.level_index >= len(self.levels):
+            self.level_index = len(self.levels) - 1
+        self.level = self.levels[self.level_index]
+
+    def set_stock(self, commodity: str, value: float) -> None:
+        """An event sets a stock level; the change is booked as delivered or lost."""
+        i = self.commodities.index(commodity)
+        change = float(value) - self.stock[i]
+        if change >= 0.0:
+            self.delivered[i] += change
+        else:
+            self.lost[i] -= change
+        self.stock[i] = float(value)
+
+    def demand(self, i: int, ammunition: float) -> tuple[float, float]:
+        """Full daily demand of commodity ``i`` in tonnes: (civilians, garrison)."""
+        civ = self.civilians * self.civ_kg[i] * 0.001
+        gar = self.garrison * self.gar_kg[i] * 0.001
+        if self.threat_scaled[i]:
+            gar *= ammunition
+        return civ, gar
+
+    def days_of_supply(self, i: int, ammunition: float) -> float:
+        """Stock ÷ full daily demand of commodity ``i``, days (inf without demand)."""
+        civ, gar = self.demand(i, ammunition)
+        total = civ + gar
+        return self.stock[i] / total if total > 0.0 else float("inf")
+
+    def update_ration(self, ammunition: float) -> float:
+        """Set the day's ration level from the lowest days of supply of rationed commodities."""
+        if not self.thresholds:
+            return self.level
+        dos = float("inf")
+        for i in range(self.n):
+            if self.rationed[i]:
+                d = self.days_of_supply(i, ammunition)
+                if d < dos:
+                    dos = d
+        th = self.thresholds
+        target = 0
+        for t in th:
+            if dos < t:
+                target += 1
+        idx = self.level_index
+        if target > idx:
+            idx = target
+        else:
+            rf = self.recover_factor
+            while idx > target and dos >= th[idx - 1] * rf:
+                idx -= 1
+        self.level_index = idx
+        self.level = self.levels[idx]
+        return self.level
+
+    def consume(self, ammunition: float, out: list[tuple[float, float, float, float]]) -> None:
+        """Eat one day's rations; appends per commodity (consumed, shortfall, civ ratio, gar ratio).
+
+        The ratios are what each group actually got ÷ its full demand (NaN without demand).
+        """
+        level = self.level
+        priority = self.garrison_priority
+        stock = self.stock
+        nan = float("nan")
+        for i in range(self.n):
+            civ_full, gar_full = self.demand(i, ammunition)
+            lv = level if self.rationed[i] else 1.0
+            want_civ = civ_full * lv
+            want_gar = gar_full * lv
+            want = want_civ + want_gar
+            avail = stock[i]
+            if want <= avail:
+                civ, gar = want_civ, want_gar
+                eaten = want
+            elif priority:
+                gar = want_gar if want_gar <= avail else avail
+                civ = avail - gar
+                eaten = avail
+            else:
+                f = avail / want
+                civ, gar = want_civ * f, want_gar * f
+                eaten = avail
+            left = avail - eaten
+            if left < 0.0:  # rounding only
+                eaten += left
+                left = 0.0
+            stock[i] = left
+            self.consumed[i] += eaten
+            out.append((
+                eaten,
+                want - eaten,
+                civ / civ_full if civ_full > 0.0 else nan,
+                gar / gar_full if gar_full > 0.0 else nan,
+            ))
+
+    def balance(self) -> dict[tuple[str, str], dict[str, float]]:
+        """The mass-balance terms per commodity."""
+        return {
+            (self.name, c): {
+                "initial": self.initial[i],
+                "delivered": self.delivered[i],
+                "transferred_in": self.transferred_in[i],
+                "consumed": self.consumed[i],
+                "transferred_out": self.transferred_out[i],
+                "lost": self.lost[i],
+                "final": self.stock[i],
+            }
+            for i, c in enumerate(self.commodities)
+        }

@@ -1,0 +1,124 @@
+"""Ground supply lines between pockets.
+
+While a route is open, at the start of each day it dispatches convoys that move
+stock towards equal days of supply at both ends, commodity by commodity: for a
+commodity with stocks S_a, S_b (plus what is already on the road towards each
+end) and full daily demands D_a, D_b, the equalising transfer a → b is
+``x = (S_a D_b − S_b D_a) / (D_a + D_b)`` (negative: b → a). The transfers of all
+commodities are scaled down together to fit ``capacity_t_day``.
+
+A share ``interdiction`` × the threat's interdiction multiplier of each convoy is
+destroyed on departure (booked as ``lost`` by the sending pocket); the rest
+leaves the sender (``transferred_out``), travels for ``transit_days`` and arrives
+at the start of the first day at least that long after dispatch
+(``transferred_in``). Convoys on the road when a route is cut still arrive.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.model.pocket import Pocket
+from sim.scenario.schema import Route as RouteConfig
+
+
+class Route:
+    """One ground route, its convoys on the road and its daily record."""
+
+    def __init__(self, name: str, cfg: RouteConfig, a: Pocket, b: Pocket, n_days: int) -> None:
+        self.name = name
+        self.a = a
+        self.b = b
+        # Convoys on the road: (arrival day, receiving pocket, tonnes per commodity).
+        self.road: list[tuple[int, Pocket, list[float]]] = []
+        self.to_a = [0.0] * a.n
+        self.to_b = [0.0] * b.n
+        self.transfer = np.zeros(n_days)
+        self.in_transit = np.zeros(n_days)
+        self.interdicted = 0.0
+        self.configure(cfg)
+
+    def configure(self, cfg: RouteConfig) -> None:
+        """Take the parameters in force."""
+        self.is_open = cfg.open
+        self.capacity = cfg.capacity_t_day
+        self.transit = max(0, math.ceil(cfg.transit_days - 1e-9))
+        self.interdiction = cfg.interdiction
+
+    def arrivals(self, day: int) -> None:
+        """Unload every convoy due by ``day``."""
+        if not self.road:
+            return
+        due = [c for c in self.road if c[0] <= day]
+        if not due:
+            return
+        self.road = [c for c in self.road if c[0] > day]
+        for _, pocket, load in due:
+            pending = self.to_a if pocket is self.a else self.to_b
+            for i, x in enumerate(load):
+                pocket.stock[i] += x
+                pocket.transferred_in[i] += x
+                pending[i] -= x
+
+    def dispatch(self, day: int, ammunition: float, interdiction_mult: float) -> float:
+        """Send today's convoys; returns the net tonnes dispatched a → b."""
+        if not self.is_open or self.capacity <= 0.0:
+            return 0.0
+        a, b = self.a, self.b
+        moves = []
+        total = 0.0
+        for i in range(a.n):
+            ca, ga = a.demand(i, ammunition)
+            cb, gb = b.demand(i, ammunition)
+            da, db = ca + ga, cb + gb
+            if da + db <= 0.0:
+                moves.append(0.0)
+                continue
+            sa = a.stock[i] + self.to_a[i]
+            sb = b.stock[i] + self.to_b[i]
+            x = (sa * db - sb * da) / (da + db)
+            # never send more than the sender holds now
+            x = min(x, a.stock[i]) if x > 0.0 else -min(-x, b.stock[i])
+            moves.append(x)
+            total += abs(x)
+        if total <= 0.0:
+            return 0.0
+        scale = min(1.0, self.capacity / total)
+        share_lost = self.interdiction * interdiction_mult
+        if share_lost > 1.0:
+            share_lost = 1.0
+        to_b = [0.0] * a.n
+        to_a = [0.0] * a.n
+        net = 0.0
+        for i, x in enumerate(moves):
+            if x == 0.0:
+                continue
+            amount = abs(x) * scale
+            sender, load = (a, to_b) if x > 0.0 else (b, to_a)
+            destroyed = amount * share_lost
+            sender.stock[i] -= amount
+            if sender.stock[i] < 0.0:  # rounding only
+                amount += sender.stock[i]
+                destroyed = min(destroyed, amount)
+                sender.stock[i] = 0.0
+            sender.lost[i] += destroyed
+            sender.transferred_out[i] += amount - destroyed
+            load[i] = amount - destroyed
+            self.interdicted += destroyed
+            net += amount if x > 0.0 else -amount
+        arrive = day + self.transit
+        for pocket, load, pending in ((b, to_b, self.to_b), (a, to_a, self.to_a)):
+            if any(load):
+                for i, x in enumerate(load):
+                    pending[i] += x
+                self.road.append((arrive, pocket, load))
+        if self.transit == 0:
+            self.arrivals(day)
+        self.transfer[day] = net
+        return net
+
+    def on_road(self) -> float:
+        """Tonnes on the road now."""
+        return sum(sum(load) for _, _, load in self.road)

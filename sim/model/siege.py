@@ -1,0 +1,102 @@
+"""The besieging force, the combat air sorties flown against it, and the threat.
+
+State: the besiegers' heavy weapons H (a count). Each day:
+
+1. the threat of the day is θ = H / H_ref, and every threat effect is the
+   multiplier ``max(0, 1 + e (θ − 1))`` for its elasticity ``e``
+   (:meth:`Siege.multiplier`);
+2. the realised combat sorties are Poisson around the planned tempo S
+   (sorties/day), of which only a share ``unflyable_sortie_share`` is flown on an
+   unflyable day;
+3. each sortie destroys on average ``targets_per_sortie`` targets (Poisson, at most
+   H) — calibrated on about 22 targets destroyed by 60–70 sorties in 24 hours;
+4. H grows by ``reinforcement_per_day`` and loses what was destroyed (never < 0).
+
+The tempo S, the reinforcement and the effect elasticities are parameters a
+timeline event may change; setting ``siege.weapons`` in an event moves H itself.
+"""
+
+from __future__ import annotations
+
+from sim.model.streams import Stream
+from sim.scenario.schema import Siege as SiegeConfig
+
+
+class Siege:
+    """Besieger weapons, combat sorties and the threat multipliers of the day."""
+
+    __slots__ = (
+        "ammunition",
+        "closure",
+        "closure_per_day",
+        "destroyed_today",
+        "e_ammunition",
+        "e_closure",
+        "e_interdiction",
+        "e_loss",
+        "h_ref",
+        "interdiction",
+        "loss",
+        "reinforcement",
+        "sorties_today",
+        "stream",
+        "targets_per_sortie",
+        "tempo",
+        "theta",
+        "unflyable_share",
+        "weapons",
+    )
+
+    def __init__(self, cfg: SiegeConfig, stream: Stream) -> None:
+        self.stream = stream
+        self.weapons = float(cfg.weapons)
+        self.sorties_today = 0.0
+        self.destroyed_today = 0.0
+        self.configure(cfg)
+        self._update_threat()
+
+    def configure(self, cfg: SiegeConfig) -> None:
+        """Take the siege parameters in force (H itself is state, see :meth:`set_weapons`)."""
+        self.reinforcement = cfg.reinforcement_per_day
+        self.h_ref = cfg.reference_weapons
+        self.tempo = cfg.combat_sorties_per_day
+        self.targets_per_sortie = cfg.targets_per_sortie
+        self.unflyable_share = cfg.unflyable_sortie_share
+        eff = cfg.effects
+        self.closure_per_day = eff.airfield_closure_per_day
+        self.e_closure = eff.closure
+        self.e_loss = eff.sortie_loss
+        self.e_interdiction = eff.interdiction
+        self.e_ammunition = eff.ammunition
+
+    def set_weapons(self, weapons: float) -> None:
+        """Move H to a new level (an event: weapons brought in or withdrawn)."""
+        self.weapons = float(weapons)
+
+    @staticmethod
+    def multiplier(theta: float, elasticity: float) -> float:
+        """Effect multiplier ``max(0, 1 + e (θ − 1))``: 1 at θ = 1, proportional to θ for e = 1."""
+        m = 1.0 + elasticity * (theta - 1.0)
+        return m if m > 0.0 else 0.0
+
+    def _update_threat(self) -> None:
+        theta = self.weapons / self.h_ref
+        self.theta = theta
+        m = self.multiplier
+        self.closure = self.closure_per_day * m(theta, self.e_closure)
+        self.loss = m(theta, self.e_loss)
+        self.interdiction = m(theta, self.e_interdiction)
+        self.ammunition = m(theta, self.e_ammunition)
+
+    def start_day(self, flyable: bool) -> None:
+        """Fix the day's threat (from H at dawn) and fly the day's combat sorties."""
+        self._update_threat()
+        tempo = self.tempo if flyable else self.tempo * self.unflyable_share
+        sorties = self.stream.poisson(tempo)
+        destroyed = self.stream.poisson(sorties * self.targets_per_sortie)
+        if destroyed > self.weapons:
+            destroyed = self.weapons
+        self.sorties_today = sorties
+        self.destroyed_today = destroyed
+        h = self.weapons + self.reinforcement - destroyed
+        self.weapons = h if h > 0.0 else 0.0
