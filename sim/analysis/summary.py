@@ -1,0 +1,168 @@
+"""Uncertainty across replications: daily percentile bands and per-metric intervals.
+
+**Daily series.** :class:`SeriesAccumulator` collects every replication's daily series
+into one ``replications × days`` array per series (a few MB for a typical run) and
+reduces them to the 5th, 50th and 95th percentiles day by day
+(``numpy.nanpercentile``, linear interpolation). A day on which a series is NaN in
+every replication (days of supply with no demand) stays NaN, written blank. Besides
+the model's series it derives ``cumulative_delivered_t__<fleet>`` and
+``cumulative_sorties_flown__<fleet>`` (running totals, t and sorties): their daily
+percentiles give weekly tonnage and sortie tempo without the bias of summing daily
+medians of sparse events.
+
+**Metrics.** :func:`summarize_metrics` gives, per metric: ``mean``, ``median``,
+``p05``, ``p95``, ``ci95_low``/``ci95_high`` (Student-t 95 % interval of the mean) and
+``n`` (replications that count). NaN values are left out, except in the "never"
+metrics (``first_stockout_day__*``), where NaN means the stock-out did not happen
+before the end of the run, a censored time. There every replication counts: "never"
+is treated as +∞ when ranking, a percentile that falls on or between "never" values is
+reported as null, the mean and its interval are null as soon as one replication never
+ran out, and ``never_share`` gives the share of replications that never ran out.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from sim.analysis.metrics import is_never_metric
+from sim.model.record import RunResult
+
+PERCENTILES: tuple[float, float, float] = (5.0, 50.0, 95.0)
+"""The percentiles written for every daily series (p05, p50, p95)."""
+
+CUMULATIVE_OF: tuple[str, ...] = ("delivered_t__", "sorties_flown__")
+"""Prefixes of per-fleet series whose running totals are added as ``cumulative_*``."""
+
+
+def derived_series(series: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Running totals of the per-fleet delivery and sortie series (one level, no pocket)."""
+    out: dict[str, np.ndarray] = {}
+    for name, values in series.items():
+        for prefix in CUMULATIVE_OF:
+            rest = name[len(prefix):]
+            if name.startswith(prefix) and rest and "__" not in rest:
+                out[f"cumulative_{name}"] = np.cumsum(np.asarray(values, dtype=float))
+    return out
+
+
+class SeriesAccumulator:
+    """Collects daily series replication by replication; reduces them to percentiles."""
+
+    def __init__(self, replications: int, n_days: int) -> None:
+        self.replications = replications
+        self.n_days = n_days
+        self._data: dict[str, np.ndarray] = {}
+        self._seen: set[int] = set()
+
+    def add(self, index: int, result: RunResult) -> None:
+        """Store replication ``index`` (0-based position in the run) of ``result``."""
+        if not 0 <= index < self.replications:
+            raise IndexError(f"replication index {index} outside 0..{self.replications - 1}")
+        series = dict(result.series)
+        series.update(derived_series(series))
+        for name, values in series.items():
+            arr = self._data.get(name)
+            if arr is None:
+                arr = np.full((self.replications, self.n_days), np.nan)
+                self._data[name] = arr
+            arr[index, :] = values
+        self._seen.add(index)
+
+    def names(self) -> list[str]:
+        """Series names, sorted."""
+        return sorted(self._data)
+
+    def percentiles(self) -> dict[str, np.ndarray]:
+        """Sorted series name → ``3 × n_days`` array of p05, p50, p95 (NaN where undefined)."""
+        if len(self._seen) != self.replications:
+            raise ValueError(f"only {len(self._seen)} of {self.replications} replications added")
+        return {name: daily_percentiles(self._data[name]) for name in self.names()}
+
+
+def daily_percentiles(stack: np.ndarray) -> np.ndarray:
+    """``replications × days`` → ``3 × days`` (p05, p50, p95), ignoring NaN; all-NaN → NaN."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanpercentile(np.asarray(stack, dtype=float), PERCENTILES, axis=0)
+
+
+def censored_percentiles(values: Sequence[float], qs: Iterable[float]) -> list[float | None]:
+    """Percentiles of values where NaN means "never" (+∞); None where a percentile is +∞.
+
+    A percentile that interpolates between a finite value and "never" is also None: it
+    would lie somewhere after the last observed time.
+    """
+    v = np.asarray(values, dtype=float)
+    finite = v[np.isfinite(v)]
+    if finite.size == 0:
+        return [None for _ in qs]
+    top = float(finite.max())
+    sentinel = abs(top) * 4.0 + 1e12
+    filled = np.where(np.isfinite(v), v, sentinel)
+    out: list[float | None] = []
+    for q in qs:
+        p = float(np.percentile(filled, q))
+        out.append(p if p <= top else None)
+    return out
+
+
+def summarize_metric(name: str, values: Sequence[float]) -> dict[str, Any]:
+    """Summary statistics of one metric across replications (see the module docstring)."""
+    v = np.asarray(values, dtype=float)
+    if is_never_metric(name):
+        n_never = int(np.sum(~np.isfinite(v)))
+        p05, p50, p95 = censored_percentiles(v, PERCENTILES)
+        mean, lo, hi = (None, None, None) if n_never else _mean_ci(v)
+        return {
+            "mean": mean,
+            "median": p50,
+            "p05": p05,
+            "p95": p95,
+            "ci95_low": lo,
+            "ci95_high": hi,
+            "n": int(v.size),
+            "never_share": float(n_never / v.size) if v.size else None,
+        }
+    finite = v[np.isfinite(v)]
+    if finite.size == 0:
+        return dict.fromkeys(("mean", "median", "p05", "p95", "ci95_low", "ci95_high")) | {"n": 0}
+    p05, p50, p95 = (float(x) for x in np.percentile(finite, PERCENTILES))
+    mean, lo, hi = _mean_ci(finite)
+    return {
+        "mean": mean,
+        "median": p50,
+        "p05": p05,
+        "p95": p95,
+        "ci95_low": lo,
+        "ci95_high": hi,
+        "n": int(finite.size),
+    }
+
+
+def _mean_ci(v: np.ndarray) -> tuple[float | None, float | None, float | None]:
+    """Mean and Student-t 95 % interval of the mean (None for fewer than 2 values)."""
+    n = v.size
+    if n == 0:
+        return None, None, None
+    mean = float(np.mean(v))
+    if n < 2:
+        return mean, None, None
+    sd = float(np.std(v, ddof=1))
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def summarize_metrics(rows: Sequence[dict[str, float]]) -> dict[str, dict[str, Any]]:
+    """Metric name → summary, for every metric of the per-replication rows (in row order)."""
+    if not rows:
+        return {}
+    names = list(rows[0])
+    return {
+        name: summarize_metric(name, [r.get(name, math.nan) for r in rows]) for name in names
+    }
