@@ -50,6 +50,7 @@ class Fleet:
         self.name = name
         self.world = world
         self.env = world.env
+        self.last_day = world.n_days - 1
         self.stream = stream
         self.mode = cfg.mode
         self.airdrop = cfg.mode == "airdrop"
@@ -107,6 +108,11 @@ class Fleet:
             self.alive.append(ident)
             self.env.process(self._aircraft(ident))
 
+    def day_of(self, t: float) -> int:
+        """The day an event at time ``t`` counts for (robust to float sums like 20 h + 4 × 1 h)."""
+        d = int(t + 1e-9)
+        return d if d < self.last_day else self.last_day
+
     def flying(self) -> int:
         """Aircraft the fleet can fly now: the count last set, less losses since."""
         return self.aircraft - (self.lost - self.lost_before)
@@ -122,7 +128,7 @@ class Fleet:
         end = self.end_time
         ok = self.weekday_ok
         while t < end:
-            day = int(t)
+            day = int(t + 1e-9)
             if day < self.first_day:
                 k = math.ceil((self.first_day - t0) / iv - 1e-9)
             elif not ok[day % 7]:
@@ -148,7 +154,7 @@ class Fleet:
             if t > env.now:
                 yield env.timeout(t - env.now)
             ready = t + 0.5 * self.interval  # past this slot, before the next
-            day = int(t)
+            day = self.day_of(t)
             if self.alive.index(ident) >= self.flying():
                 continue  # grounded: the fleet was cut back by an event
             if stream.bernoulli(1.0 - self.mission_capable, "not_mc"):
@@ -172,7 +178,7 @@ class Fleet:
             self.flown[day] += 1.0
             yield env.timeout(self.flight)
             if self.loss > 0.0 and stream.bernoulli(self.loss * w.siege.loss, "loss"):
-                self.lost_daily[int(env.now)] += 1.0
+                self.lost_daily[self.day_of(env.now)] += 1.0
                 self.lost += 1
                 self.alive.remove(ident)
                 if self.origin is not None:
@@ -184,7 +190,7 @@ class Fleet:
                     got, n, k = target.recover(total)
                     self.pallets_dropped += n
                     self.pallets_recovered += k
-                    d = int(env.now)
+                    d = self.day_of(env.now)
                     self.dropped[d] += total
                     self._deliver(d, target.pocket, load, got / total if total > 0 else 0.0)
                 else:
@@ -202,7 +208,7 @@ class Fleet:
                                 yield env.timeout(self.ground)
                                 ok = True
                 if ok:
-                    self._deliver(int(env.now), target.pocket, load, 1.0)
+                    self._deliver(self.day_of(env.now), target.pocket, load, 1.0)
                 else:
                     self._return_cargo(day, load)
             yield env.timeout(self.flight + self.base)

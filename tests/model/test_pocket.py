@@ -1,0 +1,95 @@
+"""Daily consumption, the ration policy with hysteresis, garrison priority, shortfall."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sim.model.pocket import Pocket
+from sim.scenario.schema import Commodity
+from sim.scenario.schema import Pocket as PocketConfig
+
+FOOD = {"food": Commodity(civilian_kg_day=0.5, soldier_kg_day=1.0)}
+
+
+def make(stock: float, civilians: int = 1000, garrison: int = 0, **rations) -> Pocket:
+    cfg = PocketConfig(civilians=civilians, garrison=garrison, stock_t={"food": stock},
+                       rations=rations or {})
+    return Pocket("city", cfg, FOOD)
+
+
+def test_demand_and_days_of_supply() -> None:
+    p = make(10.0, civilians=1000, garrison=100)
+    assert p.demand(0, 1.0) == pytest.approx((0.5, 0.1))
+    assert p.days_of_supply(0, 1.0) == pytest.approx(10.0 / 0.6)
+
+
+def test_full_ration_consumed_while_stock_lasts_then_shortfall() -> None:
+    p = make(1.2)
+    out: list = []
+    p.consume(1.0, out)
+    p.consume(1.0, out)
+    p.consume(1.0, out)
+    assert [round(o[0], 9) for o in out] == [0.5, 0.5, 0.2]
+    assert out[2][1] == pytest.approx(0.3)
+    assert out[2][2] == pytest.approx(0.4)  # civilians got 40% of a full ration
+    assert p.stock[0] == 0.0
+    assert p.consumed[0] == pytest.approx(1.2)
+
+
+def test_ration_cut_below_threshold_and_lifted_only_above_recover_factor() -> None:
+    p = make(10.0, thresholds_days=[30.0, 10.0], levels=[0.5, 0.25], recover_factor=1.5)
+    assert p.update_ration(1.0) == 0.5  # 10 t ÷ 0.5 t/day = 20 days: below 30, not below 10
+    p.stock[0] = 4.0  # 8 days
+    assert p.update_ration(1.0) == 0.25
+    p.stock[0] = 6.0  # 12 days: above 10 but below 10 × 1.5 → stays cut
+    assert p.update_ration(1.0) == 0.25
+    p.stock[0] = 8.0  # 16 days ≥ 15 → back to 0.5
+    assert p.update_ration(1.0) == 0.5
+    p.stock[0] = 40.0  # 80 days ≥ 45 → full
+    assert p.update_ration(1.0) == 1.0
+
+
+def test_rationed_consumption_follows_the_level() -> None:
+    p = make(5.0, thresholds_days=[30.0], levels=[0.5])
+    p.update_ration(1.0)
+    out: list = []
+    p.consume(1.0, out)
+    assert out[0][0] == pytest.approx(0.25)
+    assert out[0][1] == 0.0  # no shortfall at the chosen level
+    assert out[0][2] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("priority", [True, False])
+def test_garrison_priority(priority: bool) -> None:
+    p = make(0.3, civilians=1000, garrison=100, garrison_priority=priority)
+    out: list = []
+    p.consume(1.0, out)
+    eaten, short, civ, gar = out[0]
+    assert eaten == pytest.approx(0.3)
+    assert short == pytest.approx(0.3)
+    if priority:
+        assert gar == pytest.approx(1.0)
+        assert civ == pytest.approx(0.4)
+    else:
+        assert gar == pytest.approx(0.5)
+        assert civ == pytest.approx(0.5)
+
+
+def test_threat_scaled_commodity_scales_garrison_demand_only() -> None:
+    comms = {"ammo": Commodity(civilian_kg_day=0.0, soldier_kg_day=2.0, rationed=False,
+                               threat_scaled=True)}
+    p = Pocket("base", PocketConfig(civilians=500, garrison=100, stock_t={"ammo": 1.0}), comms)
+    assert p.demand(0, 2.5) == pytest.approx((0.0, 0.5))
+    assert math.isclose(p.days_of_supply(0, 2.5), 2.0)
+
+
+def test_set_stock_is_booked() -> None:
+    p = make(10.0)
+    p.set_stock("food", 15.0)
+    p.set_stock("food", 3.0)
+    b = p.balance()[("city", "food")]
+    assert b["delivered"] == 5.0
+    assert b["lost"] == 12.0
+    assert b["initial"] + b["delivered"] - b["lost"] == b["final"]
