@@ -1,0 +1,106 @@
+"""The compact text summary ``siege run`` prints at the end of a run.
+
+Key metrics with their 5th, 50th and 95th percentiles across replications (first
+stock-out days shown as dates, "never" when the stock lasted to the end), then every
+observation beside the model's median and 5–95 % range, and the result folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sim.scenario.schema import Scenario
+
+
+def _num(x: Any) -> str:
+    if x is None:
+        return "–"
+    v = float(x)
+    if not math.isfinite(v):
+        return "–"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+def _day(start: dt.date, x: Any) -> str:
+    if x is None or not math.isfinite(float(x)):
+        return "never"
+    return (start + dt.timedelta(days=round(float(x)))).isoformat()
+
+
+def key_metrics(scenario: Scenario, summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Names of the metrics worth a line on the console, in display order."""
+    names = ["delivered_t", *(f"delivered_t__{f}" for f in scenario.fleets), "aircraft_lost",
+             "person_days_below_full", "person_days_below_half", "combat_sorties_per_day"]
+    rationed = [c for c, spec in scenario.commodities.items() if spec.rationed]
+    for p in scenario.pockets:
+        for c in rationed:
+            name = f"first_stockout_day__{p}__{c}"
+            s = summary.get(name)
+            if s is not None and (s.get("never_share") or 0.0) < 1.0:
+                names.append(name)
+    return [n for n in names if n in summary]
+
+
+def format_summary(
+    scenario: Scenario,
+    summary: Mapping[str, Mapping[str, Any]],
+    observations: Sequence[Mapping[str, Any]],
+    *,
+    replications: int,
+    seed: int,
+    wall_time_s: float | None = None,
+    out_dir: str | None = None,
+) -> str:
+    """The console summary of a run, as one string (no trailing newline)."""
+    start = scenario.calendar.start
+    timing = f", {wall_time_s:.1f} s" if wall_time_s is not None else ""
+    lines = [f"{scenario.name}: {replications} replications, seed {seed}{timing}", ""]
+    rows = [("metric", "p05", "p50", "p95")]
+    notes: list[str] = []
+    for name in key_metrics(scenario, summary):
+        s = summary[name]
+        if name.startswith("first_stockout_day__"):
+            _, p, c = name.split("__")
+            label = f"first stock-out {c} ({p})"
+            rows.append((label, _day(start, s["p05"]), _day(start, s["median"]),
+                         _day(start, s["p95"])))
+            share = s.get("never_share")
+            if share:
+                notes.append(f"  {label}: never in {share:.0%} of replications")
+        else:
+            rows.append((name, _num(s["p05"]), _num(s["median"]), _num(s["p95"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for r in rows:
+        lines.append(f"{r[0]:<{widths[0]}}  " + "  ".join(
+            f"{r[i]:>{widths[i]}}" for i in range(1, 4)))
+    lines.extend(notes)
+    if observations:
+        lines.append("")
+        orows = [("observation", "observed", "model p50 [p05 – p95]", "rel.err", "ok")]
+        for o in observations:
+            rel = o["rel_error"]
+            rel_s = f"{float(rel):+.0%}" if rel is not None and math.isfinite(rel) else "–"
+            ok = o["within_tolerance"]
+            orows.append((
+                str(o["id"]),
+                f"{_num(o['observed'])} {o.get('unit') or ''}".strip(),
+                f"{_num(o['model_p50'])} [{_num(o['model_p05'])} – {_num(o['model_p95'])}]",
+                rel_s,
+                "–" if ok is None else ("yes" if ok else "NO"),
+            ))
+        ow = [max(len(r[i]) for r in orows) for i in range(5)]
+        for r in orows:
+            lines.append(f"{r[0]:<{ow[0]}}  {r[1]:>{ow[1]}}  {r[2]:<{ow[2]}}  "
+                         f"{r[3]:>{ow[3]}}  {r[4]}")
+        n_ok = sum(1 for o in observations if o["within_tolerance"])
+        lines.append(f"{n_ok} of {len(observations)} observations within tolerance")
+    if out_dir is not None:
+        lines.extend(["", f"results: {out_dir}"])
+    return "\n".join(lines)

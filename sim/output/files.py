@@ -1,0 +1,234 @@
+"""The files of a result folder: writers, and readers for re-drawing plots.
+
+=======================  ==============================================================
+``scenario.toml``        the fully resolved scenario, with the seed and replications
+                         actually used: ``siege run DIR/scenario.toml`` repeats the run
+``manifest.json``        versions, git commit, seed, replications, workers, wall time,
+                         command line, UTC timestamp
+``daily.csv``            ``date`` (ISO), then ``<series>_p05,<series>_p50,<series>_p95``
+                         per series, series sorted by name
+``replications.csv``     ``replication, seed``, then the metrics of
+                         :mod:`sim.analysis.metrics`
+``summary.json``         metric → mean, median, p05, p95, ci95_low, ci95_high, n (and
+                         never_share for first stock-out days)
+``observations.csv``     the columns of :data:`sim.analysis.observations.TABLE_COLUMNS`
+=======================  ==============================================================
+
+Numbers are written with :func:`fmt` (``format(x, '.10g')``, ten significant digits):
+the same inputs always give the same bytes. An undefined value (NaN) is an empty CSV
+cell and ``null`` in JSON; booleans are ``true``/``false``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib.metadata
+import json
+import math
+import platform
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.analysis.observations import TABLE_COLUMNS
+
+PERCENTILE_SUFFIXES: tuple[str, str, str] = ("_p05", "_p50", "_p95")
+
+
+def fmt(x: Any) -> str:
+    """One CSV cell: compact, exact to 10 significant digits, deterministic."""
+    if x is None:
+        return ""
+    if isinstance(x, bool | np.bool_):
+        return "true" if x else "false"
+    if isinstance(x, int | np.integer):
+        return str(int(x))
+    if isinstance(x, float | np.floating):
+        v = float(x)
+        if math.isnan(v):
+            return ""
+        if v == 0.0:
+            v = 0.0  # no "-0"
+        return format(v, ".10g")
+    return str(x)
+
+
+def _parse(cell: str) -> float:
+    return math.nan if cell == "" else float(cell)
+
+
+def _write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        for row in rows:
+            w.writerow([fmt(v) for v in row])
+
+
+def _json_clean(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _json_clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_json_clean(v) for v in x]
+    if isinstance(x, bool | np.bool_):
+        return bool(x)
+    if isinstance(x, int | np.integer):
+        return int(x)
+    if isinstance(x, float | np.floating):
+        v = float(x)
+        return None if not math.isfinite(v) else v
+    return x
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON (NaN/inf → null), keys in the given order."""
+    text = json.dumps(_json_clean(data), indent=2, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+# ---- daily.csv -------------------------------------------------------------------------
+
+def write_daily_csv(path: Path, start: dt.date, percentiles: Mapping[str, np.ndarray]) -> None:
+    """``daily.csv``: one row per day; per series (sorted) its p05, p50, p95 columns."""
+    names = sorted(percentiles)
+    header = ["date"] + [f"{n}{s}" for n in names for s in PERCENTILE_SUFFIXES]
+    n_days = next(iter(percentiles.values())).shape[1] if names else 0
+    cols = [percentiles[n][k] for n in names for k in range(3)]
+
+    def rows() -> Iterable[list[Any]]:
+        for d in range(n_days):
+            yield [(start + dt.timedelta(days=d)).isoformat(), *(float(c[d]) for c in cols)]
+
+    _write_rows(path, header, rows())
+
+
+def read_daily_csv(path: Path) -> tuple[list[dt.date], dict[str, np.ndarray]]:
+    """Dates and series name → ``3 × days`` percentile array, from a ``daily.csv``."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        body = list(reader)
+    if not header or header[0] != "date":
+        raise ValueError(f"{path}: first column must be 'date'")
+    dates = [dt.date.fromisoformat(r[0]) for r in body]
+    values = np.array([[_parse(c) for c in r[1:]] for r in body], dtype=float).reshape(
+        len(body), len(header) - 1
+    )
+    out: dict[str, np.ndarray] = {}
+    for j in range(1, len(header), 3):
+        name = header[j][: -len("_p05")]
+        expected = [f"{name}{s}" for s in PERCENTILE_SUFFIXES]
+        if header[j:j + 3] != expected:
+            raise ValueError(f"{path}: columns {header[j:j + 3]} are not {expected}")
+        out[name] = values[:, j - 1:j + 2].T.copy()
+    return dates, out
+
+
+# ---- replications.csv ------------------------------------------------------------------
+
+def write_replications_csv(
+    path: Path, replications: Sequence[int], seeds: Sequence[int],
+    metrics: Sequence[Mapping[str, float]],
+) -> None:
+    """``replications.csv``: ``replication, seed``, then every metric (first row's order)."""
+    names = list(metrics[0]) if metrics else []
+    rows = (
+        [r, s, *(float(m.get(n, math.nan)) for n in names)]
+        for r, s, m in zip(replications, seeds, metrics, strict=True)
+    )
+    _write_rows(path, ["replication", "seed", *names], rows)
+
+
+def read_replications_csv(path: Path) -> list[dict[str, float]]:
+    """Rows of a ``replications.csv`` as dicts (``replication`` and ``seed`` included)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+# ---- summary.json, observations.csv ----------------------------------------------------
+
+def write_summary_json(path: Path, summary: Mapping[str, Mapping[str, Any]]) -> None:
+    """``summary.json``: metric → its statistics (see :mod:`sim.analysis.summary`)."""
+    write_json(path, dict(summary))
+
+
+def write_observations_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``observations.csv`` with exactly the columns of the result-folder contract."""
+    _write_rows(path, TABLE_COLUMNS, ([row[c] for c in TABLE_COLUMNS] for row in rows))
+
+
+def read_observations_csv(path: Path) -> list[dict[str, Any]]:
+    """Rows of an ``observations.csv``: numbers as floats (NaN if blank), flag as bool/None."""
+    numeric = {"observed", "model_p05", "model_p50", "model_p95", "rel_error"}
+    out: list[dict[str, Any]] = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            rec: dict[str, Any] = dict(row)
+            for k in numeric:
+                rec[k] = _parse(row[k])
+            flag = row["within_tolerance"]
+            rec["within_tolerance"] = None if flag == "" else flag == "true"
+            out.append(rec)
+    return out
+
+
+# ---- manifest.json ---------------------------------------------------------------------
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def git_commit(where: Path | None = None) -> tuple[str | None, bool | None]:
+    """``(commit, dirty)`` of the git checkout holding the code, or ``(None, None)``."""
+    where = where or Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no", "--",
+             "sim"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return (head or None), bool(status)
+
+
+def build_manifest(
+    *, seed: int, replications: int, workers: int, wall_time_s: float,
+    command: Sequence[str] | str | None, scenario_name: str,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The manifest of a run: what ran, with what, how long, when."""
+    from sim import __version__
+
+    commit, dirty = git_commit()
+    now = now or dt.datetime.now(dt.UTC)
+    cmd = command if isinstance(command, str) or command is None else list(command)
+    return {
+        "siege_sim_version": __version__,
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "scenario": scenario_name,
+        "seed": int(seed),
+        "replications": int(replications),
+        "workers": int(workers),
+        "wall_time_s": round(float(wall_time_s), 3),
+        "python": platform.python_version(),
+        "simpy": _version("simpy"),
+        "numpy": _version("numpy"),
+        "scipy": _version("scipy"),
+        "pydantic": _version("pydantic"),
+        "matplotlib": _version("matplotlib"),
+        "command": cmd,
+        "created_utc": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }

@@ -1,0 +1,370 @@
+"""The plots of a result folder, drawn from plain data (so ``siege plot`` can re-draw
+them from the files alone).
+
+=======================  ==============================================================
+``days_of_supply.png``   per pocket, days of supply of each rationed commodity: median
+                         line and 5–95 % band across replications; timeline events as
+                         dashed vertical lines with their titles
+``tonnage_weekly.png``   tonnes delivered per week, stacked by fleet (weekly increments of
+                         the median cumulative delivery; a last partial week is scaled
+                         to a 7-day rate and drawn narrower)
+``sortie_tempo.png``     airlift sorties per week per fleet; combat air sorties per day
+                         with the besiegers' heavy weapons on a second axis
+``rations.png``          per pocket: ration level (and what civilians actually ate), and
+                         daily shortfall per commodity
+``survival.png``         share of replications whose stock has not yet run out, by date
+                         (Kaplan–Meier; a replication that never runs out is censored at
+                         the end of the run)
+``observations.png``     model p05–p95 and median beside each observed figure, divided by
+                         the observed value so different units share one axis
+=======================  ==============================================================
+
+Figures are built on :class:`matplotlib.figure.Figure` (Agg canvas, no pyplot state),
+so drawing is safe in any process. Inputs: the scenario, the dates, the daily
+percentile arrays (series → ``3 × days``), the per-replication metric rows and the
+observations table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+
+from sim.scenario.schema import Scenario
+
+PLOT_FILES: tuple[str, ...] = (
+    "days_of_supply.png",
+    "tonnage_weekly.png",
+    "sortie_tempo.png",
+    "rations.png",
+    "survival.png",
+    "observations.png",
+)
+"""The files :func:`draw_all` writes into ``plots/``."""
+
+DPI = 110
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+          "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _date_axis(ax: Axes) -> None:
+    loc = AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(loc))
+    ax.grid(True, alpha=0.3)
+
+
+def _band(ax: Axes, dates: Sequence[dt.date], arr: np.ndarray, label: str, color: str,
+          band: bool = True, **kw: Any) -> None:
+    if band:
+        ax.fill_between(dates, arr[0], arr[2], color=color, alpha=0.2, linewidth=0)
+    ax.plot(dates, arr[1], color=color, label=label, linewidth=1.4, **kw)
+
+
+def _events(ax: Axes, scenario: Scenario, titles: bool) -> None:
+    cal = scenario.calendar
+    for ev in scenario.events:
+        if not cal.start <= ev.date <= cal.end:
+            continue
+        ax.axvline(ev.date, linestyle="--", color="0.35", linewidth=0.8)
+        if titles:
+            ax.text(ev.date, 0.98, " " + ev.title, transform=ax.get_xaxis_transform(),
+                    rotation=90, va="top", ha="right", fontsize=7, color="0.25")
+
+
+def _rationed(scenario: Scenario) -> list[str]:
+    names = [c for c, spec in scenario.commodities.items() if spec.rationed]
+    return names or list(scenario.commodities)
+
+
+def _has_data(arr: np.ndarray | None) -> bool:
+    return arr is not None and bool(np.isfinite(arr[1]).any())
+
+
+def _weekly(dates: Sequence[dt.date], daily: Mapping[str, np.ndarray], name: str
+            ) -> tuple[list[dt.date], np.ndarray, np.ndarray]:
+    """Weekly rate (per 7 days) of a per-day series: week starts, rates, days per week.
+
+    Uses the median of the running total (``cumulative_<name>``) when present, so
+    sparse events are not lost to daily medians of zero; otherwise sums the daily
+    medians. A last, partial week is scaled to a 7-day rate.
+    """
+    n = len(dates)
+    starts = list(range(0, n, 7))
+    cum = daily.get(f"cumulative_{name}")
+    if cum is not None:
+        c = np.nan_to_num(cum[1])
+    else:
+        c = np.cumsum(np.nan_to_num(daily[name][1])) if name in daily else np.zeros(n)
+    rates, lengths = [], []
+    for s in starts:
+        e = min(s + 7, n) - 1
+        total = c[e] - (c[s - 1] if s > 0 else 0.0)
+        lengths.append(e - s + 1)
+        rates.append(total * 7.0 / (e - s + 1))
+    return [dates[s] for s in starts], np.array(rates), np.array(lengths)
+
+
+def _zero_based(ax: Axes) -> None:
+    """y from 0; a sensible range when everything plotted is 0."""
+    top = ax.dataLim.y1
+    if not np.isfinite(top) or top <= 0:
+        ax.set_ylim(0.0, 1.0)
+    else:
+        ax.set_ylim(bottom=0.0)
+
+
+def _message(ax: Axes, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_days_of_supply(path: Path, scenario: Scenario, dates: Sequence[dt.date],
+                        daily: Mapping[str, np.ndarray]) -> None:
+    pockets = list(scenario.pockets)
+    fig = _figure(11, 2.8 * len(pockets) + 0.8)
+    axes = fig.subplots(len(pockets), 1, sharex=True, squeeze=False)[:, 0]
+    for i, (ax, p) in enumerate(zip(axes, pockets, strict=True)):
+        drawn = 0
+        for j, c in enumerate(_rationed(scenario)):
+            arr = daily.get(f"days_of_supply__{p}__{c}")
+            if _has_data(arr):
+                _band(ax, dates, arr, c, COLORS[j % len(COLORS)])
+                drawn += 1
+        for t in scenario.pockets[p].rations.thresholds_days:
+            ax.axhline(t, color="0.6", linewidth=0.6, linestyle=":")
+        _events(ax, scenario, titles=i == 0)
+        ax.set_ylabel("days of supply (days)")
+        ax.set_ylim(bottom=0)
+        ax.set_title(f"{p}: days of supply (median, 5–95 % band; dotted: ration thresholds)",
+                     fontsize=10, loc="left")
+        if drawn:
+            ax.legend(loc="upper right", fontsize=8)
+        _date_axis(ax)
+    axes[-1].set_xlabel("date")
+    fig.suptitle(f"{scenario.name}: days of supply per pocket")
+    fig.savefig(path)
+
+
+def plot_tonnage_weekly(path: Path, scenario: Scenario, dates: Sequence[dt.date],
+                        daily: Mapping[str, np.ndarray]) -> None:
+    fig = _figure(11, 4.5)
+    ax = fig.subplots()
+    bottom: np.ndarray | None = None
+    for j, f in enumerate(scenario.fleets):
+        weeks, tot, days = _weekly(dates, daily, f"delivered_t__{f}")
+        if bottom is None:
+            bottom = np.zeros_like(tot)
+        ax.bar(weeks, tot, width=days - 0.8, bottom=bottom, align="edge", label=f,
+               color=COLORS[j % len(COLORS)])
+        bottom = bottom + tot
+    if bottom is None:
+        _message(ax, "no fleets in this scenario")
+    else:
+        _events(ax, scenario, titles=True)
+        ax.legend(loc="upper left", fontsize=8)
+        _date_axis(ax)
+        ax.set_xlabel("week starting")
+    ax.set_ylabel("delivered (t / week)")
+    ax.set_title(f"{scenario.name}: tonnes delivered per week by fleet "
+                 "(median across replications)")
+    fig.savefig(path)
+
+
+def plot_sortie_tempo(path: Path, scenario: Scenario, dates: Sequence[dt.date],
+                      daily: Mapping[str, np.ndarray]) -> None:
+    fig = _figure(11, 6.5)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    for j, f in enumerate(scenario.fleets):
+        weeks, tot, _ = _weekly(dates, daily, f"sorties_flown__{f}")
+        # repeat the last rate to the end of the run so the last week shows
+        top.step([*weeks, dates[-1] + dt.timedelta(days=1)], [*tot, tot[-1]], where="post",
+                 label=f, color=COLORS[j % len(COLORS)])
+    if scenario.fleets:
+        top.legend(loc="upper left", fontsize=8)
+    _events(top, scenario, titles=True)
+    top.set_ylabel("airlift sorties / week")
+    _zero_based(top)
+    top.set_title("Airlift sorties flown per week by fleet (median)", fontsize=10, loc="left")
+    _date_axis(top)
+    combat = daily.get("combat_sorties")
+    if combat is not None:
+        _band(bottom, dates, combat, "combat air sorties", COLORS[3])
+    bottom.set_ylabel("combat sorties / day")
+    _zero_based(bottom)
+    weapons = daily.get("besieger_weapons")
+    twin = bottom.twinx()
+    if weapons is not None:
+        _band(twin, dates, weapons, "besiegers' heavy weapons", "0.3", linestyle="--")
+    twin.set_ylabel("besiegers' heavy weapons (count)")
+    _zero_based(twin)
+    handles = bottom.get_legend_handles_labels()
+    h2 = twin.get_legend_handles_labels()
+    if handles[0] or h2[0]:
+        bottom.legend(handles[0] + h2[0], handles[1] + h2[1], loc="upper left", fontsize=8)
+    _events(bottom, scenario, titles=False)
+    bottom.set_title("Combat air sorties per day and besieging force (median, 5–95 % band)",
+                     fontsize=10, loc="left")
+    bottom.set_xlabel("date")
+    _date_axis(bottom)
+    fig.suptitle(f"{scenario.name}: sortie tempo")
+    fig.savefig(path)
+
+
+def plot_rations(path: Path, scenario: Scenario, dates: Sequence[dt.date],
+                 daily: Mapping[str, np.ndarray]) -> None:
+    pockets = list(scenario.pockets)
+    fig = _figure(12, 2.8 * len(pockets) + 0.8)
+    axes = fig.subplots(len(pockets), 2, sharex=True, squeeze=False)
+    for i, p in enumerate(pockets):
+        left, right = axes[i]
+        lvl = daily.get(f"ration_level__{p}")
+        if lvl is not None:
+            _band(left, dates, lvl, "ration level in force", COLORS[0])
+        civ = daily.get(f"civilian_ration__{p}")
+        if _has_data(civ):
+            _band(left, dates, civ, "eaten by civilians", COLORS[1], band=False,
+                  linestyle="--")
+        left.set_ylim(-0.02, 1.05)
+        left.set_ylabel("ration (× full)")
+        left.set_title(f"{p}: ration level", fontsize=10, loc="left")
+        left.legend(loc="lower left", fontsize=8)
+        _events(left, scenario, titles=i == 0)
+        _date_axis(left)
+        for j, c in enumerate(scenario.commodities):
+            arr = daily.get(f"shortfall_t__{p}__{c}")
+            if _has_data(arr) and np.nanmax(arr[2]) > 0:
+                _band(right, dates, arr, c, COLORS[j % len(COLORS)])
+        right.set_ylabel("shortfall (t / day)")
+        _zero_based(right)
+        right.set_title(f"{p}: unmet ration demand", fontsize=10, loc="left")
+        if right.get_legend_handles_labels()[0]:
+            right.legend(loc="upper left", fontsize=8)
+        _events(right, scenario, titles=False)
+        _date_axis(right)
+    axes[-1][0].set_xlabel("date")
+    axes[-1][1].set_xlabel("date")
+    fig.suptitle(f"{scenario.name}: rations and shortfall (median, 5–95 % band)")
+    fig.savefig(path)
+
+
+def survival_curve(first_days: Sequence[float], n_days: int) -> np.ndarray:
+    """Share of replications still stocked at the end of each day ``0 .. n_days-1``.
+
+    ``first_days`` are first stock-out day indices, NaN for "never" (censored at the end
+    of the run). With every replication followed to the same end, Kaplan–Meier reduces
+    to the share whose stock-out day is later than the day.
+    """
+    v = np.asarray(first_days, dtype=float)
+    if v.size == 0:
+        return np.full(n_days, np.nan)
+    days = np.arange(n_days)
+    out = np.isnan(v)[None, :] | (v[None, :] > days[:, None])
+    return out.mean(axis=1)
+
+
+def plot_survival(path: Path, scenario: Scenario, dates: Sequence[dt.date],
+                  replications: Sequence[Mapping[str, float]]) -> None:
+    pockets = list(scenario.pockets)
+    fig = _figure(11, 2.6 * len(pockets) + 0.8)
+    axes = fig.subplots(len(pockets), 1, sharex=True, squeeze=False)[:, 0]
+    for i, (ax, p) in enumerate(zip(axes, pockets, strict=True)):
+        for j, c in enumerate(_rationed(scenario)):
+            key = f"first_stockout_day__{p}__{c}"
+            vals = [r[key] for r in replications if key in r]
+            if not vals:
+                continue
+            curve = survival_curve(vals, len(dates))
+            ax.step(dates, curve, where="post", label=c, color=COLORS[j % len(COLORS)])
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_ylabel("share not yet out")
+        ax.set_title(f"{p}: share of replications with stock left "
+                     f"(n = {len(replications)})", fontsize=10, loc="left")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="lower left", fontsize=8)
+        _events(ax, scenario, titles=i == 0)
+        _date_axis(ax)
+    axes[-1].set_xlabel("date")
+    fig.suptitle(f"{scenario.name}: survival of stocks (first stock-out date)")
+    fig.savefig(path)
+
+
+def plot_observations(path: Path, scenario: Scenario,
+                      observations: Sequence[Mapping[str, Any]]) -> None:
+    rows = list(observations)
+    fig = _figure(10, max(2.5, 0.45 * len(rows) + 1.5))
+    ax = fig.subplots()
+    if not rows:
+        _message(ax, "no observations in this scenario")
+        ax.set_title(f"{scenario.name}: model vs observed")
+        fig.savefig(path)
+        return
+    specs = {o.id: o for o in scenario.observations}
+    labels = []
+    for y, row in enumerate(rows):
+        observed = float(row["observed"])
+        scale = observed if observed != 0 and math.isfinite(observed) else 1.0
+        spec = specs.get(row["id"])
+        unit = row.get("unit") or ""
+        labels.append(f"{row['id']} ({unit})" if scale != 1.0 or not unit else
+                      f"{row['id']} ({unit}, absolute)")
+        if spec is not None:
+            slack = max(spec.tolerance * abs(spec.observed), spec.abs_tolerance)
+            lo, hi = spec.range if spec.range is not None else (observed, observed)
+            ax.fill_betweenx([y - 0.3, y + 0.3], (lo - slack) / scale, (hi + slack) / scale,
+                             color="0.85", linewidth=0)
+            if spec.range is not None:
+                ax.plot([lo / scale, hi / scale], [y, y], color="0.2", linewidth=4, alpha=0.5)
+        ax.plot([observed / scale], [y], marker="|", markersize=16, color="black")
+        p05, p50, p95 = (float(row[k]) for k in ("model_p05", "model_p50", "model_p95"))
+        if math.isfinite(p50):
+            ok = row.get("within_tolerance")
+            color = COLORS[2] if ok else COLORS[3]
+            ax.errorbar([p50 / scale], [y],
+                        xerr=[[max(0.0, (p50 - p05) / scale)], [max(0.0, (p95 - p50) / scale)]],
+                        fmt="o", color=color, capsize=4)
+    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(1.0, color="0.5", linewidth=0.8)
+    ax.set_xlabel("model ÷ observed (1 = the record)")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.set_title(f"{scenario.name}: model (median, 5–95 %; green = within tolerance) vs "
+                 "record (black; grey = tolerance)", fontsize=10)
+    fig.savefig(path)
+
+
+def draw_all(
+    plots_dir: Path,
+    scenario: Scenario,
+    dates: Sequence[dt.date],
+    daily: Mapping[str, np.ndarray],
+    replications: Sequence[Mapping[str, float]],
+    observations: Sequence[Mapping[str, Any]],
+) -> list[Path]:
+    """Draw every plot of :data:`PLOT_FILES` into ``plots_dir`` (created); return the paths."""
+    plots_dir = Path(plots_dir)
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    dates = list(dates)
+    plot_days_of_supply(plots_dir / "days_of_supply.png", scenario, dates, daily)
+    plot_tonnage_weekly(plots_dir / "tonnage_weekly.png", scenario, dates, daily)
+    plot_sortie_tempo(plots_dir / "sortie_tempo.png", scenario, dates, daily)
+    plot_rations(plots_dir / "rations.png", scenario, dates, daily)
+    plot_survival(plots_dir / "survival.png", scenario, dates, replications)
+    plot_observations(plots_dir / "observations.png", scenario, observations)
+    return [plots_dir / n for n in PLOT_FILES]

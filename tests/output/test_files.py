@@ -1,0 +1,106 @@
+"""Result files: columns exactly as the contract, deterministic bytes, round trips."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+
+import numpy as np
+
+from sim.analysis.observations import TABLE_COLUMNS
+from sim.output import files
+
+
+def test_fmt():
+    assert files.fmt(0.1) == "0.1"
+    assert files.fmt(1 / 3) == "0.3333333333"
+    assert files.fmt(12345678901.0) == "1.23456789e+10"
+    assert files.fmt(-0.0) == "0"
+    assert files.fmt(math.nan) == ""
+    assert files.fmt(None) == ""
+    assert files.fmt(True) == "true" and files.fmt(np.bool_(False)) == "false"
+    assert files.fmt(7) == "7" and files.fmt(np.int64(7)) == "7"
+    assert files.fmt(np.float32(0.5)) == "0.5"
+
+
+def test_daily_csv_columns_and_round_trip(tmp_path):
+    pct = {
+        "stock_t__city__food": np.array([[1.0, 2.0], [1.5, 2.5], [2.0, 3.0]]),
+        "besieger_weapons": np.array([[10.0, 11.0], [10.0, 11.0], [10.0, 11.0]]),
+        "days_of_supply__city__ammo": np.full((3, 2), np.nan),
+    }
+    path = tmp_path / "daily.csv"
+    files.write_daily_csv(path, dt.date(2016, 2, 28), pct)
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == [
+        "date",
+        "besieger_weapons_p05", "besieger_weapons_p50", "besieger_weapons_p95",
+        "days_of_supply__city__ammo_p05", "days_of_supply__city__ammo_p50",
+        "days_of_supply__city__ammo_p95",
+        "stock_t__city__food_p05", "stock_t__city__food_p50", "stock_t__city__food_p95",
+    ]
+    assert rows[1] == ["2016-02-28", "10", "10", "10", "", "", "", "1", "1.5", "2"]
+    assert rows[2][0] == "2016-02-29"
+    dates, back = files.read_daily_csv(path)
+    assert dates == [dt.date(2016, 2, 28), dt.date(2016, 2, 29)]
+    assert sorted(back) == sorted(pct)
+    for k in pct:
+        np.testing.assert_array_equal(back[k], pct[k])
+    # the same input gives the same bytes
+    first = path.read_bytes()
+    files.write_daily_csv(path, dt.date(2016, 2, 28), dict(reversed(list(pct.items()))))
+    assert path.read_bytes() == first
+
+
+def test_replications_csv(tmp_path):
+    path = tmp_path / "replications.csv"
+    metrics = [{"delivered_t": 1.5, "first_stockout_day__c__f": math.nan},
+               {"delivered_t": 2.0, "first_stockout_day__c__f": 4.0}]
+    files.write_replications_csv(path, [0, 1], [9, 9], metrics)
+    text = path.read_text()
+    assert text == ("replication,seed,delivered_t,first_stockout_day__c__f\n"
+                    "0,9,1.5,\n1,9,2,4\n")
+    back = files.read_replications_csv(path)
+    assert back[1] == {"replication": 1.0, "seed": 9.0, "delivered_t": 2.0,
+                       "first_stockout_day__c__f": 4.0}
+    assert math.isnan(back[0]["first_stockout_day__c__f"])
+
+
+def test_summary_json_nulls(tmp_path):
+    path = tmp_path / "summary.json"
+    files.write_summary_json(path, {"x": {"mean": math.nan, "p05": np.float64(1.0), "n": 3}})
+    assert json.loads(path.read_text()) == {"x": {"mean": None, "p05": 1.0, "n": 3}}
+
+
+def test_observations_csv(tmp_path):
+    row = {"id": "a", "metric": "delivered_t", "from": "2016-01-01", "to": "2016-02-01",
+           "observed": 2060.0, "unit": "t", "model_p05": 1900.0, "model_p50": 2000.0,
+           "model_p95": 2100.5, "rel_error": -60 / 2060, "within_tolerance": True,
+           "source": "WFP, 2016"}
+    path = tmp_path / "observations.csv"
+    files.write_observations_csv(path, [row, {**row, "id": "b", "rel_error": math.nan,
+                                              "within_tolerance": None}])
+    lines = path.read_text().splitlines()
+    assert lines[0] == ",".join(TABLE_COLUMNS)
+    assert lines[0] == ("id,metric,from,to,observed,unit,model_p05,model_p50,model_p95,"
+                        "rel_error,within_tolerance,source")
+    assert lines[1] == ('a,delivered_t,2016-01-01,2016-02-01,2060,t,1900,2000,2100.5,'
+                        '-0.02912621359,true,"WFP, 2016"')
+    back = files.read_observations_csv(path)
+    assert back[0]["within_tolerance"] is True and back[1]["within_tolerance"] is None
+    assert back[0]["model_p95"] == 2100.5 and math.isnan(back[1]["rel_error"])
+
+
+def test_manifest_fields():
+    m = files.build_manifest(seed=3, replications=5, workers=2, wall_time_s=1.23456,
+                             command=["siege", "run", "x.toml"], scenario_name="x")
+    for key in ("siege_sim_version", "git_commit", "seed", "replications", "workers",
+                "wall_time_s", "python", "simpy", "numpy", "pydantic", "command",
+                "created_utc"):
+        assert key in m
+    assert m["seed"] == 3 and m["wall_time_s"] == 1.235 and m["workers"] == 2
+    assert m["git_commit"] is None or len(m["git_commit"]) == 40
+    json.dumps(m)
