@@ -1,3 +1,37 @@
-"""siege-sim: a discrete-event simulator of a besieged enclave kept alive from the air."""
+"""siege-sim: a discrete-event simulator of a besieged enclave kept alive from the air.
+
+The public API, for notebooks and scripts (imported on first use, so ``import sim``
+stays light)::
+
+    sim.load_scenario(path, overrides=())  -> Scenario
+    sim.run(scenario, replications=None, seed=None, workers=1, progress=False) -> RunSet
+    sim.write_run(runset, out_dir=None, force=False, command=None) -> Path
+    sim.sweep(...)                          (see sim.experiment.sweep)
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+
+_API = {
+    "load_scenario": "sim.api",
+    "run": "sim.api",
+    "write_run": "sim.api",
+    "redraw_plots": "sim.api",
+    "RunSet": "sim.api",
+    "sweep": "sim.experiment.sweep",
+}
+
+__all__ = ["RunSet", "__version__", "load_scenario", "redraw_plots", "run", "sweep",
+           "write_run"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -131,3 +131,66 @@ def build_fake_result(
 def make_result() -> Callable[..., RunResult]:
     """Factory ``make_result(scenario, replication=0, seed=0, scale=1.0, **series)``."""
     return build_fake_result
+
+
+TINY_TOML = """\
+name = "tiny"
+seed = 5
+replications = 4
+
+[calendar]
+start = 2016-01-01
+end = 2016-03-30
+
+[commodities.food]
+civilian_kg_day = 0.5
+soldier_kg_day = 1.0
+
+[pockets.town]
+civilians = 2000
+garrison = 100
+stock_t = { food = 20.0 }
+
+[pockets.town.rations]
+thresholds_days = [10.0, 4.0]
+levels = [0.75, 0.5]
+
+[drop_zones.field]
+pocket = "town"
+recovery = 0.8
+
+[fleets.drops]
+mode = "airdrop"
+aircraft = 1
+payload_t = 2.0
+cargo = { food = 1.0 }
+flight_h = 2.0
+mission_capable = 0.8
+targets = ["field"]
+
+[weather]
+unflyable_share = 0.1
+mean_spell_days = 2.0
+
+[[events]]
+date = 2016-02-15
+title = "Drop zone overrun"
+set = { "drop_zones.field.open" = false }
+
+[[observations]]
+id = "drops_jan"
+metric = "delivered_t"
+selector = { fleets = ["drops"] }
+from = 2016-01-01
+to = 2016-01-31
+value = 40.0
+unit = "t"
+source = "made up for the test"
+"""
+
+
+@pytest.fixture
+def tiny_toml() -> str:
+    """A tiny runnable scenario file (90 days, one pocket, one airdrop fleet, one event,
+    one observation), as TOML text; a run of a few replications takes well under 1 s."""
+    return TINY_TOML

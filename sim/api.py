@@ -1,0 +1,196 @@
+"""The public API: what the ``siege`` command calls, and what a notebook user calls.
+
+>>> import sim
+>>> scenario = sim.load_scenario("scenarios/deir_ez_zor/baseline.toml")  # doctest: +SKIP
+>>> runset = sim.run(scenario, replications=20, seed=1)                   # doctest: +SKIP
+>>> runset.summary["delivered_t"]["median"]                               # doctest: +SKIP
+>>> sim.write_run(runset, "results/my_run")                               # doctest: +SKIP
+
+:func:`run` runs the replications and reduces them to plain data (:class:`RunSet`):
+per-replication metrics, daily percentile bands, the metric summary and the
+observations table. :func:`write_run` writes a :class:`RunSet` as a result folder
+(see :mod:`sim.output.files`); :func:`redraw_plots` re-draws a folder's plots from its
+files alone. Masses are in tonnes, times in days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.scenario.load import load_scenario
+from sim.scenario.schema import Scenario
+
+__all__ = ["RunSet", "load_scenario", "redraw_plots", "run", "write_run"]
+
+
+@dataclass
+class RunSet:
+    """The outcome of a run of many replications, as plain data.
+
+    ``scenario`` carries the seed and number of replications actually used.
+    ``metrics[i]`` are the metrics of replication ``replication_ids[i]`` (seed
+    ``seeds[i]``, as reported by the model). ``daily`` maps each series name (sorted)
+    to a ``3 × n_days`` array of its p05, p50 and p95 across replications.
+    ``summary`` maps each metric to its statistics; ``observations`` is the model vs
+    record table (rows keyed by :data:`sim.analysis.observations.TABLE_COLUMNS`).
+    """
+
+    scenario: Scenario
+    seed: int
+    replications: int
+    workers: int
+    replication_ids: list[int]
+    seeds: list[int]
+    metrics: list[dict[str, float]]
+    daily: dict[str, np.ndarray]
+    summary: dict[str, dict[str, Any]]
+    observations: list[dict[str, Any]]
+    wall_time_s: float = 0.0
+    sim_events: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def start(self) -> dt.date:
+        """Date of day 0."""
+        return self.scenario.calendar.start
+
+    @property
+    def dates(self) -> list[dt.date]:
+        """The date of every simulated day."""
+        n = self.scenario.calendar.n_days
+        return [self.start + dt.timedelta(days=d) for d in range(n)]
+
+
+def run(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    progress: bool = False,
+) -> RunSet:
+    """Run ``replications`` replications (default: the scenario's) from root ``seed``.
+
+    The results do not depend on ``workers``. ``progress`` shows a progress bar on
+    stderr. Raises ``ValueError`` for a non-positive count and lets the model's errors
+    (e.g. :class:`~sim.model.record.MassBalanceError`) through.
+    """
+    from sim.analysis.metrics import replication_metrics
+    from sim.analysis.observations import observation_table
+    from sim.analysis.summary import SeriesAccumulator, summarize_metrics
+    from sim.experiment.replicate import iter_replications
+
+    reps = scenario.replications if replications is None else int(replications)
+    root = scenario.seed if seed is None else int(seed)
+    if reps < 1:
+        raise ValueError(f"replications must be at least 1, got {reps}")
+    if root < 0:
+        raise ValueError(f"seed must be non-negative, got {root}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    scenario = scenario.model_copy(update={"replications": reps, "seed": root})
+
+    t0 = time.perf_counter()
+    acc = SeriesAccumulator(reps, scenario.calendar.n_days)
+    ids: list[int] = []
+    seeds: list[int] = []
+    metrics: list[dict[str, float]] = []
+    sim_events = 0
+    results = iter_replications(scenario, reps, root, workers=workers)
+    if progress:
+        from tqdm import tqdm
+
+        results = tqdm(results, total=reps, file=sys.stderr, unit="rep", desc=scenario.name,
+                       leave=False)
+    for i, result in enumerate(results):
+        acc.add(i, result)
+        ids.append(int(result.replication))
+        seeds.append(int(result.seed))
+        metrics.append(replication_metrics(scenario, result))
+        sim_events += int(result.sim_events)
+    daily = acc.percentiles()
+    return RunSet(
+        scenario=scenario,
+        seed=root,
+        replications=reps,
+        workers=workers,
+        replication_ids=ids,
+        seeds=seeds,
+        metrics=metrics,
+        daily=daily,
+        summary=summarize_metrics(metrics),
+        observations=observation_table(scenario, metrics),
+        wall_time_s=time.perf_counter() - t0,
+        sim_events=sim_events,
+    )
+
+
+def write_run(
+    runset: RunSet,
+    out_dir: Path | str | None = None,
+    force: bool = False,
+    command: Sequence[str] | str | None = None,
+    plots: bool = True,
+) -> Path:
+    """Write ``runset`` as a result folder; return its path.
+
+    ``out_dir`` defaults to ``results/<scenario name>/<UTC timestamp>``. The folder
+    appears complete or not at all; an existing one is replaced only with ``force``
+    (else :class:`~sim.output.folder.OutputExistsError`). ``command`` is recorded in
+    the manifest.
+    """
+    from sim.output import files
+    from sim.output.folder import atomic_folder, default_out_dir
+    from sim.scenario.load import dump_toml
+
+    out = Path(out_dir) if out_dir is not None else default_out_dir(runset.scenario.name)
+    with atomic_folder(out, force=force) as tmp:
+        (tmp / "scenario.toml").write_text(dump_toml(runset.scenario), encoding="utf-8")
+        files.write_daily_csv(tmp / "daily.csv", runset.start, runset.daily)
+        files.write_replications_csv(
+            tmp / "replications.csv", runset.replication_ids, runset.seeds, runset.metrics
+        )
+        files.write_summary_json(tmp / "summary.json", runset.summary)
+        files.write_observations_csv(tmp / "observations.csv", runset.observations)
+        if plots:
+            from sim.output.plots import draw_all
+
+            draw_all(tmp / "plots", runset.scenario, runset.dates, runset.daily,
+                     runset.metrics, runset.observations)
+        manifest = files.build_manifest(
+            seed=runset.seed, replications=runset.replications, workers=runset.workers,
+            wall_time_s=runset.wall_time_s, command=command,
+            scenario_name=runset.scenario.name,
+        )
+        files.write_json(tmp / "manifest.json", manifest)
+    return out
+
+
+def redraw_plots(result_dir: Path | str) -> Path:
+    """Re-draw ``plots/`` of a finished run folder from its files alone; return the folder.
+
+    Raises :class:`~sim.output.folder.InputError` if ``result_dir`` is not a run folder.
+    """
+    from sim.output import files
+    from sim.output.folder import InputError, atomic_folder
+    from sim.output.plots import draw_all
+
+    d = Path(result_dir)
+    needed = ("scenario.toml", "daily.csv", "replications.csv", "observations.csv")
+    missing = [n for n in needed if not (d / n).is_file()]
+    if missing:
+        raise InputError(f"{d}: not a run folder (missing {', '.join(missing)})")
+    scenario = load_scenario(d / "scenario.toml")
+    dates, daily = files.read_daily_csv(d / "daily.csv")
+    metrics = files.read_replications_csv(d / "replications.csv")
+    observations = files.read_observations_csv(d / "observations.csv")
+    with atomic_folder(d / "plots", force=True) as tmp:
+        draw_all(tmp, scenario, dates, daily, metrics, observations)
+    return d

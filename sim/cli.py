@@ -1,0 +1,250 @@
+"""The ``siege`` command: parses arguments and calls :mod:`sim.api`; no logic of its own.
+
+::
+
+    siege run SCENARIO [--replications N] [--seed S] [--set path=VALUE ...] [--out DIR]
+                       [--workers N] [--force] [--quiet]
+    siege sweep SWEEP_FILE | SCENARIO --param path=v1,v2 --param path=lo:hi
+                       [--design grid|lhs|sobol|morris] [--samples N] [--replications N]
+                       [--workers N] [--executor local|dask] [--scheduler ADDRESS]
+                       [--out DIR] [--resume DIR]
+    siege plot RESULT_DIR          re-draw the plots of a finished run or sweep
+    siege validate SCENARIO...     check files, run nothing
+    siege schema                   print the JSON Schema of the scenario format
+
+Exit status: 0 success; 2 bad input (one line ``error: ...`` on stderr, no traceback,
+nothing written); 1 an internal error (one line; set ``SIEGE_DEBUG=1`` to see the
+traceback). ``--set`` values are TOML literals, never evaluated as code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INPUT = 2
+
+
+class UsageError(Exception):
+    """A command-line usage error (argparse's, shortened to one line)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _int_at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``siege`` command."""
+    from sim import __version__
+
+    parser = _Parser(prog="siege", description="siege-sim: a besieged enclave kept alive "
+                     "from the air, as a discrete-event simulation.")
+    parser.add_argument("--version", action="version", version=f"siege-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the replications of a scenario; write a result folder")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    p.add_argument("--replications", type=_int_at_least(1), metavar="N",
+                   help="number of replications (default: the scenario's)")
+    p.add_argument("--seed", type=_int_at_least(0), metavar="S",
+                   help="root random seed (default: the scenario's)")
+    p.add_argument("--set", action="append", default=[], metavar="path=VALUE",
+                   help="override a parameter with a TOML literal (repeatable)")
+    p.add_argument("--out", metavar="DIR",
+                   help="result folder (default: results/<scenario name>/<UTC timestamp>)")
+    p.add_argument("--workers", type=_int_at_least(1), default=1, metavar="N",
+                   help="parallel worker processes (results do not depend on it)")
+    p.add_argument("--force", action="store_true", help="replace an existing result folder")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar and no summary; print only the result folder")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("sweep", help="sweep parameters over a design; write a sweep folder")
+    p.add_argument("target", nargs="?", metavar="SWEEP_FILE|SCENARIO",
+                   help="a sweep file, or a scenario file with --param options")
+    p.add_argument("--param", action="append", default=[], metavar="path=SPEC",
+                   help="parameter to vary: path=v1,v2,... or path=lo:hi (repeatable)")
+    p.add_argument("--design", choices=("grid", "lhs", "sobol", "morris"))
+    p.add_argument("--samples", type=_int_at_least(1), metavar="N",
+                   help="design points (lhs) or base samples (sobol, morris)")
+    p.add_argument("--replications", type=_int_at_least(1), metavar="N",
+                   help="replications per design point")
+    p.add_argument("--seed", type=_int_at_least(0), metavar="S", help="root random seed")
+    p.add_argument("--set", action="append", default=[], metavar="path=VALUE",
+                   help="override a base-scenario parameter (repeatable)")
+    p.add_argument("--workers", type=_int_at_least(1), default=1, metavar="N")
+    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    p.add_argument("--out", metavar="DIR", help="sweep folder")
+    p.add_argument("--resume", metavar="DIR", help="resume an interrupted sweep folder")
+    p.add_argument("--force", action="store_true", help="replace an existing sweep folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("plot", help="re-draw the plots of a finished run or sweep")
+    p.add_argument("result_dir", metavar="RESULT_DIR")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("validate", help="check scenario files, run nothing")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the scenario format")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``siege run``."""
+    from sim import api
+    from sim.output.console import format_summary
+    from sim.output.folder import check_writable, default_out_dir
+
+    scenario = api.load_scenario(args.scenario, overrides=tuple(args.set))
+    out = Path(args.out) if args.out else default_out_dir(scenario.name)
+    check_writable(out, args.force)  # refuse before spending time on the run
+    progress = not args.quiet and sys.stderr.isatty()
+    runset = api.run(scenario, args.replications, args.seed, args.workers, progress=progress)
+    path = api.write_run(runset, out, force=args.force, command=["siege", *argv])
+    if args.quiet:
+        print(path)
+    else:
+        print(format_summary(runset.scenario, runset.summary, runset.observations,
+                             replications=runset.replications, seed=runset.seed,
+                             wall_time_s=runset.wall_time_s, out_dir=str(path)))
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``siege sweep``: hands the parsed options to :func:`sim.experiment.sweep.main_sweep`."""
+    if importlib.util.find_spec("sim.experiment.sweep") is None:
+        print("error: siege sweep is not available in this version yet", file=sys.stderr)
+        return EXIT_INTERNAL
+    from sim.experiment import sweep
+
+    main_sweep = getattr(sweep, "main_sweep", None)
+    if main_sweep is None:
+        print("error: siege sweep is not available in this version yet", file=sys.stderr)
+        return EXIT_INTERNAL
+    args.command_line = ["siege", *argv]
+    return int(main_sweep(args))
+
+
+def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``siege plot``: re-draw a run folder's plots (or a sweep folder's)."""
+    from sim.output.folder import InputError
+
+    d = Path(args.result_dir)
+    if not d.is_dir():
+        raise InputError(f"{d}: no such result folder")
+    if (d / "design.csv").is_file():
+        from sim.output.sweep_plots import plot_sweep  # type: ignore[import-not-found]
+
+        plot_sweep(d)
+    else:
+        from sim import api
+
+        api.redraw_plots(d)
+    print(f"plots: {d / 'plots'}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``siege validate``: ``ok: FILE`` per good file; one error line per bad file."""
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.load import load_scenario
+
+    bad = 0
+    for f in args.scenarios:
+        try:
+            load_scenario(f)
+        except ScenarioError as err:
+            _error_line(str(err))
+            bad += 1
+        except OSError as err:
+            _error_line(f"{f}: cannot read: {err.strerror or err}")
+            bad += 1
+        else:
+            print(f"ok: {f}")
+    return EXIT_INPUT if bad else EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``siege schema``: the JSON Schema of the scenario format on stdout."""
+    from sim.scenario.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _error_line(message: str) -> None:
+    print(f"error: {_one_line(message)}", file=sys.stderr)
+
+
+def _input_error_types() -> tuple[type[BaseException], ...]:
+    from sim.output.folder import InputError
+
+    types: list[type[BaseException]] = [InputError]
+    try:
+        from sim.scenario.errors import ScenarioError
+    except ImportError:  # pragma: no cover - the loader is part of the package
+        pass
+    else:
+        types.append(ScenarioError)
+    return tuple(types)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``siege`` (and ``python -m sim``); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as err:
+        _error_line(str(err))
+        return EXIT_INPUT
+    if args.command is None:
+        _error_line("siege: a command is required: run, sweep, plot, validate or schema "
+                    "(see siege --help)")
+        return EXIT_INPUT
+    try:
+        return args.func(args, argv)
+    except KeyboardInterrupt:
+        _error_line("interrupted")
+        return 130
+    except Exception as err:
+        if isinstance(err, _input_error_types()):
+            _error_line(str(err))
+            return EXIT_INPUT
+        if os.environ.get("SIEGE_DEBUG"):
+            traceback.print_exc()
+        _error_line(f"internal error: {type(err).__name__}: {err} "
+                    "(rerun with SIEGE_DEBUG=1 to see the traceback)")
+        return EXIT_INTERNAL

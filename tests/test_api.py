@@ -1,0 +1,76 @@
+"""The public API a notebook user calls: ``sim.load_scenario``, ``sim.run``, ``sim.write_run``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim.analysis.observations import TABLE_COLUMNS
+from sim.output.folder import InputError, OutputExistsError
+
+
+@pytest.fixture
+def scenario(tmp_path, tiny_toml):
+    path = tmp_path / "tiny.toml"
+    path.write_text(tiny_toml)
+    return sim.load_scenario(path)
+
+
+def test_run_returns_plain_data(scenario):
+    rs = sim.run(scenario, replications=3)
+    assert (rs.replications, rs.seed, rs.workers) == (3, scenario.seed, 1)
+    assert rs.scenario.replications == 3 and rs.scenario.seed == scenario.seed
+    assert rs.replication_ids == [0, 1, 2] and len(rs.seeds) == 3
+    assert len(rs.metrics) == 3 and list(rs.metrics[0]) == list(rs.metrics[2])
+    assert rs.dates[0] == scenario.calendar.start and len(rs.dates) == 90
+    assert list(rs.daily) == sorted(rs.daily)
+    assert all(a.shape == (3, 90) for a in rs.daily.values())
+    assert "days_of_supply__town__food" in rs.daily
+    assert "cumulative_delivered_t__drops" in rs.daily
+    assert set(rs.summary) == set(rs.metrics[0])
+    assert rs.summary["delivered_t"]["n"] == 3
+    assert [list(r) for r in rs.observations] == [list(TABLE_COLUMNS)]
+    # metrics agree with the series they summarise
+    total = rs.daily["cumulative_delivered_t__drops"][:, -1]
+    assert total[0] <= rs.summary["delivered_t"]["median"] <= total[2]
+
+
+def test_defaults_come_from_the_scenario(scenario):
+    rs = sim.run(scenario.model_copy(update={"replications": 2}))
+    assert rs.replications == 2 and rs.seed == 5
+
+
+def test_workers_do_not_change_results(scenario):
+    one = sim.run(scenario, replications=3, seed=2, workers=1)
+    two = sim.run(scenario, replications=3, seed=2, workers=2)
+    np.testing.assert_array_equal(
+        [list(m.values()) for m in one.metrics], [list(m.values()) for m in two.metrics]
+    )
+    for k in one.daily:
+        np.testing.assert_array_equal(one.daily[k], two.daily[k])
+
+
+@pytest.mark.parametrize("kw", [{"replications": 0}, {"seed": -1}, {"workers": 0}])
+def test_bad_arguments(scenario, kw):
+    with pytest.raises(ValueError):
+        sim.run(scenario, **kw)
+
+
+def test_write_run_and_redraw(scenario, tmp_path):
+    rs = sim.run(scenario, replications=2)
+    out = sim.write_run(rs, tmp_path / "r", command="notebook", plots=False)
+    assert out == tmp_path / "r"
+    assert (out / "daily.csv").is_file() and not (out / "plots").exists()
+    with pytest.raises(OutputExistsError):
+        sim.write_run(rs, out)
+    sim.redraw_plots(out)
+    assert len(list((out / "plots").glob("*.png"))) == 6
+    with pytest.raises(InputError):
+        sim.redraw_plots(tmp_path)
+
+
+def test_lazy_exports():
+    assert callable(sim.run) and callable(sim.load_scenario) and callable(sim.write_run)
+    with pytest.raises(AttributeError):
+        _ = sim.no_such_thing
