@@ -1,23 +1,46 @@
-"""Replications of one scenario.
+"""Replications of one scenario, in parallel, streamed back in order.
 
 Replication ``r`` of a run with root seed ``seed`` draws every random number from
 streams derived from ``(seed, r, component name)``, so its result does not depend on
-how many workers run or in which order they finish. Results are yielded in
-replication order.
+how many workers run or in which order they finish: ``workers = 1`` and
+``workers = 8`` give identical results. They are yielded in replication order
+(0, 1, 2, ...) as soon as each one and all before it are done.
+
+With more than one worker the replications run in local processes
+(:class:`~sim.experiment.executors.ProcessExecutor`). At most ``2 × workers``
+results are in flight or waiting for an earlier one at any moment, so memory stays
+bounded however many replications are asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+from sim.experiment.executors import ProcessExecutor, SerialExecutor
+from sim.experiment.runner import ReplicationContext, replicate
 from sim.model.record import RunResult
-from sim.model.world import run_replication
 from sim.scenario.schema import Scenario
 
 
 def iter_replications(
-    scenario: Scenario, replications: int, seed: int, workers: int = 1
+    scenario: Scenario,
+    replications: int,
+    seed: int,
+    workers: int = 1,
+    *,
+    run_fn: Callable[[Scenario, int, int], Any] | None = None,
 ) -> Iterator[RunResult]:
-    """Yield the results of replications ``0 .. replications-1`` in order."""
-    for r in range(replications):
-        yield run_replication(scenario, r, seed)
+    """Yield the results of replications ``0 .. replications-1`` in order.
+
+    ``workers`` > 1 runs them in that many processes. ``run_fn(scenario, replication,
+    seed)`` replaces :func:`sim.model.world.run_replication` (a module-level function,
+    so that it pickles). An exception in a replication propagates.
+    """
+    context = ReplicationContext(scenario, seed, run_fn)
+    n = max(1, min(int(workers), replications))
+    executor = SerialExecutor() if n == 1 else ProcessExecutor(n)
+    try:
+        yield from executor.imap(replicate, context, range(replications), ordered=True)
+    finally:
+        executor.close()

@@ -1,0 +1,141 @@
+"""One run of a sweep: a design point, a replication, the metrics it gives.
+
+This is what executes in a worker. The parent ships a :class:`SweepContext` once
+(the resolved base scenario, the root seed, the swept paths, the metric names, and
+the function that evaluates one run) and then a stream of :class:`RunTask` (point
+index, replication index, parameter values). The worker builds the point's scenario
+with :func:`sim.scenario.load.with_values` (cached while consecutive tasks share a
+point), runs replication ``r`` with the root seed — so replication ``r`` of every
+point draws from the same named streams (common random numbers) — and reduces it to
+the requested metrics.
+
+A run that raises gives a :class:`RunRow` with the error text (``Type: message``,
+one line) instead of metrics; the sweep records it and goes on. Interrupts
+(``KeyboardInterrupt``, ``SystemExit``) are not caught.
+
+The evaluation function ``evaluate(scenario, replication, seed) -> {metric: float}``
+defaults to :func:`default_evaluate` (the model and :mod:`sim.analysis.metrics`);
+tests pass their own, which must be a module-level function so that it pickles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sim.scenario.schema import Scenario
+
+Evaluate = Callable[[Scenario, int, int], Mapping[str, float]]
+"""``evaluate(scenario, replication, seed) -> {metric name: value}`` for one run."""
+
+
+def default_evaluate(scenario: Scenario, replication: int, seed: int) -> dict[str, float]:
+    """Run the model once and compute :func:`sim.analysis.metrics.replication_metrics`."""
+    from sim.analysis.metrics import replication_metrics
+    from sim.model.world import run_replication
+
+    return replication_metrics(scenario, run_replication(scenario, replication, seed))
+
+
+@dataclass(frozen=True)
+class SweepContext:
+    """What every run of a sweep shares (shipped to each worker once)."""
+
+    base: Scenario
+    seed: int
+    paths: tuple[str, ...]
+    metrics: tuple[str, ...]
+    evaluate: Evaluate | None = None
+    source: str = "<sweep>"
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run: design point ``point`` (its parameter ``values``), replication ``replication``."""
+
+    point: int
+    replication: int
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """The outcome of one run: the metrics (in the context's order) or an error text."""
+
+    point: int
+    replication: int
+    metrics: tuple[float, ...] | None
+    error: str = ""
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace (line breaks included) to single spaces."""
+    return " ".join(str(text).split())
+
+
+def describe(err: BaseException) -> str:
+    """``Type: message`` on one line."""
+    msg = one_line(str(err))
+    return f"{type(err).__name__}: {msg}" if msg else type(err).__name__
+
+
+_CACHE: dict[str, Any] = {"key": None, "scenario": None}
+"""Worker-local: the scenario of the last point built (consecutive tasks share points)."""
+
+
+def point_scenario(context: SweepContext, values: tuple[Any, ...]) -> Scenario:
+    """The base scenario with the swept paths set to ``values``."""
+    if not context.paths:
+        return context.base
+    key = (id(context), values)
+    if _CACHE["key"] == key:
+        return _CACHE["scenario"]
+    from sim.scenario.load import with_values
+
+    scenario = with_values(context.base, dict(zip(context.paths, values, strict=True)),
+                           source=context.source)
+    _CACHE["key"], _CACHE["scenario"] = key, scenario
+    return scenario
+
+
+def pick_metrics(names: tuple[str, ...], values: Mapping[str, float]) -> tuple[float, ...]:
+    """The requested metrics in order; a name the run does not give is an error."""
+    out: list[float] = []
+    for name in names:
+        if name not in values:
+            known = ", ".join(values) or "none"
+            raise KeyError(f"the run gives no metric {name!r} (it gives: {known})")
+        v = values[name]
+        out.append(math.nan if v is None else float(v))
+    return tuple(out)
+
+
+def execute(context: SweepContext, task: RunTask) -> RunRow:
+    """Run one task; exceptions become the row's ``error``."""
+    try:
+        scenario = point_scenario(context, task.values)
+        evaluate = context.evaluate or default_evaluate
+        values = evaluate(scenario, task.replication, context.seed)
+        return RunRow(task.point, task.replication, pick_metrics(context.metrics, values))
+    except Exception as err:
+        return RunRow(task.point, task.replication, None, describe(err))
+
+
+@dataclass(frozen=True)
+class ReplicationContext:
+    """What every replication of a ``siege run`` shares."""
+
+    scenario: Scenario
+    seed: int
+    run_fn: Callable[[Scenario, int, int], Any] | None = None
+
+
+def replicate(context: ReplicationContext, replication: int) -> Any:
+    """One replication's full :class:`~sim.model.record.RunResult` (errors propagate)."""
+    if context.run_fn is not None:
+        return context.run_fn(context.scenario, replication, context.seed)
+    from sim.model.world import run_replication
+
+    return run_replication(context.scenario, replication, context.seed)

@@ -1,0 +1,267 @@
+"""The sweep folder on disk: a journal of finished runs, resume, and the final tables.
+
+Files (all UTF-8 CSV with a header row, ``\\n`` line ends, numbers written by
+:func:`sim.output.files.fmt` — 10 significant digits, NaN as an empty cell):
+
+``design.csv``
+    ``point``, then one column per swept parameter (its dotted path): the values
+    of every design point. Dates are ISO dates, lists JSON-style arrays.
+``runs.csv``
+    ``point, replication, seed``, the requested metrics, ``error``. While the
+    sweep runs it is a *journal*: a row is appended and flushed as each run finishes
+    (in finishing order), so a sweep killed at any moment loses at most the runs in
+    flight. A failed run has empty metrics and the exception in ``error``. When the
+    sweep completes the file is rewritten sorted by (point, replication).
+``points.csv``
+    per point: ``point``, the parameter values, ``runs`` (that succeeded),
+    ``failed``, then per metric ``<m>_mean, <m>_ci95_low, <m>_ci95_high, <m>_p05,
+    <m>_p50, <m>_p95`` over the point's replications
+    (:func:`sim.analysis.summary.summarize_metric`: Student-t interval of the mean;
+    NaN values left out, except "never" times, see there).
+``sensitivity.csv``
+    Sobol' or Morris designs only: :mod:`sim.analysis.sensitivity`.
+
+Resume reads the journal, drops a torn last line (a row half-written when the
+process died) and any row that does not parse, and runs only the (point,
+replication) pairs still missing. All final tables are computed from the sorted
+``runs.csv`` text alone, so a resumed sweep ends with the same bytes as an
+uninterrupted one. Every rewrite is atomic (a temporary file renamed over the old).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.experiment.runner import RunRow
+
+DESIGN_CSV = "design.csv"
+RUNS_CSV = "runs.csv"
+POINTS_CSV = "points.csv"
+SENSITIVITY_CSV = "sensitivity.csv"
+SWEEP_TOML = "sweep.toml"
+SCENARIO_TOML = "scenario.toml"
+MANIFEST_JSON = "manifest.json"
+
+STAT_SUFFIXES: tuple[str, ...] = ("mean", "ci95_low", "ci95_high", "p05", "p50", "p95")
+"""Per-metric columns of ``points.csv``: ``<metric>_<suffix>``."""
+
+_SUMMARY_KEYS = {"mean": "mean", "ci95_low": "ci95_low", "ci95_high": "ci95_high",
+                 "p05": "p05", "p50": "median", "p95": "p95"}
+
+
+def fmt(x: Any) -> str:
+    """One CSV cell (numbers as in every result file; dates ISO; lists JSON-style)."""
+    from sim.output.files import fmt as fmt_number
+
+    if isinstance(x, list | tuple | dict):
+        return json.dumps(x, default=str, ensure_ascii=False)
+    return fmt_number(x)
+
+
+def csv_line(cells: Sequence[Any]) -> str:
+    """One CSV line (with its ``\\n``) from already formatted or raw cells."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(
+        [c if isinstance(c, str) else fmt(c) for c in cells])
+    return buf.getvalue()
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary sibling renamed over it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# ---- design.csv ------------------------------------------------------------------------
+
+def design_text(paths: Sequence[str], points: Iterable[Sequence[Any]]) -> str:
+    """The text of ``design.csv``."""
+    out = [csv_line(["point", *paths])]
+    out.extend(csv_line([i, *pt]) for i, pt in enumerate(points))
+    return "".join(out)
+
+
+# ---- runs.csv --------------------------------------------------------------------------
+
+def runs_header(metrics: Sequence[str]) -> list[str]:
+    """Columns of ``runs.csv``."""
+    return ["point", "replication", "seed", *metrics, "error"]
+
+
+def run_line(row: RunRow, seed: int, n_metrics: int) -> str:
+    """The ``runs.csv`` line of one run."""
+    metrics: Sequence[Any] = row.metrics if row.metrics is not None else [None] * n_metrics
+    return csv_line([row.point, row.replication, seed, *metrics, row.error])
+
+
+class Journal:
+    """``runs.csv`` opened for appending; one flushed line per finished run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh = open(path, "a", encoding="utf-8", newline="")  # noqa: SIM115
+
+    def append(self, line: str) -> None:
+        """Append one line and flush it to the operating system."""
+        self._fh.write(line)
+        self._fh.flush()
+
+    def close(self) -> None:
+        """Flush to disk and close."""
+        if not self._fh.closed:
+            self._fh.flush()
+            with contextlib.suppress(OSError):
+                os.fsync(self._fh.fileno())
+            self._fh.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_journal(path: Path, header: Sequence[str], n_points: int,
+                 replications: int) -> dict[tuple[int, int], str]:
+    """``(point, replication) → line`` of every complete, well-formed row in ``runs.csv``.
+
+    A last line without its ``\\n`` (torn by a kill) and rows that do not parse or lie
+    outside the design are ignored; the first row of a pair wins. Raises
+    ``ValueError`` if the header is not ``header``.
+    """
+    done: dict[tuple[int, int], str] = {}
+    if not path.exists():
+        return done
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = text.split("\n")
+    complete = lines[:-1]  # the last piece has no "\n": empty, or a torn row
+    if not complete:
+        return done
+    if next(csv.reader([complete[0]])) != list(header):
+        raise ValueError(f"{path}: its columns are not {', '.join(header)}")
+    width = len(header)
+    for line in complete[1:]:
+        try:
+            cells = next(csv.reader([line]))
+            point, rep = int(cells[0]), int(cells[1])
+        except (StopIteration, ValueError, IndexError, csv.Error):
+            continue
+        if len(cells) != width or not (0 <= point < n_points and 0 <= rep < replications):
+            continue
+        done.setdefault((point, rep), line + "\n")
+    return done
+
+
+def journal_text(header: Sequence[str], rows: dict[tuple[int, int], str],
+                 order: Iterable[tuple[int, int]] | None = None) -> str:
+    """Header and rows (sorted by (point, replication) unless ``order`` is given)."""
+    keys = sorted(rows) if order is None else list(order)
+    return csv_line(list(header)) + "".join(rows[k] for k in keys)
+
+
+def parse_run_line(line: str, n_metrics: int) -> tuple[int, int, list[float], str]:
+    """``(point, replication, metric values, error)`` of a ``runs.csv`` line."""
+    cells = next(csv.reader([line]))
+    values = [math.nan if c == "" else float(c) for c in cells[3:3 + n_metrics]]
+    return int(cells[0]), int(cells[1]), values, cells[3 + n_metrics]
+
+
+# ---- points.csv ------------------------------------------------------------------------
+
+def points_header(paths: Sequence[str], metrics: Sequence[str]) -> list[str]:
+    """Columns of ``points.csv``."""
+    return ["point", *paths, "runs", "failed",
+            *(f"{m}_{s}" for m in metrics for s in STAT_SUFFIXES)]
+
+
+def iter_points(lines: Iterable[str], n_metrics: int
+                ) -> Iterator[tuple[int, list[int], list[list[float]], int]]:
+    """Group sorted ``runs.csv`` lines by point: ``(point, replications, values, failed)``.
+
+    ``values[k]`` holds the successful replications' values of metric ``k``.
+    """
+    current: int | None = None
+    reps: list[int] = []
+    values: list[list[float]] = []
+    failed = 0
+    for line in lines:
+        point, rep, v, error = parse_run_line(line, n_metrics)
+        if point != current:
+            if current is not None:
+                yield current, reps, values, failed
+            current, reps, values, failed = point, [], [[] for _ in range(n_metrics)], 0
+        if error:
+            failed += 1
+            continue
+        reps.append(rep)
+        for k in range(n_metrics):
+            values[k].append(v[k])
+    if current is not None:
+        yield current, reps, values, failed
+
+
+def point_stats(metric: str, values: Sequence[float]) -> dict[str, Any]:
+    """``mean, ci95_low, ci95_high, p05, p50, p95`` of one metric at one point."""
+    from sim.analysis.summary import summarize_metric
+
+    if not values:
+        return dict.fromkeys(STAT_SUFFIXES)
+    s = summarize_metric(metric, values)
+    return {k: s.get(src) for k, src in _SUMMARY_KEYS.items()}
+
+
+def nan_or(x: Any) -> float:
+    """``x`` as a float, None → NaN."""
+    return math.nan if x is None else float(x)
+
+
+def summarize_runs(
+    runs_text: str, metrics: Sequence[str], paths: Sequence[str],
+    points: Sequence[Sequence[Any]], replications: int, keep_matrix: bool,
+) -> tuple[str, dict[str, np.ndarray], dict[str, np.ndarray], int]:
+    """From the sorted ``runs.csv`` text: ``points.csv`` text, per-metric point means,
+    per-metric ``points × replications`` matrices (if ``keep_matrix``; NaN = failed) and
+    the number of failed runs."""
+    n_metrics = len(metrics)
+    n = len(points)
+    means = {m: np.full(n, np.nan) for m in metrics}
+    matrix = {m: np.full((n, replications), np.nan) for m in metrics} if keep_matrix else {}
+    out = [csv_line(points_header(paths, metrics))]
+    failed_total = 0
+    body = runs_text.split("\n")[1:-1]
+    for point, reps, values, failed in iter_points(body, n_metrics):
+        failed_total += failed
+        cells: list[Any] = [point, *points[point], len(reps), failed]
+        for k, m in enumerate(metrics):
+            stats = point_stats(m, values[k])
+            means[m][point] = nan_or(stats["mean"])
+            if keep_matrix:
+                matrix[m][point, reps] = values[k]
+            cells.extend(stats[s] for s in STAT_SUFFIXES)
+        out.append(csv_line(cells))
+    return "".join(out), means, matrix, failed_total
+
+
+def sensitivity_text(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    """The text of ``sensitivity.csv``."""
+    return csv_line(list(columns)) + "".join(csv_line([r[c] for c in columns]) for r in rows)

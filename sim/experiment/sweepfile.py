@@ -1,0 +1,471 @@
+"""Sweep files and ``--param`` options: what to vary, how, how often, what to report.
+
+A sweep file is TOML::
+
+    base = "baseline.toml"        # the scenario, relative to this file
+    design = "grid"               # grid | lhs | sobol | morris
+    samples = 5                   # grid: levels per range; lhs: points;
+                                  # sobol: base N (a power of 2); morris: trajectories
+    replications = 20             # per design point (default: the scenario's)
+    seed = 1                      # root seed (default: the scenario's)
+    metrics = ["stockout__city__food", "person_days_below_half"]
+    name = "tempo"                # optional (default: the file's name): result folder name
+    title = "..."                 # optional, shown on the plots
+    description = "..."           # optional
+    set = { "fleets.wfp.active_from" = 2015-05-01 }   # optional fixed changes to the base
+
+    [parameters]
+    "siege.combat_sorties_per_day" = [0, 20, 40, 60]            # a list of values
+    "drop_zones.west.recovery" = { low = 0.6, high = 0.95 }     # a range
+    "events[2].date" = { low = 2016-06-01, high = 2017-06-01 }  # a range of dates
+
+Keys under ``[parameters]`` are dotted scenario paths (see :mod:`sim.scenario.paths`);
+quote them, or TOML reads ``a.b = [..]`` as nested tables (which is also accepted).
+``set`` changes the base scenario for every point (like ``--set``); the folder's
+``scenario.toml`` is the base with those changes. The same from the command line:
+``siege sweep SCENARIO --param path=v1,v2 --param path=lo:hi`` (values are TOML
+literals; a bare word is a string).
+
+``metrics`` defaults to ``delivered_t``, ``aircraft_lost``,
+``person_days_below_half`` and every ``stockout__<pocket>__<commodity>`` the model
+reports. Names are checked against the metrics of one probe run of the base scenario
+before anything is written.
+
+Every problem is a :class:`~sim.scenario.errors.ScenarioError` naming the sweep file
+(or ``--param``) and the dotted key: ``tempo.toml: parameters."siege.x": unknown key
+'x' ...``. :func:`resolved_toml` writes the sweep back with every default filled in
+and ``base = "scenario.toml"``: the sweep folder's own ``sweep.toml``, from which
+``--resume`` rebuilds the identical design.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sim.experiment.designs import DEFAULT_SAMPLES, DESIGNS, Design, Parameter, sample
+from sim.scenario.errors import ScenarioError
+from sim.scenario.schema import Scenario
+
+SWEEP_KEYS: tuple[str, ...] = (
+    "base", "name", "title", "description", "design", "samples", "replications", "seed", "metrics",
+    "set", "parameters",
+)
+"""Keys a sweep file may have."""
+
+DEFAULT_METRICS: tuple[str, ...] = ("delivered_t", "aircraft_lost", "person_days_below_half")
+"""Reported when ``metrics`` is not given (with every ``stockout__*`` metric)."""
+
+_BARE_WORD = re.compile(r"[^\s\"'\[\]{}=,#:]+")
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep: the base scenario, the parameters and the design settings."""
+
+    source: str
+    base_path: str
+    base: Scenario
+    parameters: tuple[Parameter, ...]
+    design: str
+    samples: int
+    replications: int
+    seed: int
+    metrics: tuple[str, ...]
+    name: str = "sweep"
+    title: str = ""
+    description: str = ""
+    overrides: tuple[str, ...] = field(default=())
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The swept dotted paths, in order."""
+        return tuple(p.path for p in self.parameters)
+
+    def make_design(self) -> Design:
+        """The design's points (deterministic in the spec)."""
+        return sample(self.design, self.parameters, self.samples, self.seed)
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+def read_toml(path: Path, label: str) -> dict[str, Any]:
+    """A TOML file as a dict; unreadable or malformed → :class:`ScenarioError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(label, "", "file not found") from None
+    except IsADirectoryError:
+        raise ScenarioError(label, "", "is a directory, not a file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(label, "", f"cannot read the file: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(label, "", f"invalid TOML: {exc}") from None
+
+
+def is_sweep_data(data: Mapping[str, Any]) -> bool:
+    """Whether parsed TOML looks like a sweep file (it has ``base`` or ``parameters``)."""
+    return "base" in data or "parameters" in data
+
+
+def _key(path: str) -> str:
+    """``parameters."a.b"`` — the dotted key of a parameter inside the sweep file."""
+    from sim.scenario.paths import format_path
+
+    return format_path(("parameters", path))
+
+
+def _flatten(table: Mapping[str, Any], source: str,
+             prefix: tuple[str | int, ...] = ()) -> list[tuple[str, Any]]:
+    """``[parameters]`` → ``(canonical dotted path, spec)``; nested tables are path steps."""
+    from sim.scenario.paths import PathError, format_path, parse_path
+
+    out: list[tuple[str, Any]] = []
+    for key, value in table.items():
+        try:
+            segments = parse_path(key) if not prefix else (key,)
+        except PathError as exc:
+            raise ScenarioError(source, _key(key), str(exc)) from None
+        full = (*prefix, *segments)
+        if isinstance(value, dict) and not ({"low", "high"} & set(value)):
+            out.extend(_flatten(value, source, full))
+        else:
+            out.append((format_path(full), value))
+    return out
+
+
+def _flatten_values(table: Mapping[str, Any], source: str,
+                    prefix: tuple[str | int, ...] = ()) -> list[tuple[str, Any]]:
+    """``set = {...}`` → ``(canonical dotted path, value)``; every table is a path step."""
+    from sim.scenario.paths import PathError, format_path, parse_path
+
+    out: list[tuple[str, Any]] = []
+    for key, value in table.items():
+        try:
+            segments = parse_path(key) if not prefix else (key,)
+        except PathError as exc:
+            raise ScenarioError(source, format_path(("set", key)), str(exc)) from None
+        full = (*prefix, *segments)
+        if isinstance(value, dict):
+            out.extend(_flatten_values(value, source, full))
+        else:
+            out.append((format_path(full), value))
+    return out
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _field_is_int(path: str) -> bool | None:
+    """Whether the scenario field at ``path`` is an int (None if the path is unknown)."""
+    from sim.scenario.paths import PathError, parse_path, type_at, unwrap
+
+    try:
+        found = type_at(Scenario, parse_path(path))
+    except PathError:
+        return None
+    if found is None:
+        return None
+    tp, _ = unwrap(found[0])
+    return tp is int
+
+
+def parse_parameter(path: str, spec: Any, source: str, base: Scenario) -> Parameter:
+    """One parameter from its file or command-line spec, checked against the base scenario."""
+    from sim.scenario.load import with_values
+
+    key = path if source == "--param" else _key(path)
+    if isinstance(spec, list):
+        if not spec:
+            raise ScenarioError(source, key, "the list of values is empty")
+        for i, v in enumerate(spec):
+            if v in spec[:i]:
+                raise ScenarioError(source, key, f"lists the value {v!r} twice")
+        param = Parameter(path, values=tuple(spec))
+        checks = list(spec)
+    elif isinstance(spec, dict):
+        extra = sorted(set(spec) - {"low", "high"})
+        if extra or set(spec) != {"low", "high"}:
+            what = f"unknown key {extra[0]!r}" if extra else "missing 'low' or 'high'"
+            raise ScenarioError(source, key, f"a range is {{ low, high }}: {what}")
+        low, high = spec["low"], spec["high"]
+        both_dates = all(isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+                         for v in (low, high))
+        if not both_dates and not (_is_number(low) and _is_number(high)):
+            raise ScenarioError(source, key, f"low and high must both be numbers or both "
+                                f"dates, got {low!r} and {high!r}")
+        if not both_dates and not all(math.isfinite(float(v)) for v in (low, high)):
+            raise ScenarioError(source, key, "low and high must be finite")
+        if not low < high:
+            raise ScenarioError(source, key, f"low ({low}) must be below high ({high})")
+        integer = False
+        if not both_dates and _field_is_int(path):
+            if not all(float(v).is_integer() for v in (low, high)):
+                raise ScenarioError(source, key, f"{path} is a whole number: low and high "
+                                    f"must be whole numbers, got {low!r} and {high!r}")
+            low, high, integer = int(low), int(high), True
+        elif not both_dates:
+            low, high = float(low), float(high)
+        param = Parameter(path, low=low, high=high, integer=integer)
+        checks = [low, high]
+    else:
+        raise ScenarioError(source, key, "give a list of values or a range "
+                            f"{{ low = ..., high = ... }}, got {spec!r}")
+    for v in checks:
+        try:
+            with_values(base, {path: v}, source=source)
+        except ScenarioError as err:
+            where = "" if err.path in (path, "") else f"{err.path}: "
+            raise ScenarioError(source, key, f"{where}{err.message}") from None
+    return param
+
+
+def _positive_int(data: Mapping[str, Any], key: str, source: str, default: int) -> int:
+    v = data.get(key, default)
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        raise ScenarioError(source, key, f"expected a whole number >= 1, got {v!r}")
+    return v
+
+
+def _check_samples(design: str, samples: int, source: str) -> None:
+    key = "" if source == "--samples" else "samples"
+    if design == "sobol" and samples & (samples - 1):
+        lo = 1 << (samples.bit_length() - 1)
+        raise ScenarioError(source, key, f"a Sobol' design needs a power of 2 "
+                            f"(got {samples}; try {lo} or {lo * 2})")
+    if design in ("lhs", "morris") and samples < 2:
+        raise ScenarioError(source, key, f"a {design} design needs at least 2, "
+                            f"got {samples}")
+
+
+def build_spec(
+    data: Mapping[str, Any], *, source: str, base: Scenario, base_path: str,
+    name: str, params: Sequence[tuple[str, Any]] = (), overrides: Sequence[str] = (),
+    design: str | None = None, samples: int | None = None, replications: int | None = None,
+    seed: int | None = None, probe: Callable[[Scenario], Mapping[str, float] | None] | None = None,
+    param_source: str = "--param",
+) -> SweepSpec:
+    """Validate sweep settings (file ``data`` + command-line values, which win)."""
+    for k in data:
+        if k not in SWEEP_KEYS:
+            close = difflib.get_close_matches(k, SWEEP_KEYS, n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else \
+                f" (valid keys: {', '.join(SWEEP_KEYS)})"
+            raise ScenarioError(source, k, f"unknown key {k!r}{hint}")
+    design = design or data.get("design", "grid")
+    if design not in DESIGNS:
+        raise ScenarioError(source, "design", f"unknown design {design!r} "
+                            f"(known: {', '.join(DESIGNS)})")
+    table = data.get("parameters", {})
+    if not isinstance(table, dict):
+        raise ScenarioError(source, "parameters", "expected a table of path = values")
+    parameters: dict[str, Parameter] = {}
+    for path, spec in _flatten(table, source):
+        parameters[path] = parse_parameter(path, spec, source, base)
+    for path, spec in params:
+        parameters[path] = parse_parameter(path, spec, param_source, base)
+    if not parameters:
+        raise ScenarioError(source, "parameters", "nothing to sweep: give at least one "
+                            "parameter (in [parameters] or with --param path=v1,v2)")
+    plist = tuple(parameters.values())
+    if samples is None:
+        samples = _positive_int(data, "samples", source, DEFAULT_SAMPLES[design])
+    _check_samples(design, samples, source if "samples" in data else "--samples")
+    if replications is None:
+        replications = _positive_int(data, "replications", source, base.replications)
+    if seed is None:
+        seed = data.get("seed", base.seed)
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ScenarioError(source, "seed", f"expected a whole number >= 0, got {seed!r}")
+    for k in ("title", "description"):
+        if not isinstance(data.get(k, ""), str):
+            raise ScenarioError(source, k, "expected a string")
+    name = data.get("name", name)
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
+        raise ScenarioError(source, "name", f"expected a word of letters, digits, _ or -, "
+                            f"got {name!r}")
+    probed = probe(base) if probe is not None else None
+    metrics = _metrics(data, source, probed)
+    return SweepSpec(
+        source=source, base_path=base_path, base=base, parameters=plist, design=design,
+        samples=samples, replications=replications, seed=seed, metrics=metrics, name=name,
+        title=data.get("title", ""), description=data.get("description", ""),
+        overrides=tuple(overrides),
+    )
+
+
+def _metrics(data: Mapping[str, Any], source: str,
+             probed: Mapping[str, float] | None) -> tuple[str, ...]:
+    if "metrics" not in data:
+        if probed is None:
+            return DEFAULT_METRICS
+        return tuple(m for m in probed if m in DEFAULT_METRICS or m.startswith("stockout__"))
+    names = data["metrics"]
+    if not isinstance(names, list) or not names or not all(isinstance(m, str) for m in names):
+        raise ScenarioError(source, "metrics", "expected a non-empty list of metric names")
+    for i, m in enumerate(names):
+        if m in names[:i]:
+            raise ScenarioError(source, f"metrics[{i}]", f"lists {m!r} twice")
+        if probed is not None and m not in probed:
+            close = difflib.get_close_matches(m, list(probed), n=3)
+            hint = f"did you mean {', '.join(map(repr, close))}?" if close else \
+                f"known: {', '.join(list(probed)[:12])}..."
+            raise ScenarioError(source, f"metrics[{i}]", f"unknown metric {m!r} ({hint})")
+    return tuple(names)
+
+
+def load_sweep(
+    path: str | Path, *, params: Sequence[tuple[str, Any]] = (), overrides: Sequence[str] = (),
+    design: str | None = None, samples: int | None = None, replications: int | None = None,
+    seed: int | None = None, probe: Callable[[Scenario], Mapping[str, float] | None] | None = None,
+) -> SweepSpec:
+    """Read and validate a sweep file (its ``base`` relative to it); options override it."""
+    from sim.scenario.load import load_scenario
+
+    label = str(path)
+    p = Path(path)
+    data = read_toml(p, label)
+    base_rel = data.get("base")
+    if not isinstance(base_rel, str) or not base_rel.strip():
+        raise ScenarioError(label, "base", "expected the path of the base scenario (a string, "
+                            "relative to this file)")
+    base_file = p.parent / base_rel
+    if not base_file.is_file():
+        raise ScenarioError(label, "base", f"file not found: {base_rel!r} (looked for "
+                            f"{base_file})")
+    base = load_scenario(base_file, overrides=tuple(overrides))
+    fixed = data.get("set", {})
+    if not isinstance(fixed, dict):
+        raise ScenarioError(label, "set", "expected a table of path = value")
+    if fixed:
+        from sim.scenario.load import with_values
+
+        base = with_values(base, dict(_flatten_values(fixed, label)), source=label)
+    return build_spec(data, source=label, base=base, base_path=str(base_file), name=p.stem,
+                      params=params, overrides=overrides, design=design, samples=samples,
+                      replications=replications, seed=seed, probe=probe)
+
+
+def spec_from_scenario(
+    path: str | Path, *, params: Sequence[tuple[str, Any]], overrides: Sequence[str] = (),
+    design: str | None = None, samples: int | None = None, replications: int | None = None,
+    seed: int | None = None, probe: Callable[[Scenario], Mapping[str, float] | None] | None = None,
+) -> SweepSpec:
+    """A sweep of a scenario file given on the command line with ``--param`` options."""
+    from sim.scenario.load import load_scenario
+
+    base = load_scenario(path, overrides=tuple(overrides))
+    return build_spec({}, source="--param", base=base, base_path=str(path), name="sweep",
+                      params=params, overrides=overrides, design=design, samples=samples,
+                      replications=replications, seed=seed, probe=probe)
+
+
+# ---- --param path=v1,v2 | path=lo:hi ---------------------------------------------------
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside quotes, brackets and braces."""
+    parts, depth, quote, cur = [], 0, "", []
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _literal(raw: str, option: str) -> Any:
+    raw = raw.strip()
+    if not raw:
+        raise ScenarioError("--param", option, "a value is missing")
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        if _BARE_WORD.fullmatch(raw):
+            return raw
+        raise ScenarioError("--param", option, f"{raw!r} is not a TOML value; quote text "
+                            'as "..."') from None
+
+
+def parse_param_option(text: str) -> tuple[str, Any]:
+    """``path=v1,v2`` → ``(path, [v1, v2])``; ``path=lo:hi`` → ``(path, {low, high})``."""
+    from sim.scenario.paths import PathError, format_path, parse_path
+
+    parts = _split_top(text, "=")
+    if len(parts) < 2 or not parts[0].strip():
+        raise ScenarioError("--param", "", f"malformed {text!r}: expected path=v1,v2 or "
+                            "path=low:high")
+    path_text, raw = parts[0].strip(), "=".join(parts[1:]).strip()
+    try:
+        path = format_path(parse_path(path_text))
+    except PathError as exc:
+        raise ScenarioError("--param", path_text, str(exc)) from None
+    if not raw:
+        raise ScenarioError("--param", path, "no values after '='")
+    items = _split_top(raw, ",")
+    if len(items) == 1:
+        bounds = _split_top(raw, ":")
+        if len(bounds) == 2:
+            return path, {"low": _literal(bounds[0], path), "high": _literal(bounds[1], path)}
+        if len(bounds) > 2:
+            raise ScenarioError("--param", path, f"malformed range {raw!r}: expected low:high")
+    return path, [_literal(item, path) for item in items]
+
+
+# ---- the resolved sweep.toml -----------------------------------------------------------
+
+def resolved_data(spec: SweepSpec, base: str = "scenario.toml") -> dict[str, Any]:
+    """The sweep as plain data with every default filled in (for ``sweep.toml``)."""
+    params: dict[str, Any] = {}
+    for p in spec.parameters:
+        if p.is_range:
+            params[p.path] = {"low": p.low, "high": p.high}
+        else:
+            params[p.path] = list(p.values or ())
+    data: dict[str, Any] = {"base": base, "name": spec.name}
+    if spec.title:
+        data["title"] = spec.title
+    if spec.description:
+        data["description"] = spec.description
+    data.update({
+        "design": spec.design, "samples": spec.samples, "replications": spec.replications,
+        "seed": spec.seed, "metrics": list(spec.metrics), "parameters": params,
+    })
+    return data
+
+
+def resolved_toml(spec: SweepSpec, base: str = "scenario.toml") -> str:
+    """``sweep.toml``: the resolved sweep, its base the folder's own ``scenario.toml``."""
+    import tomli_w
+
+    from sim import __version__
+
+    header = (f"# Generated by siege-sim {__version__}: the resolved sweep "
+              f"{spec.name!r} (defaults written out).\n"
+              "# Resume an interrupted sweep with: siege sweep --resume <this folder>\n\n")
+    return header + tomli_w.dumps(resolved_data(spec, base))
+
+
+def with_name(spec: SweepSpec, name: str) -> SweepSpec:
+    """The same spec under another name."""
+    return replace(spec, name=name)

@@ -1,0 +1,371 @@
+"""Plots of a finished sweep, drawn from its folder's files alone.
+
+:func:`plot_sweep` reads ``sweep.toml`` (parameters, design, metrics),
+``points.csv`` and, for Sobol'/Morris designs, ``sensitivity.csv``, and writes
+``plots/*.png``:
+
+* one parameter — per metric, the mean against the parameter with its 95 %
+  confidence band and the p05–p95 spread of single replications
+  (``<metric>.png``);
+* two parameters — per metric, a heatmap of the mean over a grid
+  (``heatmap__<metric>.png``), or the points coloured by their mean for other
+  designs (``map__<metric>.png``);
+* more — Sobol' first- and total-order indices with their confidence intervals
+  (``sobol_indices.png``), the Morris μ*–σ plot (``morris.png``), a scatter
+  matrix of point means against every parameter for a Latin hypercube
+  (``scatter_matrix.png``), main effects for a grid (``main_effects.png``).
+
+Sobol'/Morris sweeps always get their index plot. Plots are drawn with the Agg
+canvas (no global pyplot state) and saved without a timestamp, so the same files
+give the same PNG bytes. Units are those of the metric names (``_t`` tonnes,
+``person_days`` person-days, ``stockout__`` a probability once averaged).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+PLOTS_DIR = "plots"
+DPI = 110
+BAND = "#1f77b4"
+
+
+def metric_label(name: str) -> str:
+    """A readable axis label for a metric name."""
+    parts = name.split("__")
+    head, rest = parts[0], "/".join(parts[1:])
+    where = f" ({rest})" if rest else ""
+    labels = {
+        "stockout": "probability of a stock-out",
+        "first_stockout_day": "first stock-out, days from start",
+        "person_days_below_half": "person-days below half ration",
+        "person_days_below_full": "person-days below full ration",
+        "delivered_t": "delivered, t",
+        "received_t": "received by air, t",
+        "aircraft_lost": "aircraft lost",
+        "shortfall_t": "shortfall, t",
+        "min_days_of_supply": "lowest days of supply",
+        "sorties_flown": "sorties flown",
+        "combat_sorties_per_day": "combat sorties per day",
+    }
+    return labels.get(head, head.replace("_", " ")) + where
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_\-]+", "_", text).strip("_")
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], rows[1:]
+
+
+def _num(cell: str) -> float:
+    return math.nan if cell == "" else float(cell)
+
+
+class _Param:
+    """How a parameter's cells in points.csv map to plot coordinates."""
+
+    def __init__(self, path: str, spec: Any) -> None:
+        from sim.experiment.store import fmt
+
+        self.path = path
+        self.is_range = isinstance(spec, dict)
+        self.is_date = self.is_range and isinstance(spec.get("low"), dt.date)
+        values = [] if self.is_range else list(spec)
+        self.numeric = (self.is_range and not self.is_date) or (
+            bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                 for v in values))
+        self.labels = [fmt(v) for v in values]
+
+    def coord(self, cell: str) -> Any:
+        if self.is_date:
+            return dt.date.fromisoformat(cell)
+        if self.numeric:
+            return float(cell)
+        return self.labels.index(cell) if cell in self.labels else len(self.labels)
+
+    def axis(self, ax: Any, which: str = "x") -> None:
+        set_label = ax.set_xlabel if which == "x" else ax.set_ylabel
+        set_label(self.path)
+        if not self.numeric and not self.is_date:
+            ticks = ax.set_xticks if which == "x" else ax.set_yticks
+            ticks(range(len(self.labels)), self.labels)
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    return path
+
+
+def plot_sweep(result_dir: Path) -> list[Path]:
+    """Re-draw the plots of a finished sweep folder; return the files written."""
+    result_dir = Path(result_dir)
+    spec = tomllib.loads((result_dir / "sweep.toml").read_text(encoding="utf-8"))
+    params = [_Param(p, s) for p, s in _flatten(spec.get("parameters", {}))]
+    metrics: list[str] = list(spec.get("metrics", []))
+    design = spec.get("design", "grid")
+    title = spec.get("title") or result_dir.name
+    header, rows = _read_csv(result_dir / "points.csv")
+    col = {name: i for i, name in enumerate(header)}
+    out_dir = result_dir / PLOTS_DIR
+    out_dir.mkdir(exist_ok=True)
+    written: list[Path] = []
+    stats = {m: {s: np.array([_num(r[col[f"{m}_{s}"]]) for r in rows])
+                 for s in ("mean", "ci95_low", "ci95_high", "p05", "p95")} for m in metrics}
+    coords = [[p.coord(r[col[p.path]]) for r in rows] for p in params]
+    reps = spec.get("replications", "?")
+    subtitle = f"{title}\n{design} design, {len(rows)} points × {reps} replications"
+
+    if len(params) == 1:
+        for m in metrics:
+            written.append(_one_param(out_dir / f"{_slug(m)}.png", params[0], coords[0],
+                                      stats[m], m, subtitle))
+    elif len(params) == 2:
+        for m in metrics:
+            if design == "grid":
+                written.append(_heatmap(out_dir / f"heatmap__{_slug(m)}.png", params, coords,
+                                        stats[m]["mean"], m, subtitle))
+            else:
+                written.append(_map(out_dir / f"map__{_slug(m)}.png", params, coords,
+                                    stats[m]["mean"], m, subtitle))
+    elif design == "lhs":
+        written.append(_scatter_matrix(out_dir / "scatter_matrix.png", params, coords, stats,
+                                       metrics, subtitle))
+    elif design == "grid":
+        written.append(_main_effects(out_dir / "main_effects.png", params, coords, stats,
+                                     metrics, subtitle))
+    sens = result_dir / "sensitivity.csv"
+    if design == "sobol" and sens.is_file():
+        written.append(_sobol(out_dir / "sobol_indices.png", sens, metrics, subtitle))
+    if design == "morris" and sens.is_file():
+        written.append(_morris(out_dir / "morris.png", sens, metrics, subtitle))
+    return written
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for k, v in table.items():
+        path = f"{prefix}.{k}" if prefix else k
+        if isinstance(v, dict) and not ({"low", "high"} & set(v)):
+            out.extend(_flatten(v, path))
+        else:
+            out.append((path, v))
+    return out
+
+
+def _order(xs: Sequence[Any]) -> np.ndarray:
+    return np.array(sorted(range(len(xs)), key=lambda i: xs[i]), dtype=int)
+
+
+def _one_param(path: Path, p: _Param, xs: list[Any], s: dict[str, np.ndarray], metric: str,
+               subtitle: str) -> Path:
+    fig = Figure(figsize=(7.5, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    idx = _order(xs)
+    x = [xs[i] for i in idx]
+    mean, lo, hi = s["mean"][idx], s["ci95_low"][idx], s["ci95_high"][idx]
+    p05, p95 = s["p05"][idx], s["p95"][idx]
+    if p.numeric or p.is_date:
+        ax.fill_between(x, p05, p95, color=BAND, alpha=0.12, lw=0,
+                        label="p05–p95 of single replications")
+        ax.fill_between(x, lo, hi, color=BAND, alpha=0.35, lw=0, label="95 % CI of the mean")
+        ax.plot(x, mean, "o-", color=BAND, ms=4, label="mean")
+    else:
+        err = np.vstack([mean - lo, hi - mean])
+        ax.errorbar(x, mean, yerr=np.where(np.isfinite(err), err, 0), fmt="o", color=BAND,
+                    capsize=4, label="mean ± 95 % CI")
+        ax.plot(x, p05, "v", color="grey", ms=4, label="p05 / p95")
+        ax.plot(x, p95, "^", color="grey", ms=4)
+    p.axis(ax)
+    if p.is_date:
+        fig.autofmt_xdate()
+    ax.set_ylabel(metric_label(metric))
+    ax.set_title(subtitle, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _levels(xs: list[Any]) -> list[Any]:
+    seen: list[Any] = []
+    for x in xs:
+        if x not in seen:
+            seen.append(x)
+    return sorted(seen)
+
+
+def _tick(p: _Param, v: Any) -> str:
+    if p.is_date:
+        return v.isoformat()
+    if not p.numeric:
+        return p.labels[v] if v < len(p.labels) else "?"
+    return f"{v:g}"
+
+
+def _short(v: float) -> str:
+    """A cell label: thousands separated above 1000, else three significant digits."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
+def _heatmap(path: Path, params: list[_Param], coords: list[list[Any]], mean: np.ndarray,
+             metric: str, subtitle: str) -> Path:
+    px, py = params
+    xl, yl = _levels(coords[0]), _levels(coords[1])
+    grid = np.full((len(yl), len(xl)), np.nan)
+    for k, (x, y) in enumerate(zip(coords[0], coords[1], strict=True)):
+        grid[yl.index(y), xl.index(x)] = mean[k]
+    fig = Figure(figsize=(1.1 * len(xl) + 3.5, 0.55 * len(yl) + 2.6), layout="constrained")
+    ax = fig.add_subplot()
+    im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
+    fig.colorbar(im, ax=ax, label=f"{metric_label(metric)} (mean)")
+    ax.set_xticks(range(len(xl)), [_tick(px, v) for v in xl],
+                  rotation=30 if px.is_date else 0)
+    ax.set_yticks(range(len(yl)), [_tick(py, v) for v in yl])
+    ax.set_xlabel(px.path)
+    ax.set_ylabel(py.path)
+    if len(xl) * len(yl) <= 150:
+        finite = grid[np.isfinite(grid)]
+        mid = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
+        for (i, j), v in np.ndenumerate(grid):
+            if np.isfinite(v):
+                ax.text(j, i, _short(v), ha="center", va="center", fontsize=8,
+                        color="black" if v > mid else "white")
+    ax.set_title(subtitle, fontsize=10)
+    return _save(fig, path)
+
+
+def _map(path: Path, params: list[_Param], coords: list[list[Any]], mean: np.ndarray,
+         metric: str, subtitle: str) -> Path:
+    fig = Figure(figsize=(7.0, 5.2), layout="constrained")
+    ax = fig.add_subplot()
+    sc = ax.scatter(coords[0], coords[1], c=mean, cmap="viridis", s=30)
+    fig.colorbar(sc, ax=ax, label=f"{metric_label(metric)} (mean)")
+    params[0].axis(ax, "x")
+    params[1].axis(ax, "y")
+    ax.set_title(subtitle, fontsize=10)
+    return _save(fig, path)
+
+
+def _scatter_matrix(path: Path, params: list[_Param], coords: list[list[Any]],
+                    stats: dict[str, dict[str, np.ndarray]], metrics: list[str],
+                    subtitle: str) -> Path:
+    nr, nc = len(metrics), len(params)
+    fig = Figure(figsize=(2.6 * nc + 1, 2.3 * nr + 1), layout="constrained")
+    axes = fig.subplots(nr, nc, squeeze=False, sharey="row")
+    for i, m in enumerate(metrics):
+        for j, p in enumerate(params):
+            ax = axes[i][j]
+            ax.scatter(coords[j], stats[m]["mean"], s=8, alpha=0.7, color=BAND)
+            ax.grid(alpha=0.3)
+            if i == nr - 1:
+                p.axis(ax)
+                if p.is_date:
+                    ax.tick_params(axis="x", labelrotation=30)
+            else:
+                ax.tick_params(labelbottom=False)
+            if j == 0:
+                ax.set_ylabel(metric_label(m), fontsize=8)
+    fig.suptitle(subtitle + " — point means against each parameter", fontsize=10)
+    return _save(fig, path)
+
+
+def _main_effects(path: Path, params: list[_Param], coords: list[list[Any]],
+                  stats: dict[str, dict[str, np.ndarray]], metrics: list[str],
+                  subtitle: str) -> Path:
+    nr, nc = len(metrics), len(params)
+    fig = Figure(figsize=(2.6 * nc + 1, 2.3 * nr + 1), layout="constrained")
+    axes = fig.subplots(nr, nc, squeeze=False, sharey="row")
+    for i, m in enumerate(metrics):
+        mean = stats[m]["mean"]
+        for j, p in enumerate(params):
+            ax = axes[i][j]
+            levels = _levels(coords[j])
+            avg = [float(np.nanmean([mean[k] for k, x in enumerate(coords[j]) if x == lv]))
+                   for lv in levels]
+            ax.plot(levels, avg, "o-", color=BAND, ms=4)
+            ax.grid(alpha=0.3)
+            if i == nr - 1:
+                p.axis(ax)
+            if j == 0:
+                ax.set_ylabel(metric_label(m), fontsize=8)
+    fig.suptitle(subtitle + " — mean over the other parameters", fontsize=10)
+    return _save(fig, path)
+
+
+def _sens_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _sobol(path: Path, sens: Path, metrics: list[str], subtitle: str) -> Path:
+    rows = _sens_rows(sens)
+    fig = Figure(figsize=(7.5, 2.6 * len(metrics) + 1.2), layout="constrained")
+    axes = fig.subplots(len(metrics), 1, squeeze=False)
+    for ax, m in zip(axes[:, 0], metrics, strict=True):
+        mine = [r for r in rows if r["metric"] == m]
+        names = [r["parameter"] for r in mine]
+        y = np.arange(len(names))
+        for k, (idx, colr, off) in enumerate((("S1", BAND, -0.2), ("ST", "#ff7f0e", 0.2))):
+            v = np.array([_num(r[idx]) for r in mine])
+            c = np.array([_num(r[f"{idx}_conf"]) for r in mine])
+            ax.barh(y + off, v, height=0.38, color=colr,
+                    xerr=np.where(np.isfinite(c), c, 0), capsize=3,
+                    label=("first order S1" if k == 0 else "total order ST") + " ± 95 % CI")
+        share = _num(mine[0]["noise_share"]) if mine else math.nan
+        noise = f"; replication noise {100 * share:.0f} % of the variance" \
+            if math.isfinite(share) else ""
+        ax.set_yticks(y, names, fontsize=8)
+        ax.invert_yaxis()
+        ax.axvline(0, color="black", lw=0.6)
+        ax.set_xlabel("Sobol' index (share of variance of the replication mean)")
+        ax.set_title(f"{metric_label(m)}{noise}", fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(subtitle, fontsize=10)
+    return _save(fig, path)
+
+
+def _morris(path: Path, sens: Path, metrics: list[str], subtitle: str) -> Path:
+    rows = _sens_rows(sens)
+    n = len(metrics)
+    fig = Figure(figsize=(6.5 * min(n, 2), 5.0 * math.ceil(n / 2)), layout="constrained")
+    axes = fig.subplots(math.ceil(n / 2), min(n, 2), squeeze=False)
+    for k, m in enumerate(metrics):
+        ax = axes[k // 2][k % 2]
+        mine = [r for r in rows if r["metric"] == m]
+        mu = np.array([_num(r["mu_star"]) for r in mine])
+        conf = np.array([_num(r["mu_star_conf"]) for r in mine])
+        sigma = np.array([_num(r["sigma"]) for r in mine])
+        ax.errorbar(mu, sigma, xerr=np.where(np.isfinite(conf), conf, 0), fmt="o",
+                    color=BAND, capsize=3)
+        for r, x, y in zip(mine, mu, sigma, strict=True):
+            if np.isfinite(x) and np.isfinite(y):
+                ax.annotate(r["parameter"], (x, y), fontsize=7, xytext=(4, 4),
+                            textcoords="offset points")
+        top = float(np.nanmax(np.concatenate([mu, sigma]))) if mine else 1.0
+        if np.isfinite(top) and top > 0:
+            ax.plot([0, top], [0, top], ls=":", color="grey", lw=0.8, label="σ = μ*")
+            ax.legend(fontsize=7)
+        ax.set_xlabel("μ* (mean |elementary effect|) ± 95 % CI")
+        ax.set_ylabel("σ (spread of elementary effects)")
+        ax.set_title(metric_label(m), fontsize=9)
+        ax.grid(alpha=0.3)
+    for k in range(n, axes.size):
+        axes[k // 2][k % 2].set_visible(False)
+    fig.suptitle(subtitle, fontsize=10)
+    return _save(fig, path)
