@@ -56,10 +56,46 @@ COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
           "#7f7f7f", "#bcbd22", "#17becf")
 
 
+KEY_COLUMNS = 2
+KEY_ROW_IN = 0.17
+
+
 def _figure(width: float, height: float) -> Figure:
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
+
+
+def _events_in_run(scenario: Scenario) -> list[tuple[int, dt.date, str]]:
+    """``(number, date, title)`` of the events inside the calendar, in date order."""
+    cal = scenario.calendar
+    evs = sorted((e for e in scenario.events if cal.start <= e.date <= cal.end),
+                 key=lambda e: e.date)
+    return [(i + 1, e.date, e.title) for i, e in enumerate(evs)]
+
+
+def _figure_with_key(width: float, height: float, scenario: Scenario) -> tuple[Figure, Any]:
+    """A figure and the (sub)figure to draw in; numbered events are listed below it."""
+    events = _events_in_run(scenario)
+    if not events:
+        fig = _figure(width, height)
+        return fig, fig
+    rows = math.ceil(len(events) / KEY_COLUMNS)
+    key_h = KEY_ROW_IN * rows + 0.3
+    fig = _figure(width, height + key_h)
+    main, below = fig.subfigures(2, 1, height_ratios=[height, key_h])
+    ax = below.subplots()
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.text(0.0, 1.0, "Timeline events (dashed lines):", fontsize=8, fontweight="bold",
+            va="top", transform=ax.transAxes)
+    for k, (num, date, title) in enumerate(events):
+        col, row = divmod(k, rows)
+        y = 1.0 - (row + 1) / (rows + 1)
+        ax.text(col / KEY_COLUMNS, y, f"{num:>2}  {date.isoformat()}  {title}", fontsize=7.5,
+                va="top", transform=ax.transAxes, family="monospace", clip_on=True)
+    return fig, main
 
 
 def _date_axis(ax: Axes) -> None:
@@ -77,19 +113,68 @@ def _band(ax: Axes, dates: Sequence[dt.date], arr: np.ndarray, label: str, color
 
 
 def _events(ax: Axes, scenario: Scenario, titles: bool) -> None:
-    cal = scenario.calendar
-    for ev in scenario.events:
-        if not cal.start <= ev.date <= cal.end:
-            continue
-        ax.axvline(ev.date, linestyle="--", color="0.35", linewidth=0.8)
-        if titles:
-            ax.text(ev.date, 0.98, " " + ev.title, transform=ax.get_xaxis_transform(),
-                    rotation=90, va="top", ha="right", fontsize=7, color="0.25")
+    """Dashed lines at the events; with ``titles``, their key numbers inside the top edge.
+
+    Events within 6 % of the run of the first of a group share one label (``7–11``).
+    """
+    events = _events_in_run(scenario)
+    for _, date, _ in events:
+        ax.axvline(date, linestyle="--", color="0.35", linewidth=0.8)
+    if not titles or not events:
+        return
+    span = max(1, (scenario.calendar.end - scenario.calendar.start).days)
+    clusters: list[list[tuple[int, dt.date]]] = []
+    for num, date, _ in events:
+        if clusters and (date - clusters[-1][0][1]).days < span * 0.06:
+            clusters[-1].append((num, date))
+        else:
+            clusters.append([(num, date)])
+    for group in clusters:
+        first, last = group[0][0], group[-1][0]
+        label = str(first) if first == last else (
+            f"{first},{last}" if last == first + 1 else f"{first}–{last}")
+        ax.annotate(label, xy=(group[0][1], 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(2, -2), textcoords="offset points", ha="left", va="top",
+                    fontsize=7, color="0.15",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                          "alpha": 0.8})
 
 
 def _rationed(scenario: Scenario) -> list[str]:
     names = [c for c, spec in scenario.commodities.items() if spec.rationed]
     return names or list(scenario.commodities)
+
+
+def _smooth(arr: np.ndarray, days: int = 7) -> np.ndarray:
+    """Centred running mean over ``days`` days of each row (NaN-aware, edges shortened)."""
+    out = np.empty_like(arr, dtype=float)
+    half = days // 2
+    for i, row in enumerate(np.atleast_2d(arr)):
+        ok = np.isfinite(row)
+        vals = np.where(ok, row, 0.0)
+        c = np.concatenate([[0.0], np.cumsum(vals)])
+        n = np.concatenate([[0], np.cumsum(ok)])
+        idx = np.arange(row.size)
+        lo = np.clip(idx - half, 0, row.size)
+        hi = np.clip(idx + half + 1, 0, row.size)
+        cnt = n[hi] - n[lo]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[i] = np.where(cnt > 0, (c[hi] - c[lo]) / cnt, np.nan)
+    return out
+
+
+def _inhabited(scenario: Scenario, daily: Mapping[str, np.ndarray]) -> list[str]:
+    """Pockets with people in them at some point (all pockets if none has)."""
+    names = []
+    for p, pocket in scenario.pockets.items():
+        heads = [daily.get(f"civilians__{p}"), daily.get(f"garrison__{p}")]
+        peak = max((float(np.nanmax(h[1])) for h in heads
+                    if h is not None and np.isfinite(h[1]).any()), default=None)
+        if peak is None:
+            peak = pocket.civilians + pocket.garrison
+        if peak > 0:
+            names.append(p)
+    return names or list(scenario.pockets)
 
 
 def _has_data(arr: np.ndarray | None) -> bool:
@@ -137,9 +222,9 @@ def _message(ax: Axes, text: str) -> None:
 
 def plot_days_of_supply(path: Path, scenario: Scenario, dates: Sequence[dt.date],
                         daily: Mapping[str, np.ndarray]) -> None:
-    pockets = list(scenario.pockets)
-    fig = _figure(11, 2.8 * len(pockets) + 0.8)
-    axes = fig.subplots(len(pockets), 1, sharex=True, squeeze=False)[:, 0]
+    pockets = _inhabited(scenario, daily)
+    fig, main = _figure_with_key(11, 2.8 * len(pockets) + 0.8, scenario)
+    axes = main.subplots(len(pockets), 1, sharex=True, squeeze=False)[:, 0]
     for i, (ax, p) in enumerate(zip(axes, pockets, strict=True)):
         drawn = 0
         for j, c in enumerate(_rationed(scenario)):
@@ -158,14 +243,14 @@ def plot_days_of_supply(path: Path, scenario: Scenario, dates: Sequence[dt.date]
             ax.legend(loc="upper right", fontsize=8)
         _date_axis(ax)
     axes[-1].set_xlabel("date")
-    fig.suptitle(f"{scenario.name}: days of supply per pocket")
+    main.suptitle(f"{scenario.name}: days of supply per pocket")
     fig.savefig(path)
 
 
 def plot_tonnage_weekly(path: Path, scenario: Scenario, dates: Sequence[dt.date],
                         daily: Mapping[str, np.ndarray]) -> None:
-    fig = _figure(11, 4.5)
-    ax = fig.subplots()
+    fig, main = _figure_with_key(11, 4.5, scenario)
+    ax = main.subplots()
     bottom: np.ndarray | None = None
     for j, f in enumerate(scenario.fleets):
         weeks, tot, days = _weekly(dates, daily, f"delivered_t__{f}")
@@ -189,8 +274,8 @@ def plot_tonnage_weekly(path: Path, scenario: Scenario, dates: Sequence[dt.date]
 
 def plot_sortie_tempo(path: Path, scenario: Scenario, dates: Sequence[dt.date],
                       daily: Mapping[str, np.ndarray]) -> None:
-    fig = _figure(11, 6.5)
-    top, bottom = fig.subplots(2, 1, sharex=True)
+    fig, main = _figure_with_key(11, 6.5, scenario)
+    top, bottom = main.subplots(2, 1, sharex=True)
     for j, f in enumerate(scenario.fleets):
         weeks, tot, _ = _weekly(dates, daily, f"sorties_flown__{f}")
         # repeat the last rate to the end of the run so the last week shows
@@ -223,44 +308,46 @@ def plot_sortie_tempo(path: Path, scenario: Scenario, dates: Sequence[dt.date],
                      fontsize=10, loc="left")
     bottom.set_xlabel("date")
     _date_axis(bottom)
-    fig.suptitle(f"{scenario.name}: sortie tempo")
+    main.suptitle(f"{scenario.name}: sortie tempo")
     fig.savefig(path)
 
 
 def plot_rations(path: Path, scenario: Scenario, dates: Sequence[dt.date],
                  daily: Mapping[str, np.ndarray]) -> None:
-    pockets = list(scenario.pockets)
-    fig = _figure(12, 2.8 * len(pockets) + 0.8)
-    axes = fig.subplots(len(pockets), 2, sharex=True, squeeze=False)
+    pockets = _inhabited(scenario, daily)
+    fig, main = _figure_with_key(12, 2.8 * len(pockets) + 0.8, scenario)
+    axes = main.subplots(len(pockets), 2, sharex=True, squeeze=False)
     for i, p in enumerate(pockets):
         left, right = axes[i]
         lvl = daily.get(f"ration_level__{p}")
         if lvl is not None:
-            _band(left, dates, lvl, "ration level in force", COLORS[0])
-        civ = daily.get(f"civilian_ration__{p}")
-        if _has_data(civ):
-            _band(left, dates, civ, "eaten by civilians", COLORS[1], band=False,
-                  linestyle="--")
+            _band(left, dates, lvl, "ration level in force (median, 5–95 %)", COLORS[0])
+        for who, color in (("civilian", COLORS[1]), ("garrison", COLORS[2])):
+            eaten = daily.get(f"{who}_ration__{p}")
+            if _has_data(eaten):
+                _band(left, dates, _smooth(eaten), f"eaten by {who}s (7-day mean of median)",
+                      color, band=False, linestyle="--")
         left.set_ylim(-0.02, 1.05)
         left.set_ylabel("ration (× full)")
         left.set_title(f"{p}: ration level", fontsize=10, loc="left")
-        left.legend(loc="lower left", fontsize=8)
+        left.legend(loc="best", fontsize=7, framealpha=0.7)
         _events(left, scenario, titles=i == 0)
         _date_axis(left)
         for j, c in enumerate(scenario.commodities):
             arr = daily.get(f"shortfall_t__{p}__{c}")
             if _has_data(arr) and np.nanmax(arr[2]) > 0:
-                _band(right, dates, arr, c, COLORS[j % len(COLORS)])
+                _band(right, dates, _smooth(arr), c, COLORS[j % len(COLORS)])
         right.set_ylabel("shortfall (t / day)")
+        right.set_title(f"{p}: unmet ration demand (7-day mean of median, 5–95 %)",
+                        fontsize=10, loc="left")
         _zero_based(right)
-        right.set_title(f"{p}: unmet ration demand", fontsize=10, loc="left")
         if right.get_legend_handles_labels()[0]:
             right.legend(loc="upper left", fontsize=8)
-        _events(right, scenario, titles=False)
+        _events(right, scenario, titles=i == 0)
         _date_axis(right)
     axes[-1][0].set_xlabel("date")
     axes[-1][1].set_xlabel("date")
-    fig.suptitle(f"{scenario.name}: rations and shortfall (median, 5–95 % band)")
+    main.suptitle(f"{scenario.name}: rations and shortfall")
     fig.savefig(path)
 
 
@@ -281,9 +368,13 @@ def survival_curve(first_days: Sequence[float], n_days: int) -> np.ndarray:
 
 def plot_survival(path: Path, scenario: Scenario, dates: Sequence[dt.date],
                   replications: Sequence[Mapping[str, float]]) -> None:
-    pockets = list(scenario.pockets)
-    fig = _figure(11, 2.6 * len(pockets) + 0.8)
-    axes = fig.subplots(len(pockets), 1, sharex=True, squeeze=False)[:, 0]
+    def has_demand(p: str) -> bool:  # min days of supply is NaN when there is no demand
+        keys = [f"min_days_of_supply__{p}__{c}" for c in _rationed(scenario)]
+        return any(math.isfinite(r.get(k, math.nan)) for r in replications for k in keys)
+
+    pockets = [p for p in scenario.pockets if has_demand(p)] or list(scenario.pockets)
+    fig, main = _figure_with_key(11, 2.6 * len(pockets) + 0.8, scenario)
+    axes = main.subplots(len(pockets), 1, sharex=True, squeeze=False)[:, 0]
     for i, (ax, p) in enumerate(zip(axes, pockets, strict=True)):
         for j, c in enumerate(_rationed(scenario)):
             key = f"first_stockout_day__{p}__{c}"
@@ -301,7 +392,7 @@ def plot_survival(path: Path, scenario: Scenario, dates: Sequence[dt.date],
         _events(ax, scenario, titles=i == 0)
         _date_axis(ax)
     axes[-1].set_xlabel("date")
-    fig.suptitle(f"{scenario.name}: survival of stocks (first stock-out date)")
+    main.suptitle(f"{scenario.name}: survival of stocks (first stock-out date)")
     fig.savefig(path)
 
 
@@ -319,33 +410,43 @@ def plot_observations(path: Path, scenario: Scenario,
     labels = []
     for y, row in enumerate(rows):
         observed = float(row["observed"])
-        scale = observed if observed != 0 and math.isfinite(observed) else 1.0
         spec = specs.get(row["id"])
         unit = row.get("unit") or ""
-        labels.append(f"{row['id']} ({unit})" if scale != 1.0 or not unit else
-                      f"{row['id']} ({unit}, absolute)")
+        slack = (max(spec.tolerance * abs(spec.observed), spec.abs_tolerance)
+                 if spec is not None else 0.0)
+        if observed != 0 and math.isfinite(observed):
+            def x(v: float, observed: float = observed) -> float:
+                return v / observed
+            labels.append(f"{row['id']} ({unit})" if unit else str(row["id"]))
+        else:
+            # nothing to divide by: 1 + value ÷ scale, the tolerance spanning ±0.1
+            scale = slack / 0.1 if slack > 0 else 1.0
+
+            def x(v: float, scale: float = scale) -> float:
+                return 1.0 + v / scale
+            labels.append(f"{row['id']} (observed 0; shown 1 + value/{scale:g} {unit})")
         if spec is not None:
-            slack = max(spec.tolerance * abs(spec.observed), spec.abs_tolerance)
             lo, hi = spec.range if spec.range is not None else (observed, observed)
-            ax.fill_betweenx([y - 0.3, y + 0.3], (lo - slack) / scale, (hi + slack) / scale,
+            ax.fill_betweenx([y - 0.3, y + 0.3], x(lo - slack), x(hi + slack),
                              color="0.85", linewidth=0)
             if spec.range is not None:
-                ax.plot([lo / scale, hi / scale], [y, y], color="0.2", linewidth=4, alpha=0.5)
-        ax.plot([observed / scale], [y], marker="|", markersize=16, color="black")
+                ax.plot([x(lo), x(hi)], [y, y], color="0.2", linewidth=4, alpha=0.5)
+        ax.plot([x(observed)], [y], marker="|", markersize=16, color="black")
         p05, p50, p95 = (float(row[k]) for k in ("model_p05", "model_p50", "model_p95"))
         if math.isfinite(p50):
             ok = row.get("within_tolerance")
             color = COLORS[2] if ok else COLORS[3]
-            ax.errorbar([p50 / scale], [y],
-                        xerr=[[max(0.0, (p50 - p05) / scale)], [max(0.0, (p95 - p50) / scale)]],
+            ax.errorbar([x(p50)], [y],
+                        xerr=[[max(0.0, x(p50) - x(p05))], [max(0.0, x(p95) - x(p50))]],
                         fmt="o", color=color, capsize=4)
     ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(1.0, color="0.5", linewidth=0.8)
     ax.set_xlabel("model ÷ observed (1 = the record)")
     ax.grid(True, axis="x", alpha=0.3)
-    ax.set_title(f"{scenario.name}: model (median, 5–95 %; green = within tolerance) vs "
-                 "record (black; grey = tolerance)", fontsize=10)
+    ax.set_title(f"{scenario.name}: model vs historical record\n"
+                 "model: median (dot) and 5–95 % (bar), green = within tolerance, red = not; "
+                 "record: black tick (range: dark bar), grey = tolerance", fontsize=9)
     fig.savefig(path)
 
 
