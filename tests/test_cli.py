@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import sim
 from sim import cli
 from sim.output.plots import PLOT_FILES
 from sim.scenario.schema import json_schema
@@ -216,3 +217,36 @@ def test_python_dash_m_and_entry_point(tiny):
         r = subprocess.run([str(siege_exe), "validate", "nope.toml"], capture_output=True,
                            text=True, check=False)
         assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_readme_quick_start_is_true():
+    readme = (REPO / "README.md").read_text()
+    run_cmd = ("python3 -m venv .venv && .venv/bin/pip install -e . && "
+               ".venv/bin/siege run scenarios/deir_ez_zor/baseline.toml")
+    test_cmd = ("python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && "
+                ".venv/bin/pytest")
+    assert run_cmd in readme and test_cmd in readme
+    assert readme.index(run_cmd) < readme.index("## Commands")
+    assert (REPO / "scenarios/deir_ez_zor/baseline.toml").is_file()
+    assert (REPO / "scenarios/examples/minimal.toml").is_file()
+    ci = (REPO / ".ci/run").read_text()
+    assert "set -euo pipefail" in ci and ".venv/bin/pytest" in ci
+
+
+@pytest.mark.slow
+def test_baseline_end_to_end(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out_dir = tmp_path / "baseline"
+    baseline = REPO / "scenarios/deir_ez_zor/baseline.toml"
+    code, out, err = siege(capsys, "run", baseline, "--replications", "10", "--out", out_dir)
+    assert code == 0, err
+    assert "observations within tolerance" in out
+    for name in ("scenario.toml", "manifest.json", *RESULT_FILES):
+        assert (out_dir / name).stat().st_size > 0
+    assert all((out_dir / "plots" / n).stat().st_size > 10_000 for n in PLOT_FILES)
+    scenario = sim.load_scenario(baseline)
+    rows = (out_dir / "observations.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(scenario.observations)
