@@ -162,7 +162,7 @@ def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not d.is_dir():
         raise InputError(f"{d}: no such result folder")
     if (d / "design.csv").is_file():
-        from sim.output.sweep_plots import plot_sweep  # type: ignore[import-not-found]
+        from sim.output.sweep_plots import plot_sweep
 
         plot_sweep(d)
     else:
@@ -239,6 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error_line("interrupted")
         return 130
+    except BrokenPipeError:
+        # stdout closed early (``siege run ... | head``): stop quietly, like other tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except Exception as err:
         if isinstance(err, _input_error_types()):
             _error_line(str(err))

@@ -41,10 +41,10 @@ def key_metrics(scenario: Scenario, summary: Mapping[str, Mapping[str, Any]]) ->
     rationed = [c for c, spec in scenario.commodities.items() if spec.rationed]
     for p in scenario.pockets:
         for c in rationed:
-            name = f"first_stockout_day__{p}__{c}"
-            s = summary.get(name)
-            if s is not None and (s.get("never_share") or 0.0) < 1.0:
-                names.append(name)
+            # shown where the pocket has a demand for it (min days of supply defined)
+            dos = summary.get(f"min_days_of_supply__{p}__{c}")
+            if dos is not None and dos.get("n"):
+                names.append(f"first_stockout_day__{p}__{c}")
     return [n for n in names if n in summary]
 
 
