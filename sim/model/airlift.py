@@ -26,11 +26,13 @@ surplus.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.model.record import to_numpy, zeros
 from sim.model.streams import Stream
 from sim.scenario.schema import WEEKDAYS
 from sim.scenario.schema import Fleet as FleetConfig
@@ -60,13 +62,13 @@ class Fleet:
         self.lost_before = 0  # losses before `aircraft` was last set (they don't count after)
         self.aircraft = -1
         n = world.n_days
-        self.flown = np.zeros(n)
-        self.aborted = np.zeros(n)
-        self.deliveries = np.zeros(n)
-        self.lost_daily = np.zeros(n)
-        self.delivered = np.zeros(n)
-        self.dropped = np.zeros(n)
-        self.to_pocket: dict[str, np.ndarray] = {}
+        self.flown = zeros(n)
+        self.aborted = zeros(n)
+        self.deliveries = zeros(n)
+        self.lost_daily = zeros(n)
+        self.delivered = zeros(n)
+        self.dropped = zeros(n)
+        self.to_pocket: dict[str, array] = {}
         self.abort_counts = dict.fromkeys(ABORT_REASONS, 0.0)
         self.pallets_dropped = 0.0
         self.pallets_recovered = 0.0
@@ -98,7 +100,7 @@ class Fleet:
         self.targets = points
         for p in points:
             if p.pocket not in self.to_pocket:
-                self.to_pocket[p.pocket] = np.zeros(w.n_days)
+                self.to_pocket[p.pocket] = zeros(w.n_days)
         self.loss = cfg.loss_per_sortie
         self.origin = w.pockets[cfg.origin] if cfg.origin else None
         want = self.flying()
@@ -284,16 +286,16 @@ class Fleet:
         """The fleet's daily series (see :mod:`sim.model.record`)."""
         n = self.name
         out = {
-            f"delivered_t__{n}": self.delivered,
-            f"sorties_flown__{n}": self.flown,
-            f"sorties_aborted__{n}": self.aborted,
-            f"deliveries__{n}": self.deliveries,
-            f"aircraft_lost__{n}": self.lost_daily,
+            f"delivered_t__{n}": to_numpy(self.delivered),
+            f"sorties_flown__{n}": to_numpy(self.flown),
+            f"sorties_aborted__{n}": to_numpy(self.aborted),
+            f"deliveries__{n}": to_numpy(self.deliveries),
+            f"aircraft_lost__{n}": to_numpy(self.lost_daily),
         }
         if self.airdrop:
-            out[f"dropped_t__{n}"] = self.dropped
+            out[f"dropped_t__{n}"] = to_numpy(self.dropped)
         for p, arr in self.to_pocket.items():
-            out[f"delivered_t__{n}__{p}"] = arr
+            out[f"delivered_t__{n}__{p}"] = to_numpy(arr)
         return out
 
     def counters(self) -> dict[str, float]:

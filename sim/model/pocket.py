@@ -22,6 +22,8 @@ set by an event as ``delivered`` (increase) or ``lost`` (decrease).
 
 from __future__ import annotations
 
+import math
+
 from sim.scenario.schema import Commodity
 from sim.scenario.schema import Pocket as PocketConfig
 
@@ -30,12 +32,20 @@ class Pocket:
     """One pocket's people, stock per commodity and bookkeeping."""
 
     __slots__ = (
+        "_demand_amm",
+        "_gar_base",
+        "_idle",
+        "_scaled",
+        "civ_demand",
         "civ_kg",
+        "civ_ration",
         "civilians",
         "commodities",
         "consumed",
         "delivered",
+        "gar_demand",
         "gar_kg",
+        "gar_ration",
         "garrison",
         "garrison_priority",
         "initial",
@@ -50,6 +60,7 @@ class Pocket:
         "stock",
         "threat_scaled",
         "thresholds",
+        "total_demand",
         "transferred_in",
         "transferred_out",
     )
@@ -69,6 +80,7 @@ class Pocket:
         self.lost = [0.0] * n
         self.level_index = 0
         self.level = 1.0
+        self.civ_ration = self.gar_ration = float("nan")
         self.configure(cfg, commodities)
 
     def configure(self, cfg: PocketConfig, commodities: dict[str, Commodity]) -> None:
@@ -88,6 +100,16 @@ class Pocket:
         if self.level_index >= len(self.levels):
             self.level_index = len(self.levels) - 1
         self.level = self.levels[self.level_index]
+        # The day's full demand, t: the parts that do not depend on the threat are
+        # fixed until the next event; the garrison's threat-scaled parts are redone
+        # by demands() when the ammunition multiplier changes (once a day).
+        self.civ_demand = [self.civilians * kg * 0.001 for kg in self.civ_kg]
+        self._gar_base = [self.garrison * kg * 0.001 for kg in self.gar_kg]
+        self._scaled = [i for i, t in enumerate(self.threat_scaled) if t]
+        self.gar_demand = list(self._gar_base)
+        self.total_demand = [c + g for c, g in zip(self.civ_demand, self.gar_demand, strict=True)]
+        self._demand_amm = math.nan  # never equal: the first demands() call fills the scaled parts
+        self._idle = not any(self.civ_demand) and not any(self._gar_base)
 
     def set_stock(self, commodity: str, value: float) -> None:
         """An event sets a stock level; the change is booked as delivered or lost."""
@@ -107,20 +129,39 @@ class Pocket:
             gar *= ammunition
         return civ, gar
 
+    def demands(self, ammunition: float) -> list[float]:
+        """Full daily demand of every commodity at this ammunition multiplier, t.
+
+        The same values as :meth:`demand` (civilians + garrison), kept up to date in
+        ``total_demand`` with its parts ``civ_demand`` and ``gar_demand``; only the
+        threat-scaled parts are recomputed, and only when ``ammunition`` changes.
+        """
+        if ammunition != self._demand_amm:
+            self._demand_amm = ammunition
+            civ, gar, base, total = (
+                self.civ_demand, self.gar_demand, self._gar_base, self.total_demand
+            )
+            for i in self._scaled:
+                g = base[i] * ammunition
+                gar[i] = g
+                total[i] = civ[i] + g
+        return self.total_demand
+
     def days_of_supply(self, i: int, ammunition: float) -> float:
         """Stock ÷ full daily demand of commodity ``i``, days (inf without demand)."""
-        civ, gar = self.demand(i, ammunition)
-        total = civ + gar
+        total = self.demands(ammunition)[i]
         return self.stock[i] / total if total > 0.0 else float("inf")
 
     def update_ration(self, ammunition: float) -> float:
         """Set the day's ration level from the lowest days of supply of rationed commodities."""
         if not self.thresholds:
             return self.level
-        dos = float("inf")
-        for i in range(self.n):
-            if self.rationed[i]:
-                d = self.days_of_supply(i, ammunition)
+        dos = math.inf
+        total = self.total_demand if ammunition == self._demand_amm else self.demands(ammunition)
+        stock = self.stock
+        for i, rationed in enumerate(self.rationed):
+            if rationed and total[i] > 0.0:
+                d = stock[i] / total[i]
                 if d < dos:
                     dos = d
         th = self.thresholds
@@ -143,14 +184,27 @@ class Pocket:
         """Eat one day's rations; appends per commodity (consumed, shortfall, civ ratio, gar ratio).
 
         The ratios are what each group actually got ÷ its full demand (NaN without demand).
+        The lowest ratios over rationed commodities are kept in ``civ_ration`` and
+        ``gar_ration`` (NaN if there is none).
         """
+        if self._idle:  # nobody to feed: nothing eaten, nothing short, no ratios
+            out.extend([(0.0, 0.0, math.nan, math.nan)] * self.n)
+            self.civ_ration = self.gar_ration = math.nan
+            return
+        if ammunition != self._demand_amm:
+            self.demands(ammunition)
         level = self.level
         priority = self.garrison_priority
         stock = self.stock
-        nan = float("nan")
-        for i in range(self.n):
-            civ_full, gar_full = self.demand(i, ammunition)
-            lv = level if self.rationed[i] else 1.0
+        consumed = self.consumed
+        rationed = self.rationed
+        nan = math.nan
+        inf = math.inf
+        civ_min = gar_min = inf
+        for i, civ_full, gar_full in zip(
+            range(self.n), self.civ_demand, self.gar_demand, strict=True
+        ):
+            lv = level if rationed[i] else 1.0
             want_civ = civ_full * lv
             want_gar = gar_full * lv
             want = want_civ + want_gar
@@ -171,13 +225,17 @@ class Pocket:
                 eaten += left
                 left = 0.0
             stock[i] = left
-            self.consumed[i] += eaten
-            out.append((
-                eaten,
-                want - eaten,
-                civ / civ_full if civ_full > 0.0 else nan,
-                gar / gar_full if gar_full > 0.0 else nan,
-            ))
+            consumed[i] += eaten
+            civ_r = civ / civ_full if civ_full > 0.0 else nan
+            gar_r = gar / gar_full if gar_full > 0.0 else nan
+            out.append((eaten, want - eaten, civ_r, gar_r))
+            if rationed[i]:
+                if civ_r < civ_min:  # NaN never compares below
+                    civ_min = civ_r
+                if gar_r < gar_min:
+                    gar_min = gar_r
+        self.civ_ration = civ_min if civ_min != inf else nan
+        self.gar_ration = gar_min if gar_min != inf else nan
 
     def balance(self) -> dict[tuple[str, str], dict[str, float]]:
         """The mass-balance terms per commodity."""

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from sim.model.pocket import Pocket
+from sim.model.record import zeros
 from sim.scenario.schema import Route as RouteConfig
 
 
@@ -35,8 +34,7 @@ class Route:
         self.road: list[tuple[int, Pocket, list[float]]] = []
         self.to_a = [0.0] * a.n
         self.to_b = [0.0] * b.n
-        self.transfer = np.zeros(n_days)
-        self.in_transit = np.zeros(n_days)
+        self.transfer = zeros(n_days)  # t dispatched a → b per day
         self.interdicted = 0.0
         self.configure(cfg)
 
@@ -67,12 +65,12 @@ class Route:
         if not self.is_open or self.capacity <= 0.0:
             return 0.0
         a, b = self.a, self.b
+        dem_a = a.demands(ammunition)
+        dem_b = b.demands(ammunition)
         moves = []
         total = 0.0
         for i in range(a.n):
-            ca, ga = a.demand(i, ammunition)
-            cb, gb = b.demand(i, ammunition)
-            da, db = ca + ga, cb + gb
+            da, db = dem_a[i], dem_b[i]
             if da + db <= 0.0:
                 moves.append(0.0)
                 continue

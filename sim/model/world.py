@@ -9,8 +9,10 @@ its own named random stream; **run** — for each day ``d``:
 3. airfields and helipads shut or not (events, shelling);
 4. convoys arrive, routes dispatch new ones;
 5. each pocket sets its ration level from its days of supply;
-6. SimPy runs every aircraft event of the day (``env.run(until=d + 1)``);
-7. each pocket eats the day's rations; the day's values are recorded;
+6. SimPy runs every aircraft event of the day (every event before ``d + 1``, the
+   same ones ``env.run(until=d + 1)`` would process);
+7. each pocket eats the day's rations; the day's values are appended to the record
+   (one row per day, turned into the daily numpy series when the run ends);
 
 — then **collect**: daily series, counters, the mass balance (checked; a
 violation raises :class:`~sim.model.record.MassBalanceError`).
@@ -22,6 +24,7 @@ day and aircraft are event-driven processes.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from itertools import chain
 
@@ -31,13 +34,16 @@ import simpy
 from sim.model.airlift import Fleet
 from sim.model.delivery import Airfield, DropZone
 from sim.model.pocket import Pocket
-from sim.model.record import MassBalanceError, RunResult, check_mass_balance
+from sim.model.record import MassBalanceError, RunResult, check_mass_balance, to_numpy, zeros
 from sim.model.routes import Route
 from sim.model.siege import Siege
 from sim.model.streams import Stream, make_stream
 from sim.model.timeline import TimelineStep, timeline_steps
 from sim.model.weather import Weather
 from sim.scenario.schema import Scenario
+
+POCKET_FIELDS = 5
+"""Per-pocket columns of a day's record after the per-commodity ones (see ``_alloc_series``)."""
 
 
 class World:
@@ -75,7 +81,7 @@ class World:
             name: Route(name, cfg, self.pockets[cfg.a], self.pockets[cfg.b], n)
             for name, cfg in scenario.routes.items()
         }
-        self.received = {p: np.zeros(n) for p in self.pockets}
+        self.received = {p: zeros(n) for p in self.pockets}  # t per day
         self.in_transit = 0.0  # shuttle cargo in the air, t
         self.transit_lost = 0.0  # shuttle cargo lost (aircraft lost, pallets not recovered), t
         self.fleets = {
@@ -92,28 +98,20 @@ class World:
         return make_stream(self.scenario.stochastic, self.seed, self.replication, name)
 
     def _alloc_series(self) -> None:
-        n = self.n_days
-        nc = self.n_commodities
+        """The day-by-day record, one row per day, appended at the end of each day.
 
-        def grid() -> list[list[np.ndarray]]:
-            return [[np.zeros(n) for _ in range(nc)] for _ in self.pockets]
-
-        self.s_stock = grid()
-        self.s_dos = grid()
-        self.s_consumed = grid()
-        self.s_shortfall = grid()
-        self.s_level = [np.zeros(n) for _ in self.pockets]
-        self.s_civ_ration = [np.zeros(n) for _ in self.pockets]
-        self.s_gar_ration = [np.zeros(n) for _ in self.pockets]
-        self.s_civilians = [np.zeros(n) for _ in self.pockets]
-        self.s_garrison = [np.zeros(n) for _ in self.pockets]
-        self.s_combat = np.zeros(n)
-        self.s_destroyed = np.zeros(n)
-        self.s_weapons = np.zeros(n)
-        self.s_threat = np.zeros(n)
-        self.s_flyable = np.zeros(n)
-        self.s_closed = {name: np.zeros(n) for name in self.airfields}
-        self.s_in_transit = {name: np.zeros(n) for name in self.routes}
+        Rows go into ``array('d')`` buffers: one C-level ``extend`` per row is far
+        cheaper than element writes into numpy arrays, and :meth:`collect` turns each
+        buffer into arrays without a Python loop. A pocket's row holds, for each
+        commodity, (consumed, shortfall, civilian ratio, garrison ratio), then the
+        stock and the full demand of each commodity, then the ration level, the lowest
+        civilian and garrison ratios, civilians and garrison
+        (:data:`POCKET_FIELDS` columns after the per-commodity ones). The world's row
+        holds combat sorties, targets destroyed, weapons, threat, flyable, then 1/0 per
+        airfield (shut) and the tonnes on the road per route.
+        """
+        self.r_pockets = [array("d") for _ in self.pockets]
+        self.r_world = array("d")
 
     # -- events ---------------------------------------------------------------
 
@@ -154,26 +152,29 @@ class World:
     def run(self) -> RunResult:
         """Simulate every day of the calendar and collect the result."""
         env = self.env
+        # SimPy's event heap of (time, priority, id, event). Stepping it directly up to
+        # the end of the day processes exactly the events ``env.run(until=d + 1)``
+        # would (every event before d + 1; one at d + 1 waits for the next day), without
+        # the two extra events and the StopSimulation exception ``run`` costs per call.
+        queue = env._queue
+        step = env.step
         pockets = list(self.pockets.values())
         routes = list(self.routes.values())
         fields = list(self.airfields.values())
-        closed = [self.s_closed[f.name] for f in fields]
-        in_transit = [self.s_in_transit[r.name] for r in routes]
         weather, siege = self.weather, self.siege
         steps = self.steps
-        nc = self.n_commodities
-        today: list[tuple[float, float, float, float]] = []
+        r_pockets, r_world = self.r_pockets, self.r_world
+        out: list[tuple[float, float, float, float]] = []
         for d in range(self.n_days):
             if d in steps:
-                for step in steps[d]:
-                    self.apply(step)
+                for ev in steps[d]:
+                    self.apply(ev)
             flyable = weather.step(d)
             siege.start_day(flyable)
             amm = siege.ammunition
-            for k, f in enumerate(fields):
-                f.start_day(siege.closure)
-                if f.closed_today:
-                    closed[k][d] = 1.0
+            closure = siege.closure
+            for f in fields:
+                f.start_day(closure)
             for r in routes:
                 r.arrivals(d)
             for r in routes:
@@ -181,38 +182,24 @@ class World:
             for pocket in pockets:
                 pocket.update_ration(amm)
 
-            env.run(until=d + 1)
+            end = d + 1
+            while queue and queue[0][0] < end:
+                step()
+            env._now = end
 
-            for k, pocket in enumerate(pockets):
-                today.clear()
-                pocket.consume(amm, today)
-                civ_min = gar_min = math.inf
-                for i in range(nc):
-                    eaten, short, civ_r, gar_r = today[i]
-                    self.s_consumed[k][i][d] = eaten
-                    self.s_shortfall[k][i][d] = short
-                    stock = pocket.stock[i]
-                    self.s_stock[k][i][d] = stock
-                    civ, gar = pocket.demand(i, amm)
-                    self.s_dos[k][i][d] = stock / (civ + gar) if civ + gar > 0.0 else math.nan
-                    if pocket.rationed[i]:
-                        if civ_r < civ_min:  # NaN never compares below
-                            civ_min = civ_r
-                        if gar_r < gar_min:
-                            gar_min = gar_r
-                self.s_level[k][d] = pocket.level
-                self.s_civ_ration[k][d] = civ_min if civ_min != math.inf else math.nan
-                self.s_gar_ration[k][d] = gar_min if gar_min != math.inf else math.nan
-                self.s_civilians[k][d] = pocket.civilians
-                self.s_garrison[k][d] = pocket.garrison
-            for k, r in enumerate(routes):
-                if r.road:
-                    in_transit[k][d] = r.on_road()
-            self.s_combat[d] = siege.sorties_today
-            self.s_destroyed[d] = siege.destroyed_today
-            self.s_weapons[d] = siege.weapons
-            self.s_threat[d] = siege.theta
-            self.s_flyable[d] = 1.0 if flyable else 0.0
+            for pocket, row in zip(pockets, r_pockets, strict=True):
+                out.clear()
+                pocket.consume(amm, out)
+                for o in out:
+                    row.extend(o)
+                row.extend(pocket.stock)
+                row.extend(pocket.total_demand)  # brought up to date by consume()
+                row.extend((pocket.level, pocket.civ_ration, pocket.gar_ration,
+                            pocket.civilians, pocket.garrison))
+            r_world.extend((siege.sorties_today, siege.destroyed_today, siege.weapons,
+                            siege.theta, flyable))
+            r_world.extend([f.closed_today for f in fields])
+            r_world.extend([r.on_road() if r.road else 0.0 for r in routes])
         return self.collect()
 
     def cargo_lost(self, load: list[float]) -> None:
@@ -225,31 +212,45 @@ class World:
 
     def collect(self) -> RunResult:
         """Series, counters and the checked mass balance of the finished run."""
+        n, nc = self.n_days, self.n_commodities
         series: dict[str, np.ndarray] = {}
-        for k, p in enumerate(self.pockets):
+
+        def columns(row: array, width: int) -> np.ndarray:
+            """A record of ``n`` rows → one contiguous float64 array per column."""
+            return np.frombuffer(row, dtype=np.float64).reshape(n, width).T.copy()
+
+        for p, row in zip(self.pockets, self.r_pockets, strict=True):
+            cols = columns(row, 6 * nc + POCKET_FIELDS)
+            stock = cols[4 * nc : 5 * nc]
+            demand = cols[5 * nc : 6 * nc]
+            dos = np.full((nc, n), math.nan)
+            np.divide(stock, demand, out=dos, where=demand > 0.0)
             for i, c in enumerate(self.commodities):
-                series[f"stock_t__{p}__{c}"] = self.s_stock[k][i]
-                series[f"days_of_supply__{p}__{c}"] = self.s_dos[k][i]
-                series[f"consumed_t__{p}__{c}"] = self.s_consumed[k][i]
-                series[f"shortfall_t__{p}__{c}"] = self.s_shortfall[k][i]
-            series[f"ration_level__{p}"] = self.s_level[k]
-            series[f"civilian_ration__{p}"] = self.s_civ_ration[k]
-            series[f"garrison_ration__{p}"] = self.s_gar_ration[k]
-            series[f"civilians__{p}"] = self.s_civilians[k]
-            series[f"garrison__{p}"] = self.s_garrison[k]
-            series[f"received_t__{p}"] = self.received[p]
+                series[f"stock_t__{p}__{c}"] = stock[i]
+                series[f"days_of_supply__{p}__{c}"] = dos[i]
+                series[f"consumed_t__{p}__{c}"] = cols[4 * i]
+                series[f"shortfall_t__{p}__{c}"] = cols[4 * i + 1]
+            level, civ_r, gar_r, civilians, garrison = cols[6 * nc :]
+            series[f"ration_level__{p}"] = level
+            series[f"civilian_ration__{p}"] = civ_r
+            series[f"garrison_ration__{p}"] = gar_r
+            series[f"civilians__{p}"] = civilians
+            series[f"garrison__{p}"] = garrison
+            series[f"received_t__{p}"] = to_numpy(self.received[p])
         for fleet in self.fleets.values():
             series.update(fleet.series())
-        series["combat_sorties"] = self.s_combat
-        series["targets_destroyed"] = self.s_destroyed
-        series["besieger_weapons"] = self.s_weapons
-        series["threat"] = self.s_threat
-        series["flyable"] = self.s_flyable
-        for name, arr in self.s_closed.items():
-            series[f"closed__{name}"] = arr
-        for name, r in self.routes.items():
-            series[f"transfer_t__{name}"] = r.transfer
-            series[f"in_transit_t__{name}"] = self.s_in_transit[name]
+        nf = len(self.airfields)
+        cols = columns(self.r_world, 5 + nf + len(self.routes))
+        series["combat_sorties"] = cols[0]
+        series["targets_destroyed"] = cols[1]
+        series["besieger_weapons"] = cols[2]
+        series["threat"] = cols[3]
+        series["flyable"] = cols[4]
+        for j, name in enumerate(self.airfields):
+            series[f"closed__{name}"] = cols[5 + j]
+        for j, (name, r) in enumerate(self.routes.items()):
+            series[f"transfer_t__{name}"] = to_numpy(r.transfer)
+            series[f"in_transit_t__{name}"] = cols[5 + nf + j]
 
         counters: dict[str, float] = {}
         for fleet in self.fleets.values():
