@@ -19,9 +19,11 @@ indices. What noise is left in the means is reported beside the indices, two way
 Sobol' (first order ``S1``, total order ``ST``, with SALib's bootstrap 95 %
 confidence half-widths ``S1_conf``, ``ST_conf``) needs a Saltelli design without
 second-order terms; Morris (``mu``, ``mu_star`` with ``mu_star_conf``, ``sigma``)
-needs the design-space matrix ``x`` of its trajectories. Indices are
-dimensionless for Sobol' and in the metric's unit (per unit of design space: per
-unit of the parameter, per day for dates, per list step for a list) for Morris.
+needs the design-space matrix ``x`` of its trajectories. Sobol' indices are
+shares of variance (dimensionless). Morris indices are in the metric's unit: SALib
+divides each elementary effect by the step Δ measured as a share of the parameter's
+range, so μ* ≈ |∂y/∂x| × (high − low), the change of the metric across the whole
+range of the parameter — parameters with different units compare directly.
 
 A metric with an undefined mean at any point (every run failed, or a "never" time)
 gets NaN indices. Bootstraps are seeded, so the same inputs give the same numbers.

@@ -26,7 +26,11 @@ Implementations:
     method where the platform has it (``spawn`` elsewhere): no fork of a process
     holding threads or open files, and the heavy modules are imported once in the
     fork server. Workers ignore SIGINT, so Ctrl-C reaches only the parent, which
-    cancels what has not started.
+    cancels what has not started. Each worker also holds the read end of a
+    *lifeline* pipe whose only write end is in the parent: if the parent dies
+    (``kill -9``), the pipe reaches end-of-file and the worker exits at once —
+    otherwise workers, which hold both ends of the pool's queues, would wait forever
+    (and keep the fork server alive).
 :class:`DaskExecutor`
     a ``dask.distributed`` client on a scheduler address (or a ``LocalCluster`` it
     starts itself when none is given). The context is scattered to every worker
@@ -42,6 +46,7 @@ import concurrent.futures as cf
 import multiprocessing as mp
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
@@ -100,9 +105,21 @@ _CONTEXTS: dict[int, Any] = {}
 """Worker side: the context of each pool this process serves (keyed by a token)."""
 
 
-def _init_worker(token: int, context: Any) -> None:
+def _init_worker(token: int, context: Any, lifeline: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _CONTEXTS[token] = context
+    threading.Thread(target=_watch_parent, args=(lifeline,), daemon=True,
+                     name="siege-lifeline").start()
+
+
+def _watch_parent(lifeline: Any) -> None:
+    """Block until the parent closes (or loses) the lifeline, then end this worker."""
+    try:
+        while True:
+            lifeline.recv_bytes()
+    except (EOFError, OSError):
+        pass
+    os._exit(70)
 
 
 def _call_in_worker(fn: TaskFn, token: int, task: Any) -> Any:
@@ -131,15 +148,19 @@ class ProcessExecutor:
              ordered: bool) -> Iterator[Any]:
         """Results of ``fn(context, task)`` computed in worker processes."""
         token = id(context) ^ os.getpid()
+        ctx = mp_context()
+        lifeline, keep_alive = ctx.Pipe(duplex=False)
         pool = cf.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=mp_context(),
-            initializer=_init_worker, initargs=(token, context),
+            max_workers=self.workers, mp_context=ctx,
+            initializer=_init_worker, initargs=(token, context, lifeline),
         )
         try:
             yield from _drive(lambda t: pool.submit(_call_in_worker, fn, token, t),
                               tasks, self.window, ordered)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            keep_alive.close()  # only now: the workers have exited cleanly
+            lifeline.close()
 
     def close(self) -> None:
         """Pools are closed after each :meth:`imap`; nothing left to release."""

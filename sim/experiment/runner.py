@@ -81,22 +81,26 @@ def describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {msg}" if msg else type(err).__name__
 
 
-_CACHE: dict[str, Any] = {"key": None, "scenario": None}
-"""Worker-local: the scenario of the last point built (consecutive tasks share points)."""
+_LAST: tuple[Any, tuple[Any, ...], Scenario] | None = None
+"""Worker-local: ``(context, values, scenario)`` of the last point built (consecutive
+tasks share points). Replaced as one tuple, so threads sharing it (Dask threads) never
+see one point's values with another point's scenario; holding the context keeps its
+identity from being reused by another sweep."""
 
 
 def point_scenario(context: SweepContext, values: tuple[Any, ...]) -> Scenario:
     """The base scenario with the swept paths set to ``values``."""
     if not context.paths:
         return context.base
-    key = (id(context), values)
-    if _CACHE["key"] == key:
-        return _CACHE["scenario"]
+    global _LAST
+    last = _LAST
+    if last is not None and last[0] is context and last[1] == values:
+        return last[2]
     from sim.scenario.load import with_values
 
     scenario = with_values(context.base, dict(zip(context.paths, values, strict=True)),
                            source=context.source)
-    _CACHE["key"], _CACHE["scenario"] = key, scenario
+    _LAST = (context, values, scenario)
     return scenario
 
 

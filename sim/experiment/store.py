@@ -77,10 +77,23 @@ def csv_line(cells: Sequence[Any]) -> str:
     return buf.getvalue()
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_mode(kind: str = "file") -> int:
+    """Permissions of a new file (``0o666``) or folder (``0o777``) under the umask
+    (``tempfile`` makes private ones)."""
+    return (0o777 if kind == "dir" else 0o666) & ~_umask()
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary sibling renamed over it."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, default_mode())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()

@@ -146,6 +146,7 @@ def start(spec: SweepSpec, out_dir: str | Path | None = None, *, force: bool = F
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
+        tmp.chmod(store.default_mode("dir"))
         (tmp / store.SCENARIO_TOML).write_text(dump_toml(spec.base), encoding="utf-8")
         (tmp / store.SWEEP_TOML).write_text(resolved_toml(spec), encoding="utf-8")
         (tmp / store.DESIGN_CSV).write_text(store.design_text(spec.paths, design.points),

@@ -335,7 +335,7 @@ def _sobol(path: Path, sens: Path, metrics: list[str], subtitle: str) -> Path:
         ax.set_xlabel("Sobol' index (share of variance of the replication mean)")
         ax.set_title(f"{metric_label(m)}{noise}", fontsize=9)
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="best")
     fig.suptitle(subtitle, fontsize=10)
     return _save(fig, path)
 
@@ -361,7 +361,7 @@ def _morris(path: Path, sens: Path, metrics: list[str], subtitle: str) -> Path:
         if np.isfinite(top) and top > 0:
             ax.plot([0, top], [0, top], ls=":", color="grey", lw=0.8, label="σ = μ*")
             ax.legend(fontsize=7)
-        ax.set_xlabel("μ* (mean |elementary effect|) ± 95 % CI")
+        ax.set_xlabel("μ*: mean |change of the metric over the parameter's range| ± 95 % CI")
         ax.set_ylabel("σ (spread of elementary effects)")
         ax.set_title(metric_label(m), fontsize=9)
         ax.grid(alpha=0.3)

@@ -1,0 +1,86 @@
+"""Stand-ins for the model in sweep tests: module-level, so they pickle into workers.
+
+Imported as ``sweep_fakes`` (``conftest.py`` puts this folder on ``sys.path``, which
+worker processes inherit).
+
+Each ``evaluate(scenario, replication, seed) -> {metric: value}`` is a deterministic
+function of the scenario's values and of (seed, replication) — like the model, whose
+streams depend only on those — with a "replication noise" term shared by every
+point (common random numbers).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sim.scenario.schema import Scenario
+
+
+def _noise(seed: int, replication: int) -> float:
+    return float(np.random.default_rng([seed, replication]).normal())
+
+
+def smooth(scenario: Scenario, replication: int, seed: int) -> dict[str, float]:
+    """y = aircraft × payload × recovery + noise; z = recovery² (no noise)."""
+    fleet = scenario.fleets["drops"]
+    recovery = scenario.drop_zones["field"].recovery
+    y = fleet.aircraft * fleet.payload_t * recovery + _noise(seed, replication)
+    return {"y": y, "z": recovery**2, "never": float("nan")}
+
+
+def failing(scenario: Scenario, replication: int, seed: int) -> dict[str, float]:
+    """As :func:`smooth`, but replication 1 of every point with 2 aircraft raises."""
+    if scenario.fleets["drops"].aircraft == 2 and replication == 1:
+        raise ValueError("engine fire\non the ramp")
+    return smooth(scenario, replication, seed)
+
+
+def slow(scenario: Scenario, replication: int, seed: int) -> dict[str, float]:
+    """As :func:`smooth`, taking 20 ms."""
+    time.sleep(0.02)
+    return smooth(scenario, replication, seed)
+
+
+def bulky(scenario: Scenario, replication: int, seed: int) -> dict[str, float]:
+    """As :func:`smooth`, after building 8 MB of daily series (then dropped)."""
+    series = np.full((1000, 1000), float(replication))
+    out = smooth(scenario, replication, seed)
+    out["z"] = float(series[0, 0]) * 0.0 + out["z"]
+    return out
+
+
+def folder_files(d: Path) -> dict[str, bytes]:
+    """Every file of a result folder but manifest.json: relative path → bytes."""
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"}
+
+
+# ---- task functions for the executor tests ---------------------------------------------
+
+def square(context: int, task: int) -> int:
+    """``context × task²``."""
+    return context * task * task
+
+
+def sigint_handler(context: None, task: int) -> str:
+    """The SIGINT disposition in the process running the task."""
+    import signal
+
+    return str(signal.getsignal(signal.SIGINT))
+
+
+def pid(context: None, task: int) -> int:
+    """The id of the process running the task."""
+    import os
+
+    return os.getpid()
+
+
+def boom(context: None, task: int) -> int:
+    """Task 3 raises."""
+    if task == 3:
+        raise RuntimeError("boom")
+    return task

@@ -1,0 +1,63 @@
+"""Executors: bounded windows, task and finishing order, workers ignore Ctrl-C."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+from sweep_fakes import boom, pid, sigint_handler, square
+
+from sim.experiment.executors import (
+    ProcessExecutor,
+    SerialExecutor,
+    _drive,
+    make_executor,
+)
+
+
+def test_drive_keeps_at_most_window_tasks_in_flight() -> None:
+    pulled: list[int] = []
+
+    def tasks() -> Iterator[int]:
+        for i in range(100):
+            pulled.append(i)
+            yield i
+
+    with cf.ThreadPoolExecutor(2) as pool:
+        it = _drive(lambda t: pool.submit(lambda: t), tasks(), window=4, ordered=True)
+        first = next(it)
+        assert first == 0
+        assert len(pulled) <= 5  # the window, plus the one pulled after a result came back
+        assert list(it) == list(range(1, 100))
+
+
+def test_process_executor_in_order_and_unordered() -> None:
+    ex = ProcessExecutor(2)
+    assert list(ex.imap(square, 3, range(20), ordered=True)) == [3 * i * i for i in range(20)]
+    assert sorted(ex.imap(square, 1, range(20), ordered=False)) == sorted(
+        i * i for i in range(20))
+
+
+def test_workers_are_other_processes_that_ignore_sigint() -> None:
+    ex = ProcessExecutor(2)
+    pids = set(ex.imap(pid, None, range(8), ordered=True))
+    assert os.getpid() not in pids
+    handlers = set(ex.imap(sigint_handler, None, range(4), ordered=True))
+    assert handlers == {str(signal.SIG_IGN)}
+
+
+def test_errors_propagate() -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        list(ProcessExecutor(2).imap(boom, None, range(10), ordered=True))
+    with pytest.raises(RuntimeError, match="boom"):
+        list(SerialExecutor().imap(boom, None, range(10), ordered=True))
+
+
+def test_make_executor() -> None:
+    assert isinstance(make_executor("local", 1), SerialExecutor)
+    assert isinstance(make_executor("local", 3), ProcessExecutor)
+    with pytest.raises(ValueError, match="unknown executor"):
+        make_executor("slurm", 2)
