@@ -31,6 +31,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from simpy.events import Timeout
 
 from sim.model.record import to_numpy, zeros
 from sim.model.streams import Stream
@@ -92,6 +93,7 @@ class Fleet:
         flown = set(cfg.days)
         self.weekday_ok = [WEEKDAYS[(w.start_weekday + d) % 7] in flown for d in range(7)]
         self.mission_capable = cfg.mission_capable
+        self.not_mc = 1.0 - cfg.mission_capable
         cal = w.scenario.calendar
         self.first_day = cal.day(cfg.active_from) if cfg.active_from else 0
         last = cal.day(cfg.active_to) if cfg.active_to else w.n_days - 1
@@ -103,6 +105,12 @@ class Fleet:
                 self.to_pocket[p.pocket] = zeros(w.n_days)
         self.loss = cfg.loss_per_sortie
         self.origin = w.pockets[cfg.origin] if cfg.origin else None
+        # The cargo of a sortie from outside, per commodity index (a new list whenever the
+        # parameters change: aircraft in flight keep the one they took off with).
+        load = [0.0] * w.n_commodities
+        for i, share in self.cargo:
+            load[i] += self.payload * share
+        self.fixed_load = load
         want = self.flying()
         while len(self.alive) < want:
             ident = self.spawned
@@ -145,25 +153,39 @@ class Fleet:
         self.abort_counts[reason] += 1.0
 
     def _aircraft(self, ident: int) -> Generator[Any, Any, None]:
+        # The sortie cycle of the module docstring. Hot code: helpers are inlined, and
+        # only the parameters an event may change are read from ``self`` at each step.
         env = self.env
         w = self.world
+        weather = w.weather
+        siege = w.siege
         stream = self.stream
+        alive = self.alive
+        aborted = self.aborted
+        counts = self.abort_counts
+        inf = math.inf
         ready = env.now
         while True:
             t = self.next_slot(ready)
-            if t == math.inf:
+            if t == inf:
                 return
-            if t > env.now:
-                yield env.timeout(t - env.now)
+            now = env.now
+            if t > now:
+                yield Timeout(env, t - now)
             ready = t + 0.5 * self.interval  # past this slot, before the next
-            day = self.day_of(t)
-            if self.alive.index(ident) >= self.flying():
+            day = int(t + 1e-9)  # day_of(t)
+            if day > self.last_day:
+                day = self.last_day
+            flying = self.aircraft - (self.lost - self.lost_before)
+            if len(alive) > flying and alive.index(ident) >= flying:
                 continue  # grounded: the fleet was cut back by an event
-            if stream.bernoulli(1.0 - self.mission_capable, "not_mc"):
-                self._abort(day, "not_mc")
+            if stream.bernoulli(self.not_mc, "not_mc"):
+                aborted[day] += 1.0
+                counts["not_mc"] += 1.0
                 continue
-            if not w.weather.flyable:
-                self._abort(day, "weather")
+            if not weather.flyable:
+                aborted[day] += 1.0
+                counts["weather"] += 1.0
                 continue
             target = None
             for p in self.targets:
@@ -171,18 +193,20 @@ class Fleet:
                     target = p
                     break
             if target is None:
-                self._abort(day, "no_target")
+                aborted[day] += 1.0
+                counts["no_target"] += 1.0
                 continue
-            load = self._load()
+            load = self.fixed_load if self.origin is None else self._load()
             if load is None:
-                self._abort(day, "no_cargo")
+                aborted[day] += 1.0
+                counts["no_cargo"] += 1.0
                 continue
             self.flown[day] += 1.0
-            yield env.timeout(self.flight)
-            if self.loss > 0.0 and stream.bernoulli(self.loss * w.siege.loss, "loss"):
+            yield Timeout(env, self.flight)
+            if self.loss > 0.0 and stream.bernoulli(self.loss * siege.loss, "loss"):
                 self.lost_daily[self.day_of(env.now)] += 1.0
                 self.lost += 1
-                self.alive.remove(ident)
+                alive.remove(ident)
                 if self.origin is not None:
                     w.cargo_lost(load)
                 return
@@ -200,32 +224,31 @@ class Fleet:
             else:
                 ok = False
                 if target.usable:
-                    with target.slots.request() as req:
-                        yield req
-                        start = target.unload_start(env.now, self.ground)
-                        if start != math.inf:
-                            if start > env.now:
-                                yield env.timeout(start - env.now)
-                            if target.usable:
-                                yield env.timeout(self.ground)
-                                ok = True
+                    slots = target.slots
+                    yield slots.request()
+                    start = target.unload_start(env.now, self.ground)
+                    if start != inf:
+                        if start > env.now:
+                            yield Timeout(env, start - env.now)
+                        if target.usable:
+                            yield Timeout(env, self.ground)
+                            ok = True
+                    slots.release()
                 if ok:
                     self._deliver(self.day_of(env.now), target.pocket, load, 1.0)
                 else:
                     self._return_cargo(day, load)
-            yield env.timeout(self.flight + self.base)
+            yield Timeout(env, self.flight + self.base)
             ready = env.now
 
     def _load(self) -> list[float] | None:
         """Cargo per commodity index for one sortie; None if a shuttle finds nothing to carry."""
         w = self.world
-        load = [0.0] * w.n_commodities
-        payload = self.payload
         origin = self.origin
         if origin is None:
-            for i, share in self.cargo:
-                load[i] += payload * share
-            return load
+            return self.fixed_load
+        load = [0.0] * w.n_commodities
+        payload = self.payload
         stock = origin.stock
         total = 0.0
         for i, share in self.cargo:

@@ -1,7 +1,8 @@
 """Delivery points: airfields and helipads (landing) and drop zones (airdrop).
 
 An airfield (a helipad is a small one) has ``slots`` parking/unloading places —
-its maximum on ground, MOG — as a :class:`simpy.Resource`, and a daily operating
+its maximum on ground, MOG — as :class:`Slots` (a lean :class:`simpy.Resource`), and
+a daily operating
 window of ``hours`` starting at ``opens_h``. An aircraft holds a slot from the
 moment it gets one until it has unloaded; it may start unloading only if it can
 finish inside the window, so a slot handles at most ⌊hours / ground_h⌋ aircraft a
@@ -20,12 +21,55 @@ enemy. Time units are days (``1.0`` = one day).
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import simpy
+from simpy.events import Event, Timeout
 
 from sim.model.streams import Stream
 from sim.scenario.schema import Airfield as AirfieldConfig
 from sim.scenario.schema import DropZone as DropZoneConfig
+
+
+class Slots:
+    """Parking slots: a :class:`simpy.Resource` without its generic machinery.
+
+    Same events at the same moments, so the same simulation, for a fraction of the
+    cost. As in SimPy: a request is granted at once (an event scheduled now) when it
+    is first in the queue and a slot is free; a release frees the slot at once and
+    schedules an event that, when processed, grants the first waiting request if a
+    slot is free; every request or release looks at the first waiting request only.
+    ``capacity`` may change (an event); it takes effect at the next request or release.
+    """
+
+    __slots__ = ("capacity", "env", "queue", "users")
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        self.env = env
+        self.capacity = capacity
+        self.users = 0
+        self.queue: deque[Event] = deque()
+
+    def request(self) -> Event:
+        """An event that fires when the caller holds a slot (it must :meth:`release` it)."""
+        queue = self.queue
+        if not queue and self.users < self.capacity:
+            self.users += 1
+            return Timeout(self.env, 0)  # granted now: an event scheduled at the current time
+        ev = Event(self.env)
+        queue.append(ev)
+        self._grant_first(None)
+        return ev
+
+    def release(self) -> None:
+        """Give a slot back; waiting requests are looked at when the release is processed."""
+        self.users -= 1
+        Timeout(self.env, 0).callbacks.append(self._grant_first)  # type: ignore[union-attr]
+
+    def _grant_first(self, _event: Event | None) -> None:
+        if self.queue and self.users < self.capacity:
+            self.users += 1
+            self.queue.popleft().succeed()
 
 
 class Airfield:
@@ -43,6 +87,7 @@ class Airfield:
         "pocket",
         "slots",
         "stream",
+        "usable",
     )
 
     def __init__(
@@ -50,32 +95,26 @@ class Airfield:
     ) -> None:
         self.name = name
         self.pocket = cfg.pocket
-        self.slots = simpy.Resource(env, capacity=cfg.slots)
+        self.slots = Slots(env, cfg.slots)
         self.stream = stream
         self.closed_today = False
+        self.usable = True  # open and not shut by shelling today
         self.configure(cfg)
 
     def configure(self, cfg: AirfieldConfig) -> None:
-        """Take the parameters in force (slot count is fixed at build)."""
+        """Take the parameters in force (a new slot count applies to the next request)."""
         self.opens = cfg.opens_h / 24.0
         self.length = cfg.hours / 24.0
         self.always = cfg.hours >= 24.0
         self.is_open = cfg.open
         self.exposure = cfg.exposure
-        if cfg.slots != self.slots.capacity:
-            # simpy.Resource capacity is read-only; growing it mid-run is rare enough
-            # to allow only more slots, by swapping the private attribute simpy reads.
-            self.slots._capacity = cfg.slots
+        self.slots.capacity = cfg.slots
 
     def start_day(self, closure_chance: float) -> None:
         """Decide whether the field is shut today (event or shelling)."""
         p = closure_chance * self.exposure
         self.closed_today = (not self.is_open) or (p > 0.0 and self.stream.bernoulli(p, "closure"))
-
-    @property
-    def usable(self) -> bool:
-        """Open and not shut by shelling today."""
-        return not self.closed_today
+        self.usable = not self.closed_today
 
     def unload_start(self, t: float, ground: float) -> float:
         """Earliest time ≥ ``t`` at which unloading for ``ground`` days fits the window.
@@ -101,7 +140,7 @@ class Airfield:
 class DropZone:
     """A drop zone: where a pocket recovers a share of each drop's pallets."""
 
-    __slots__ = ("is_open", "name", "pallet_t", "pocket", "recovery", "stream")
+    __slots__ = ("is_open", "name", "pallet_t", "pocket", "recovery", "stream", "usable")
 
     def __init__(self, name: str, cfg: DropZoneConfig, stream: Stream) -> None:
         self.name = name
@@ -112,13 +151,9 @@ class DropZone:
     def configure(self, cfg: DropZoneConfig) -> None:
         """Take the parameters in force."""
         self.is_open = cfg.open
+        self.usable = cfg.open  # drop zones are not shelled shut; events overrun them
         self.recovery = cfg.recovery
         self.pallet_t = cfg.pallet_t
-
-    @property
-    def usable(self) -> bool:
-        """Open (drop zones are not shelled shut; they are overrun by events)."""
-        return self.is_open
 
     def recover(self, payload_t: float) -> tuple[float, float, float]:
         """Drop ``payload_t`` tonnes; returns (recovered t, pallets dropped, pallets recovered)."""
