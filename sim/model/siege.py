@@ -82,11 +82,15 @@ class Siege:
     def _update_threat(self) -> None:
         theta = self.weapons / self.h_ref
         self.theta = theta
-        m = self.multiplier
-        self.closure = self.closure_per_day * m(theta, self.e_closure)
-        self.loss = m(theta, self.e_loss)
-        self.interdiction = m(theta, self.e_interdiction)
-        self.ammunition = m(theta, self.e_ammunition)
+        x = theta - 1.0  # the multipliers of multiplier(), inlined (called every day)
+        m = 1.0 + self.e_closure * x
+        self.closure = self.closure_per_day * (m if m > 0.0 else 0.0)
+        m = 1.0 + self.e_loss * x
+        self.loss = m if m > 0.0 else 0.0
+        m = 1.0 + self.e_interdiction * x
+        self.interdiction = m if m > 0.0 else 0.0
+        m = 1.0 + self.e_ammunition * x
+        self.ammunition = m if m > 0.0 else 0.0
 
     def start_day(self, flyable: bool) -> None:
         """Fix the day's threat (from H at dawn) and fly the day's combat sorties."""

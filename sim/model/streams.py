@@ -61,7 +61,13 @@ class Stream:
         """True with probability ``p`` (``key`` names the call site; used when deterministic)."""
         if p <= 0.0:
             return False
-        return self.uniform() < p
+        i = self._i  # uniform(), inlined: the sortie cycle draws several per slot
+        buf = self._buf
+        if i >= len(buf):
+            buf = self._buf = self.rng.random(BLOCK).tolist()
+            i = 0
+        self._i = i + 1
+        return buf[i] < p
 
     def binomial(self, n: int, p: float) -> float:
         """Number of successes in ``n`` trials of probability ``p``."""

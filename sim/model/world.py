@@ -24,7 +24,6 @@ day and aircraft are event-driven processes.
 from __future__ import annotations
 
 import math
-from array import array
 from collections import defaultdict
 from itertools import chain
 
@@ -41,9 +40,6 @@ from sim.model.streams import Stream, make_stream
 from sim.model.timeline import TimelineStep, timeline_steps
 from sim.model.weather import Weather
 from sim.scenario.schema import Scenario
-
-POCKET_FIELDS = 5
-"""Per-pocket columns of a day's record after the per-commodity ones (see ``_alloc_series``)."""
 
 
 class World:
@@ -98,20 +94,22 @@ class World:
         return make_stream(self.scenario.stochastic, self.seed, self.replication, name)
 
     def _alloc_series(self) -> None:
-        """The day-by-day record, one row per day, appended at the end of each day.
+        """The day-by-day record, appended at the end of each day, read by :meth:`collect`.
 
-        Rows go into ``array('d')`` buffers: one C-level ``extend`` per row is far
-        cheaper than element writes into numpy arrays, and :meth:`collect` turns each
-        buffer into arrays without a Python loop. A pocket's row holds, for each
-        commodity, (consumed, shortfall, civilian ratio, garrison ratio), then the
-        stock and the full demand of each commodity, then the ration level, the lowest
-        civilian and garrison ratios, civilians and garrison
-        (:data:`POCKET_FIELDS` columns after the per-commodity ones). The world's row
-        holds combat sorties, targets destroyed, weapons, threat, flyable, then 1/0 per
-        airfield (shut) and the tonnes on the road per route.
+        Plain Python lists: ``list.append``/``extend`` of a day's values costs far less
+        than element writes into numpy arrays (or ``array.extend``), and :meth:`collect`
+        converts each list once. Per pocket: ``r_consume`` gets, per day and commodity,
+        the (consumed, shortfall, civilian ratio, garrison ratio) tuple
+        :meth:`~sim.model.pocket.Pocket.consume` appends; ``r_stock`` the stock then the
+        full demand of each commodity; ``r_state`` (ration level, lowest civilian and
+        garrison ratios, civilians, garrison). ``r_world`` gets (combat sorties, targets
+        destroyed, weapons, threat, flyable, then per airfield 1 if shut, then per route
+        the tonnes on the road).
         """
-        self.r_pockets = [array("d") for _ in self.pockets]
-        self.r_world = array("d")
+        self.r_consume: list[list[tuple[float, float, float, float]]] = [[] for _ in self.pockets]
+        self.r_stock: list[list[float]] = [[] for _ in self.pockets]
+        self.r_state: list[list[tuple[float, ...]]] = [[] for _ in self.pockets]
+        self.r_world: list[tuple[float, ...]] = []
 
     # -- events ---------------------------------------------------------------
 
@@ -163,8 +161,8 @@ class World:
         fields = list(self.airfields.values())
         weather, siege = self.weather, self.siege
         steps = self.steps
-        r_pockets, r_world = self.r_pockets, self.r_world
-        out: list[tuple[float, float, float, float]] = []
+        record = list(zip(pockets, self.r_consume, self.r_stock, self.r_state, strict=True))
+        r_world = self.r_world
         for d in range(self.n_days):
             if d in steps:
                 for ev in steps[d]:
@@ -187,19 +185,17 @@ class World:
                 step()
             env._now = end
 
-            for pocket, row in zip(pockets, r_pockets, strict=True):
-                out.clear()
-                pocket.consume(amm, out)
-                for o in out:
-                    row.extend(o)
-                row.extend(pocket.stock)
-                row.extend(pocket.total_demand)  # brought up to date by consume()
-                row.extend((pocket.level, pocket.civ_ration, pocket.gar_ration,
-                            pocket.civilians, pocket.garrison))
-            r_world.extend((siege.sorties_today, siege.destroyed_today, siege.weapons,
-                            siege.theta, flyable))
-            r_world.extend([f.closed_today for f in fields])
-            r_world.extend([r.on_road() if r.road else 0.0 for r in routes])
+            for pocket, r_consume, r_stock, r_state in record:
+                pocket.consume(amm, r_consume)
+                r_stock += pocket.stock
+                r_stock += pocket.total_demand  # brought up to date by consume()
+                r_state.append((pocket.level, pocket.civ_ration, pocket.gar_ration,
+                                pocket.civilians, pocket.garrison))
+            r_world.append((
+                siege.sorties_today, siege.destroyed_today, siege.weapons, siege.theta,
+                flyable, *[f.closed_today for f in fields],
+                *[r.on_road() if r.road else 0.0 for r in routes],
+            ))
         return self.collect()
 
     def cargo_lost(self, load: list[float]) -> None:
@@ -215,22 +211,25 @@ class World:
         n, nc = self.n_days, self.n_commodities
         series: dict[str, np.ndarray] = {}
 
-        def columns(row: array, width: int) -> np.ndarray:
-            """A record of ``n`` rows → one contiguous float64 array per column."""
-            return np.frombuffer(row, dtype=np.float64).reshape(n, width).T.copy()
+        def columns(rows: list, width: int) -> np.ndarray:
+            """``n`` day rows of ``width`` values (flat or as tuples) → one array per column."""
+            flat = rows if not rows or not isinstance(rows[0], tuple) else chain.from_iterable(rows)
+            data = np.fromiter(flat, dtype=np.float64, count=n * width)
+            return data.reshape(n, width).T.copy()
 
-        for p, row in zip(self.pockets, self.r_pockets, strict=True):
-            cols = columns(row, 6 * nc + POCKET_FIELDS)
-            stock = cols[4 * nc : 5 * nc]
-            demand = cols[5 * nc : 6 * nc]
+        for k, p in enumerate(self.pockets):
+            eaten_short = columns(self.r_consume[k], 4 * nc)
+            stock_demand = columns(self.r_stock[k], 2 * nc)
+            stock = stock_demand[:nc]
+            demand = stock_demand[nc:]
             dos = np.full((nc, n), math.nan)
             np.divide(stock, demand, out=dos, where=demand > 0.0)
             for i, c in enumerate(self.commodities):
                 series[f"stock_t__{p}__{c}"] = stock[i]
                 series[f"days_of_supply__{p}__{c}"] = dos[i]
-                series[f"consumed_t__{p}__{c}"] = cols[4 * i]
-                series[f"shortfall_t__{p}__{c}"] = cols[4 * i + 1]
-            level, civ_r, gar_r, civilians, garrison = cols[6 * nc :]
+                series[f"consumed_t__{p}__{c}"] = eaten_short[4 * i]
+                series[f"shortfall_t__{p}__{c}"] = eaten_short[4 * i + 1]
+            level, civ_r, gar_r, civilians, garrison = columns(self.r_state[k], 5)
             series[f"ration_level__{p}"] = level
             series[f"civilian_ration__{p}"] = civ_r
             series[f"garrison_ration__{p}"] = gar_r
