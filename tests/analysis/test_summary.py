@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -106,3 +107,17 @@ def test_summarize_metrics_keeps_order():
     rows = [{"b": 1.0, "a": 2.0}, {"b": 3.0, "a": 4.0}]
     assert list(summarize_metrics(rows)) == ["b", "a"]
     assert summarize_metrics([]) == {}
+
+
+@pytest.mark.parametrize("replications", [1, 2, 3, 20, 101])
+def test_daily_percentiles_equal_numpy(replications):
+    rng = np.random.default_rng(replications)
+    stack = rng.normal(size=(replications, 200)) * 1e3
+    stack[rng.random(stack.shape) < 0.3] = np.nan
+    stack[:, :3] = np.nan
+    stack[:, 3:6] = 2.5
+    stack[:, 6:9] = np.round(stack[:, 6:9])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanpercentile(stack, [5.0, 50.0, 95.0], axis=0)
+    np.testing.assert_array_equal(daily_percentiles(stack), expected)
