@@ -8,6 +8,7 @@ input, byte-identical files for the same seed, and reproduction from the run's o
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -232,6 +233,8 @@ def test_readme_quick_start_is_true():
     assert readme.index(run_cmd) < readme.index("## Commands")
     assert (REPO / "scenarios/deir_ez_zor/baseline.toml").is_file()
     assert (REPO / "scenarios/examples/minimal.toml").is_file()
+    for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme):
+        assert (REPO / link).is_file(), link
     ci = (REPO / ".ci/run").read_text()
     assert "set -euo pipefail" in ci and ".venv/bin/pytest" in ci
 

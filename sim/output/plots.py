@@ -4,7 +4,8 @@ them from the files alone).
 =======================  ==============================================================
 ``days_of_supply.png``   per pocket, days of supply of each rationed commodity: median
                          line and 5–95 % band across replications; timeline events as
-                         dashed vertical lines with their titles
+                         numbered dashed lines, their titles listed below; the y axis is
+                         clipped (and says so) when a few days would flatten the rest
 ``tonnage_weekly.png``   tonnes delivered per week, stacked by fleet (weekly increments of
                          the median cumulative delivery; a last partial week is scaled
                          to a 7-day rate and drawn narrower)
@@ -133,8 +134,12 @@ def _events(ax: Axes, scenario: Scenario, titles: bool) -> None:
         first, last = group[0][0], group[-1][0]
         label = str(first) if first == last else (
             f"{first},{last}" if last == first + 1 else f"{first}–{last}")
-        ax.annotate(label, xy=(group[0][1], 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(2, -2), textcoords="offset points", ha="left", va="top",
+        # near the right edge the label ends at the group's last line instead
+        near_end = (scenario.calendar.end - group[-1][1]).days < span * 0.08
+        anchor = group[-1][1] if near_end else group[0][1]
+        ax.annotate(label, xy=(anchor, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(-2 if near_end else 2, -2), textcoords="offset points",
+                    ha="right" if near_end else "left", va="top",
                     fontsize=7, color="0.15",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                           "alpha": 0.8})
@@ -205,6 +210,20 @@ def _weekly(dates: Sequence[dt.date], daily: Mapping[str, np.ndarray], name: str
     return [dates[s] for s in starts], np.array(rates), np.array(lengths)
 
 
+def _robust_top(values: np.ndarray) -> float | None:
+    """A y limit that keeps a few extreme days from flattening the rest, or None.
+
+    Clips at 1.3 × the 97th percentile of the values when a handful of days (a
+    relief convoy, a huge initial stock) would otherwise stretch the axis more
+    than that.
+    """
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return None
+    limit = 1.3 * float(np.percentile(v, 97.0))
+    return limit if limit > 0 and float(v.max()) > 1.05 * limit else None
+
+
 def _zero_based(ax: Axes) -> None:
     """y from 0; a sensible range when everything plotted is 0."""
     top = ax.dataLim.y1
@@ -226,21 +245,25 @@ def plot_days_of_supply(path: Path, scenario: Scenario, dates: Sequence[dt.date]
     fig, main = _figure_with_key(11, 2.8 * len(pockets) + 0.8, scenario)
     axes = main.subplots(len(pockets), 1, sharex=True, squeeze=False)[:, 0]
     for i, (ax, p) in enumerate(zip(axes, pockets, strict=True)):
-        drawn = 0
+        drawn = []
         for j, c in enumerate(_rationed(scenario)):
             arr = daily.get(f"days_of_supply__{p}__{c}")
             if _has_data(arr):
                 _band(ax, dates, arr, c, COLORS[j % len(COLORS)])
-                drawn += 1
+                drawn.append(arr[2])
         for t in scenario.pockets[p].rations.thresholds_days:
             ax.axhline(t, color="0.6", linewidth=0.6, linestyle=":")
         _events(ax, scenario, titles=i == 0)
         ax.set_ylabel("days of supply (days)")
         ax.set_ylim(bottom=0)
-        ax.set_title(f"{p}: days of supply (median, 5–95 % band; dotted: ration thresholds)",
-                     fontsize=10, loc="left")
+        title = f"{p}: days of supply (median, 5–95 % band; dotted: ration thresholds)"
+        top = _robust_top(np.concatenate(drawn)) if drawn else None
+        if top is not None:
+            ax.set_ylim(0.0, top)
+            title += "; y axis clipped"
+        ax.set_title(title, fontsize=10, loc="left")
         if drawn:
-            ax.legend(loc="upper right", fontsize=8)
+            ax.legend(loc="best", fontsize=8, framealpha=0.7)
         _date_axis(ax)
     axes[-1].set_xlabel("date")
     main.suptitle(f"{scenario.name}: days of supply per pocket")
