@@ -10,6 +10,10 @@ Steps of :func:`load_scenario`:
    override the parent's key by key; arrays (including ``[[events]]`` and
    ``[[observations]]``) and scalars replace the parent's value whole. A cycle or a
    missing parent is an error. ``extends`` is not part of the Scenario.
+   A file's top-level ``set`` table (``"dotted.path" = value``, the same paths as
+   ``--set``) is applied after that merge, so a child can change one value inside
+   an inherited array: ``set = { "events[14].set.\"siege.combat_sorties_per_day\"" = 40 }``.
+   ``set`` is not part of the Scenario either.
 3. **--set** overrides, each ``dotted.path=VALUE``, applied in order to the merged
    data. VALUE is a TOML literal, parsed by :mod:`tomllib` as ``v = VALUE``
    (``2``, ``0.8``, ``true``, ``2017-01-15``, ``"text"``, ``[1, 2]``,
@@ -217,8 +221,10 @@ def _load_raw(
     """Read ``path`` and its ``extends`` chain, merged; fill ``origins``."""
     data = _read_toml(path, label)
     ext = data.pop("extends", None)
+    sets = data.pop("set", None)
     if ext is None:
         _record(origins, data, label)
+        _apply_file_sets(data, sets, label, origins)
         return data
     if not isinstance(ext, str) or not ext.strip():
         raise ScenarioError(
@@ -237,7 +243,35 @@ def _load_raw(
     base = _load_raw(parent, parent_label, (*stack, (key, parent_label)), origins)
     merged = _merge(base, data, origins)
     _record(origins, data, label)
+    _apply_file_sets(merged, sets, label, origins)
     return merged
+
+
+def _apply_file_sets(
+    data: dict[str, Any], sets: Any, label: str, origins: dict[tuple[Segment, ...], str]
+) -> None:
+    """Apply a file's top-level ``set`` table (dotted path → value) after its merge.
+
+    This is how a file that ``extends`` another changes one value inside an array,
+    e.g. ``set = { "events[14].date" = 2017-06-01 }``, without restating the array.
+    """
+    if sets is None:
+        return
+    if not isinstance(sets, dict):
+        raise ScenarioError(
+            label, "set", f'expected a table of "dotted.path" = value, got {sets!r}'
+        )
+    for path, value in sets.items():
+        where = format_path(("set", path))
+        try:
+            segments = parse_path(path)
+            if segments[0] == "extends":
+                raise PathError("extends cannot be set")
+            set_path(data, segments, value, Scenario, new_entries=True)
+        except PathError as exc:
+            raise ScenarioError(label, where, str(exc)) from None
+        _forget_below(origins, segments)
+        origins[segments] = label
 
 
 # -------------------------------------------------------------------- overrides

@@ -514,4 +514,9 @@ def json_schema() -> dict[str, Any]:
         "type": "string",
         "description": "Path of a scenario this one inherits from (relative to this file).",
     }
+    schema["properties"]["set"] = {
+        "type": "object",
+        "description": 'Dotted path → value, applied after extends is merged, e.g. '
+        '{ "events[3].date" = 2017-02-01 } (the same paths as --set).',
+    }
     return schema

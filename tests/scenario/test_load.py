@@ -67,6 +67,41 @@ set = { "fleets.il76.aircraft" = 2 }
     assert [e.title for e in s.events] == ["Only event"]  # array replaced whole
 
 
+def test_set_table_changes_one_value_inside_an_inherited_array(write, tiny_text) -> None:
+    write("base.toml", tiny_text)
+    child = write(
+        "child.toml",
+        """\
+extends = "base.toml"
+name = "child"
+[set]
+"events[0].date" = 2016-03-01
+"events[0].set" = { "drop_zones.dz.recovery" = 0.5 }
+"fleets.il76.aircraft" = 3
+""",
+    )
+    s = load_scenario(child)
+    base = load_scenario(child.parent / "base.toml")
+    assert s.events[0].date.isoformat() == "2016-03-01"
+    assert s.events[0].title == base.events[0].title
+    assert dict(s.events[0].set) == {"drop_zones.dz.recovery": 0.5}
+    assert s.fleets["il76"].aircraft == 3
+    assert "set" not in tomllib.loads(dump_toml(s))
+
+
+def test_set_table_errors_name_the_file_and_the_key(write, tiny_text) -> None:
+    write("base.toml", tiny_text)
+    child = write("child.toml", 'extends = "base.toml"\n[set]\n"events[7].date" = 2016-03-01\n')
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(child)
+    assert e.value.file.endswith("child.toml")
+    assert e.value.path == 'set."events[7].date"'
+    assert "out of range" in e.value.message
+    bad = write("bad.toml", 'extends = "base.toml"\nset = 3\n')
+    with pytest.raises(ScenarioError, match="expected a table"):
+        load_scenario(bad)
+
+
 def test_extends_is_recursive_and_relative_to_each_file(write, tiny_text) -> None:
     write("a/root.toml", tiny_text)
     write("a/b/mid.toml", 'extends = "../root.toml"\nseed = 7\n')
