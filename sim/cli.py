@@ -32,6 +32,8 @@ from typing import NoReturn
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
+DEFAULT_WORKERS = os.cpu_count() or 1
+"""Default --workers: one process per core (results are identical whatever the count)."""
 
 
 class UsageError(Exception):
@@ -76,8 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a parameter with a TOML literal (repeatable)")
     p.add_argument("--out", metavar="DIR",
                    help="result folder (default: results/<scenario name>/<UTC timestamp>)")
-    p.add_argument("--workers", type=_int_at_least(1), default=1, metavar="N",
-                   help="parallel worker processes (results do not depend on it)")
+    p.add_argument("--workers", type=_int_at_least(1), default=DEFAULT_WORKERS, metavar="N",
+                   help="parallel worker processes (default: the machine's cores, "
+                   f"{DEFAULT_WORKERS} here; results do not depend on it)")
     p.add_argument("--force", action="store_true", help="replace an existing result folder")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar and no summary; print only the result folder")
@@ -96,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int_at_least(0), metavar="S", help="root random seed")
     p.add_argument("--set", action="append", default=[], metavar="path=VALUE",
                    help="override a base-scenario parameter (repeatable)")
-    p.add_argument("--workers", type=_int_at_least(1), default=1, metavar="N")
+    p.add_argument("--workers", type=_int_at_least(1), default=DEFAULT_WORKERS, metavar="N",
+                   help="parallel worker processes for the local executor (default: the "
+                   f"machine's cores, {DEFAULT_WORKERS} here; results do not depend on it)")
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     p.add_argument("--out", metavar="DIR", help="sweep folder")
