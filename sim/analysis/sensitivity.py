@@ -6,10 +6,14 @@ a stochastic model evaluated once per point would mix its own noise into the
 indices. What noise is left in the means is reported beside the indices, two ways:
 
 ``noise_share``
-    the expected share of the variance of ``Y`` that is replication noise:
-    ``mean_i(s²_i / n_i) / var(Y)``, with ``s²_i`` the variance between the
-    replications of point ``i`` and ``n_i`` their number. Near 0 the indices
-    describe the parameters; near 1 they describe noise (run more replications).
+    the expected share of the variance of ``Y`` that is replication noise the
+    indices can see. Write ``y[i, r] = m + a[i] + b[r] + e[i, r]``: ``b[r]`` is
+    what replication ``r``'s random numbers do to *every* point alike (common random
+    numbers), a constant shift of ``Y`` that cancels out of every index; only the
+    interaction ``e`` blurs them. With ``s²_e`` the residual variance of that
+    two-way decomposition (points with a failed run left out) and R replications,
+    ``noise_share = (s²_e / R) / var(Y)``. Near 0 the indices describe the
+    parameters; near 1 they describe noise (run more replications).
 ``<index>_rep_se``
     a standard error of each index from the replications themselves: the index is
     computed on each replication's column ``y[:, r]`` alone (common random numbers
@@ -55,24 +59,23 @@ NUM_RESAMPLES = 100
 
 
 def noise_share(y: np.ndarray) -> float:
-    """Share of the variance of the point means that is replication noise (see above).
-
-    ``y`` is ``points × replications``; NaN marks a missing (failed) run.
+    """Share of the variance of the point means that is replication noise not common to
+    all points (see above). ``y`` is ``points × replications``; NaN marks a failed run.
     """
     y = np.asarray(y, dtype=float)
     if y.ndim != 2 or y.shape[1] < 2:
         return math.nan
-    n = np.sum(np.isfinite(y), axis=1)
-    if np.any(n < 2):
+    full = y[np.all(np.isfinite(y), axis=1)]
+    n, reps = full.shape
+    if n < 2:
         return math.nan
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        means = np.nanmean(y, axis=1)
-        within = np.nanvar(y, axis=1, ddof=1) / n
-    total = float(np.var(means, ddof=1)) if means.size > 1 else math.nan
-    if not math.isfinite(total) or total <= 0.0:
-        return math.nan
-    return float(np.mean(within)) / total
+    resid = (full - full.mean(axis=1, keepdims=True) - full.mean(axis=0, keepdims=True)
+             + full.mean())
+    s2e = float(np.sum(resid**2)) / ((n - 1) * (reps - 1))
+    total = float(np.var(full.mean(axis=1), ddof=1))
+    if total <= 0.0:
+        return 0.0 if s2e == 0.0 else math.nan
+    return (s2e / reps) / total
 
 
 def _quiet(fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -13,6 +13,8 @@ A sweep file is TOML::
     title = "..."                 # optional, shown on the plots
     description = "..."           # optional
     set = { "fleets.wfp.active_from" = 2015-05-01 }   # optional fixed changes to the base
+    labels = { "siege.combat_sorties_per_day" = "combat sorties per day" }  # optional,
+                                  # axis labels of the plots (default: the dotted path)
 
     [parameters]
     "siege.combat_sorties_per_day" = [0, 20, 40, 60]            # a list of values
@@ -56,7 +58,7 @@ from sim.scenario.schema import Scenario
 
 SWEEP_KEYS: tuple[str, ...] = (
     "base", "name", "title", "description", "design", "samples", "replications", "seed", "metrics",
-    "set", "parameters",
+    "set", "labels", "parameters",
 )
 """Keys a sweep file may have."""
 
@@ -83,6 +85,7 @@ class SweepSpec:
     title: str = ""
     description: str = ""
     overrides: tuple[str, ...] = field(default=())
+    labels: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -294,14 +297,34 @@ def build_spec(
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
         raise ScenarioError(source, "name", f"expected a word of letters, digits, _ or -, "
                             f"got {name!r}")
+    labels = _labels(data, source, parameters)
     probed = probe(base) if probe is not None else None
     metrics = _metrics(data, source, probed)
     return SweepSpec(
         source=source, base_path=base_path, base=base, parameters=plist, design=design,
         samples=samples, replications=replications, seed=seed, metrics=metrics, name=name,
         title=data.get("title", ""), description=data.get("description", ""),
-        overrides=tuple(overrides),
+        overrides=tuple(overrides), labels=labels,
     )
+
+
+def _labels(data: Mapping[str, Any], source: str,
+            parameters: Mapping[str, Parameter]) -> tuple[tuple[str, str], ...]:
+    table = data.get("labels", {})
+    if not isinstance(table, dict):
+        raise ScenarioError(source, "labels", "expected a table of path = \"axis label\"")
+    out: list[tuple[str, str]] = []
+    for path, text in _flatten_values(table, source):
+        from sim.scenario.paths import format_path
+
+        key = format_path(("labels", path))
+        if path not in parameters:
+            raise ScenarioError(source, key, f"{path} is not a swept parameter (swept: "
+                                f"{', '.join(parameters)})")
+        if not isinstance(text, str) or not text.strip():
+            raise ScenarioError(source, key, "expected a non-empty string")
+        out.append((path, text))
+    return tuple(out)
 
 
 def _metrics(data: Mapping[str, Any], source: str,
@@ -447,6 +470,8 @@ def resolved_data(spec: SweepSpec, base: str = "scenario.toml") -> dict[str, Any
         data["title"] = spec.title
     if spec.description:
         data["description"] = spec.description
+    if spec.labels:
+        data["labels"] = dict(spec.labels)
     data.update({
         "design": spec.design, "samples": spec.samples, "replications": spec.replications,
         "seed": spec.seed, "metrics": list(spec.metrics), "parameters": params,

@@ -79,10 +79,11 @@ def _num(cell: str) -> float:
 class _Param:
     """How a parameter's cells in points.csv map to plot coordinates."""
 
-    def __init__(self, path: str, spec: Any) -> None:
+    def __init__(self, path: str, spec: Any, label: str | None = None) -> None:
         from sim.experiment.store import fmt
 
         self.path = path
+        self.label = label or path
         self.is_range = isinstance(spec, dict)
         self.is_date = self.is_range and isinstance(spec.get("low"), dt.date)
         values = [] if self.is_range else list(spec)
@@ -100,7 +101,7 @@ class _Param:
 
     def axis(self, ax: Any, which: str = "x") -> None:
         set_label = ax.set_xlabel if which == "x" else ax.set_ylabel
-        set_label(self.path)
+        set_label(self.label)
         if not self.numeric and not self.is_date:
             ticks = ax.set_xticks if which == "x" else ax.set_yticks
             ticks(range(len(self.labels)), self.labels)
@@ -116,10 +117,11 @@ def plot_sweep(result_dir: Path) -> list[Path]:
     """Re-draw the plots of a finished sweep folder; return the files written."""
     result_dir = Path(result_dir)
     spec = tomllib.loads((result_dir / "sweep.toml").read_text(encoding="utf-8"))
-    params = [_Param(p, s) for p, s in _flatten(spec.get("parameters", {}))]
+    labels = dict(_flatten(spec.get("labels", {})))
+    params = [_Param(p, s, labels.get(p)) for p, s in _flatten(spec.get("parameters", {}))]
     metrics: list[str] = list(spec.get("metrics", []))
     design = spec.get("design", "grid")
-    title = spec.get("title") or result_dir.name
+    title = spec.get("title") or spec.get("name") or "sweep"
     header, rows = _read_csv(result_dir / "points.csv")
     col = {name: i for i, name in enumerate(header)}
     out_dir = result_dir / PLOTS_DIR
@@ -151,9 +153,9 @@ def plot_sweep(result_dir: Path) -> list[Path]:
                                      metrics, subtitle))
     sens = result_dir / "sensitivity.csv"
     if design == "sobol" and sens.is_file():
-        written.append(_sobol(out_dir / "sobol_indices.png", sens, metrics, subtitle))
+        written.append(_sobol(out_dir / "sobol_indices.png", sens, metrics, subtitle, labels))
     if design == "morris" and sens.is_file():
-        written.append(_morris(out_dir / "morris.png", sens, metrics, subtitle))
+        written.append(_morris(out_dir / "morris.png", sens, metrics, subtitle, labels))
     return written
 
 
@@ -219,6 +221,8 @@ def _tick(p: _Param, v: Any) -> str:
 
 def _short(v: float) -> str:
     """A cell label: thousands separated above 1000, else three significant digits."""
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:.1f} M"
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
@@ -236,8 +240,8 @@ def _heatmap(path: Path, params: list[_Param], coords: list[list[Any]], mean: np
     ax.set_xticks(range(len(xl)), [_tick(px, v) for v in xl],
                   rotation=30 if px.is_date else 0)
     ax.set_yticks(range(len(yl)), [_tick(py, v) for v in yl])
-    ax.set_xlabel(px.path)
-    ax.set_ylabel(py.path)
+    ax.set_xlabel(px.label)
+    ax.set_ylabel(py.label)
     if len(xl) * len(yl) <= 150:
         finite = grid[np.isfinite(grid)]
         mid = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
@@ -312,13 +316,14 @@ def _sens_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _sobol(path: Path, sens: Path, metrics: list[str], subtitle: str) -> Path:
+def _sobol(path: Path, sens: Path, metrics: list[str], subtitle: str,
+           labels: dict[str, str]) -> Path:
     rows = _sens_rows(sens)
     fig = Figure(figsize=(7.5, 2.6 * len(metrics) + 1.2), layout="constrained")
     axes = fig.subplots(len(metrics), 1, squeeze=False)
     for ax, m in zip(axes[:, 0], metrics, strict=True):
         mine = [r for r in rows if r["metric"] == m]
-        names = [r["parameter"] for r in mine]
+        names = [labels.get(r["parameter"], r["parameter"]) for r in mine]
         y = np.arange(len(names))
         for k, (idx, colr, off) in enumerate((("S1", BAND, -0.2), ("ST", "#ff7f0e", 0.2))):
             v = np.array([_num(r[idx]) for r in mine])
@@ -340,7 +345,8 @@ def _sobol(path: Path, sens: Path, metrics: list[str], subtitle: str) -> Path:
     return _save(fig, path)
 
 
-def _morris(path: Path, sens: Path, metrics: list[str], subtitle: str) -> Path:
+def _morris(path: Path, sens: Path, metrics: list[str], subtitle: str,
+            labels: dict[str, str]) -> Path:
     rows = _sens_rows(sens)
     n = len(metrics)
     fig = Figure(figsize=(6.5 * min(n, 2), 5.0 * math.ceil(n / 2)), layout="constrained")
@@ -355,8 +361,8 @@ def _morris(path: Path, sens: Path, metrics: list[str], subtitle: str) -> Path:
                     color=BAND, capsize=3)
         for r, x, y in zip(mine, mu, sigma, strict=True):
             if np.isfinite(x) and np.isfinite(y):
-                ax.annotate(r["parameter"], (x, y), fontsize=7, xytext=(4, 4),
-                            textcoords="offset points")
+                ax.annotate(labels.get(r["parameter"], r["parameter"]), (x, y), fontsize=7,
+                            xytext=(4, 4), textcoords="offset points")
         top = float(np.nanmax(np.concatenate([mu, sigma]))) if mine else 1.0
         if np.isfinite(top) and top > 0:
             ax.plot([0, top], [0, top], ls=":", color="grey", lw=0.8, label="σ = μ*")

@@ -88,3 +88,17 @@ def test_noise_share_of_pure_noise_and_of_no_noise() -> None:
     signal = np.repeat(np.arange(2000.0)[:, None], reps, axis=1)
     assert noise_share(signal) == 0.0
     assert math.isnan(noise_share(signal[:, :1]))  # one replication: unknown
+
+
+def test_noise_common_to_every_point_does_not_count() -> None:
+    """Common random numbers: a replication's shift of every point cancels out."""
+    rng = np.random.default_rng(2)
+    signal = np.linspace(0.0, 1.0, 500)[:, None]
+    common = rng.normal(0.0, 5.0, size=(1, 4))  # large, but the same for every point
+    own = rng.normal(0.0, 0.1, size=(500, 4))
+    share = noise_share(signal + common + own)
+    expected = (0.1**2 / 4) / np.var(signal)
+    assert share == pytest.approx(expected, rel=0.2)
+    with_failure = signal + common + own
+    with_failure[7, 2] = np.nan  # a failed run: its point is left out
+    assert noise_share(with_failure) == pytest.approx(share, rel=0.05)

@@ -17,7 +17,9 @@ import sweep_fakes
 from sweep_fakes import folder_files
 
 from sim.cli import main
-from sim.experiment.sweep import resume, sweep
+from sim.experiment.sweep import check_points, resume, sweep
+from sim.experiment.sweepfile import load_sweep
+from sim.scenario.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -225,6 +227,23 @@ def test_cli_sweep_killed_or_interrupted_then_resumed(
         assert proc.returncode == -signal.SIGKILL
     assert main(["sweep", "--resume", str(out), "--workers", "1", "--quiet"]) == 0
     assert folder_files(out) == folder_files(ref)
+
+
+def test_design_points_are_checked_before_anything_is_written(
+    write_sweep: Callable[..., Path],
+) -> None:
+    # each value is fine on its own; the combination (from 10 Feb, to 20 Jan) is not
+    spec = load_sweep(write_sweep(
+        'base = "tiny.toml"\nmetrics = ["y"]\n[parameters]\n'
+        '"fleets.drops.active_from" = [2016-01-05, 2016-02-10]\n'
+        '"fleets.drops.active_to" = [2016-01-20, 2016-03-01]\n'))
+    points = spec.make_design().points
+    with pytest.raises(ScenarioError, match=r"is before active_from \(design point 2: "):
+        check_points(spec, points)
+    # beyond the limit, evenly spaced points are checked: 0 and 3 are fine
+    check_points(spec, points, limit=2)
+    with pytest.raises(ScenarioError, match="design point 2"):
+        check_points(spec, points, limit=3)  # 0, 2 and 3
 
 
 def test_existing_folder_is_refused_unless_forced(write_sweep: Callable[..., Path],

@@ -46,11 +46,13 @@ base = "tiny.toml"
 design = "lhs"
 metrics = ["delivered_t"]
 set = { "fleets.drops.payload_t" = 3.0 }
+labels = { "fleets.drops.aircraft" = "aircraft" }
 [parameters]
 fleets.drops.aircraft = { low = 1, high = 3 }      # unquoted: nested tables
 "events[0].date" = { low = 2016-02-01, high = 2016-03-01 }
 """)
     spec = load_sweep(path)
+    assert spec.labels == (("fleets.drops.aircraft", "aircraft"),)
     assert spec.design == "lhs" and spec.samples == 64
     assert spec.replications == 4 and spec.seed == 5  # the scenario's
     assert spec.paths == ("fleets.drops.aircraft", "events[0].date")
@@ -66,7 +68,7 @@ fleets.drops.aircraft = { low = 1, high = 3 }      # unquoted: nested tables
     (folder / "sweep.toml").write_text(resolved_toml(spec), encoding="utf-8")
     again = load_sweep(folder / "sweep.toml")
     assert again.base == spec.base
-    assert again.name == "sweep"
+    assert again.name == "sweep" and again.labels == spec.labels
     assert (again.design, again.samples, again.replications, again.seed, again.metrics) == (
         spec.design, spec.samples, spec.replications, spec.seed, spec.metrics)
     assert again.make_design().points == spec.make_design().points
@@ -113,6 +115,9 @@ BAD_FILES = [
     ('base = "tiny.toml"\nmetrics = ["delivered"]\n[parameters]\n"fleets.drops.aircraft" = [1]\n',
      "sweep.toml: metrics[0]: unknown metric 'delivered' (did you mean 'delivered_t'"),
     ('base = "tiny.toml"\n[parameters\n', "sweep.toml: invalid TOML"),
+    ('base = "tiny.toml"\nlabels = { "fleets.drops.payload_t" = "t" }\n[parameters]\n'
+     '"fleets.drops.aircraft" = [1]\n',
+     'sweep.toml: labels."fleets.drops.payload_t": fleets.drops.payload_t is not a swept'),
     ('base = "tiny.toml"\nset = { "fleets.drops.aircraft" = -2 }\n[parameters]\n'
      '"fleets.drops.payload_t" = [1.0]\n', "sweep.toml: fleets.drops.aircraft: must be >= 0"),
     # a design point that breaks a cross-field rule: an inverted active window
