@@ -65,8 +65,10 @@ class Route:
         if not self.is_open or self.capacity <= 0.0:
             return 0.0
         a, b = self.a, self.b
+        stock_a, stock_b = a.stock, b.stock
         dem_a = a.demands(ammunition)
         dem_b = b.demands(ammunition)
+        to_a_pending, to_b_pending = self.to_a, self.to_b
         moves = []
         total = 0.0
         for i in range(a.n):
@@ -74,11 +76,11 @@ class Route:
             if da + db <= 0.0:
                 moves.append(0.0)
                 continue
-            sa = a.stock[i] + self.to_a[i]
-            sb = b.stock[i] + self.to_b[i]
+            sa = stock_a[i] + to_a_pending[i]
+            sb = stock_b[i] + to_b_pending[i]
             x = (sa * db - sb * da) / (da + db)
             # never send more than the sender holds now
-            x = min(x, a.stock[i]) if x > 0.0 else -min(-x, b.stock[i])
+            x = min(x, stock_a[i]) if x > 0.0 else -min(-x, stock_b[i])
             moves.append(x)
             total += abs(x)
         if total <= 0.0:
@@ -106,14 +108,29 @@ class Route:
             load[i] = amount - destroyed
             self.interdicted += destroyed
             net += amount if x > 0.0 else -amount
-        arrive = day + self.transit
-        for pocket, load, pending in ((b, to_b, self.to_b), (a, to_a, self.to_a)):
-            if any(load):
+        convoys = [
+            (pocket, load, pending)
+            for pocket, load, pending in ((b, to_b, to_b_pending), (a, to_a, to_a_pending))
+            if any(load)
+        ]
+        for _, load, pending in convoys:
+            for i, x in enumerate(load):
+                pending[i] += x
+        if self.transit == 0 and not self.road:
+            # Same-day delivery with nothing else on the road: unload at once, exactly
+            # as arrivals(day) would unload the convoys just put on the road.
+            for pocket, load, pending in convoys:
+                stock, got = pocket.stock, pocket.transferred_in
                 for i, x in enumerate(load):
-                    pending[i] += x
+                    stock[i] += x
+                    got[i] += x
+                    pending[i] -= x
+        else:
+            arrive = day + self.transit
+            for pocket, load, _ in convoys:
                 self.road.append((arrive, pocket, load))
-        if self.transit == 0:
-            self.arrivals(day)
+            if self.transit == 0:
+                self.arrivals(day)
         self.transfer[day] = net
         return net
 
