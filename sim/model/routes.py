@@ -79,10 +79,18 @@ class Route:
             sa = stock_a[i] + to_a_pending[i]
             sb = stock_b[i] + to_b_pending[i]
             x = (sa * db - sb * da) / (da + db)
-            # never send more than the sender holds now
-            x = min(x, stock_a[i]) if x > 0.0 else -min(-x, stock_b[i])
+            # never send more than the sender holds now (min() and abs(), inlined)
+            if x > 0.0:
+                s = stock_a[i]
+                if s < x:
+                    x = s
+                total += x
+            else:
+                y = -x
+                s = stock_b[i]
+                x = -(s if s < y else y)
+                total -= x
             moves.append(x)
-            total += abs(x)
         if total <= 0.0:
             return 0.0
         scale = min(1.0, self.capacity / total)
