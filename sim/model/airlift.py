@@ -225,7 +225,9 @@ class Fleet:
                 ok = False
                 if target.usable:
                     slots = target.slots
-                    yield slots.request()
+                    granted = slots.request()
+                    if granted is not None:
+                        yield granted
                     start = target.unload_start(env.now, self.ground)
                     if start != inf:
                         if start > env.now:

@@ -34,12 +34,19 @@ from sim.scenario.schema import DropZone as DropZoneConfig
 class Slots:
     """Parking slots: a :class:`simpy.Resource` without its generic machinery.
 
-    Same events at the same moments, so the same simulation, for a fraction of the
-    cost. As in SimPy: a request is granted at once (an event scheduled now) when it
-    is first in the queue and a slot is free; a release frees the slot at once and
-    schedules an event that, when processed, grants the first waiting request if a
-    slot is free; every request or release looks at the first waiting request only.
-    ``capacity`` may change (an event); it takes effect at the next request or release.
+    The same simulation as with SimPy's resource, for a fraction of the cost. As in
+    SimPy: a request is granted at once (an event scheduled now) when it is first in
+    the queue and a slot is free; a release frees the slot at once and schedules an
+    event that, when processed, grants the first waiting request if a slot is free;
+    every request or release looks at the first waiting request only. ``capacity``
+    may change (an event); it takes effect at the next request or release.
+
+    Two of those events are left out when they cannot matter: when nothing else is
+    scheduled for the current moment (``env.peek() > env.now``), a granted request's
+    event would be the very next one processed, so :meth:`request` returns ``None``
+    and the caller simply goes on; and a release with nobody waiting would be
+    processed next with nobody to grant. Leaving them out changes nothing but the
+    event ids (their order is kept) and the count of events.
     """
 
     __slots__ = ("capacity", "env", "queue", "users")
@@ -50,13 +57,19 @@ class Slots:
         self.users = 0
         self.queue: deque[Event] = deque()
 
-    def request(self) -> Event:
-        """An event that fires when the caller holds a slot (it must :meth:`release` it)."""
+    def request(self) -> Event | None:
+        """An event that fires when the caller holds a slot (it must :meth:`release` it).
+
+        ``None``: the slot is the caller's now and no event is needed (see the class).
+        """
         queue = self.queue
+        env = self.env
         if not queue and self.users < self.capacity:
             self.users += 1
-            return Timeout(self.env, 0)  # granted now: an event scheduled at the current time
-        ev = Event(self.env)
+            if env.peek() > env.now:
+                return None
+            return Timeout(env, 0)  # granted now: an event scheduled at the current time
+        ev = Event(env)
         queue.append(ev)
         self._grant_first(None)
         return ev
@@ -64,7 +77,9 @@ class Slots:
     def release(self) -> None:
         """Give a slot back; waiting requests are looked at when the release is processed."""
         self.users -= 1
-        Timeout(self.env, 0).callbacks.append(self._grant_first)  # type: ignore[union-attr]
+        env = self.env
+        if self.queue or env.peek() <= env.now:
+            Timeout(env, 0).callbacks.append(self._grant_first)  # type: ignore[union-attr]
 
     def _grant_first(self, _event: Event | None) -> None:
         if self.queue and self.users < self.capacity:
