@@ -62,6 +62,15 @@ def metric_label(name: str) -> str:
     return labels.get(head, head.replace("_", " ")) + where
 
 
+def is_probability(name: str) -> bool:
+    """Metrics that are 0/1 per replication, so that their mean is a probability."""
+    return name.startswith("stockout__")
+
+
+def _mean_label(name: str) -> str:
+    return metric_label(name) + ("" if is_probability(name) else " (mean)")
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_\-]+", "_", text).strip("_")
 
@@ -197,6 +206,8 @@ def _one_param(path: Path, p: _Param, xs: list[Any], s: dict[str, np.ndarray], m
     if p.is_date:
         fig.autofmt_xdate()
     ax.set_ylabel(metric_label(metric))
+    if is_probability(metric):
+        ax.set_ylim(-0.03, 1.03)
     ax.set_title(subtitle, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -235,8 +246,9 @@ def _heatmap(path: Path, params: list[_Param], coords: list[list[Any]], mean: np
         grid[yl.index(y), xl.index(x)] = mean[k]
     fig = Figure(figsize=(1.1 * len(xl) + 3.5, 0.55 * len(yl) + 2.6), layout="constrained")
     ax = fig.add_subplot()
-    im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
-    fig.colorbar(im, ax=ax, label=f"{metric_label(metric)} (mean)")
+    scale = {"vmin": 0.0, "vmax": 1.0} if is_probability(metric) else {}
+    im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", **scale)
+    fig.colorbar(im, ax=ax, label=_mean_label(metric))
     ax.set_xticks(range(len(xl)), [_tick(px, v) for v in xl],
                   rotation=30 if px.is_date else 0)
     ax.set_yticks(range(len(yl)), [_tick(py, v) for v in yl])
@@ -257,8 +269,9 @@ def _map(path: Path, params: list[_Param], coords: list[list[Any]], mean: np.nda
          metric: str, subtitle: str) -> Path:
     fig = Figure(figsize=(7.0, 5.2), layout="constrained")
     ax = fig.add_subplot()
-    sc = ax.scatter(coords[0], coords[1], c=mean, cmap="viridis", s=30)
-    fig.colorbar(sc, ax=ax, label=f"{metric_label(metric)} (mean)")
+    scale = {"vmin": 0.0, "vmax": 1.0} if is_probability(metric) else {}
+    sc = ax.scatter(coords[0], coords[1], c=mean, cmap="viridis", s=30, **scale)
+    fig.colorbar(sc, ax=ax, label=_mean_label(metric))
     params[0].axis(ax, "x")
     params[1].axis(ax, "y")
     ax.set_title(subtitle, fontsize=10)
