@@ -179,14 +179,23 @@ def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``siege validate``: ``ok: FILE`` per good file; one error line per bad file."""
+    """``siege validate``: ``ok: FILE`` per good file; one error line per bad file.
+
+    Sweep files (a ``base`` key, no ``calendar``) are checked as sweeps: the file,
+    its base scenario and every design point (see :func:`sim.experiment.sweepfile.load_sweep`).
+    """
     from sim.scenario.errors import ScenarioError
     from sim.scenario.load import load_scenario
 
     bad = 0
     for f in args.scenarios:
         try:
-            load_scenario(f)
+            if _is_sweep_file(f):
+                from sim.experiment.sweepfile import load_sweep
+
+                load_sweep(f)
+            else:
+                load_scenario(f)
         except ScenarioError as err:
             _error_line(str(err))
             bad += 1
@@ -196,6 +205,18 @@ def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         else:
             print(f"ok: {f}")
     return EXIT_INPUT if bad else EXIT_OK
+
+
+def _is_sweep_file(path: str) -> bool:
+    """A sweep file names its ``base`` scenario and has no calendar of its own."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False  # let the scenario loader report it
+    return "base" in data and "calendar" not in data
 
 
 def cmd_schema(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -174,6 +174,20 @@ def test_validate(tiny, tmp_path, capsys, tiny_toml):
     assert lines[1].startswith(f"error: {tmp_path / 'missing.toml'}")
 
 
+def test_validate_checks_sweep_files_as_sweeps(tiny, tmp_path, capsys):
+    good = tmp_path / "sweep.toml"
+    good.write_text(f'base = "{tiny.name}"\ndesign = "grid"\n[parameters]\n'
+                    '"fleets.drops.aircraft" = [1, 2]\n')
+    bad = tmp_path / "bad_sweep.toml"
+    bad.write_text(f'base = "{tiny.name}"\ndesign = "grid"\n[parameters]\n'
+                   '"fleets.nope.aircraft" = [1, 2]\n')
+    code, out, err = siege(capsys, "validate", good, bad)
+    assert code == 2
+    assert out == f"ok: {good}\n"
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: {bad}: parameters.") and "nope" in err
+
+
 def test_schema(capsys):
     code, out, _ = siege(capsys, "schema")
     assert code == 0
