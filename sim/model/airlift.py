@@ -59,6 +59,7 @@ class Fleet:
         self.airdrop = cfg.mode == "airdrop"
         self.alive: list[int] = []
         self.spawned = 0
+        self.cycles: list[Generator[Any, Any, None]] = []  # every aircraft's sortie cycle
         self.lost = 0
         self.lost_before = 0  # losses before `aircraft` was last set (they don't count after)
         self.aircraft = -1
@@ -116,7 +117,21 @@ class Fleet:
             ident = self.spawned
             self.spawned += 1
             self.alive.append(ident)
-            self.env.process(self._aircraft(ident))
+            cycle = self._aircraft(ident)
+            self.cycles.append(cycle)
+            self.env.process(cycle)
+
+    def detach(self) -> None:
+        """After the run: end the aircraft processes and drop the link to the world.
+
+        Breaks the reference cycles (world → fleet → world, and the processes'
+        frames) so a finished replication is freed as soon as it is dropped; the
+        fleet's series and counters stay readable.
+        """
+        for cycle in self.cycles:
+            cycle.close()
+        self.cycles.clear()
+        del self.world
 
     def day_of(self, t: float) -> int:
         """The day an event at time ``t`` counts for (robust to float sums like 20 h + 4 × 1 h)."""

@@ -43,6 +43,7 @@ class Pocket:
         "commodities",
         "consumed",
         "delivered",
+        "eaten_today",
         "gar_demand",
         "gar_kg",
         "gar_ration",
@@ -57,6 +58,7 @@ class Pocket:
         "name",
         "rationed",
         "recover_factor",
+        "short_today",
         "stock",
         "threat_scaled",
         "thresholds",
@@ -81,6 +83,8 @@ class Pocket:
         self.level_index = 0
         self.level = 1.0
         self.civ_ration = self.gar_ration = float("nan")
+        self.eaten_today = [0.0] * n  # the last consume(), per commodity, t
+        self.short_today = [0.0] * n
         self.configure(cfg, commodities)
 
     def configure(self, cfg: PocketConfig, commodities: dict[str, Commodity]) -> None:
@@ -180,19 +184,27 @@ class Pocket:
         self.level = self.levels[idx]
         return self.level
 
-    def consume(self, ammunition: float, out: list[tuple[float, float, float, float]]) -> None:
-        """Eat one day's rations; appends per commodity (consumed, shortfall, civ ratio, gar ratio).
+    def consume(
+        self, ammunition: float, out: list[tuple[float, float, float, float]] | None = None
+    ) -> None:
+        """Eat one day's rations.
 
-        The ratios are what each group actually got ÷ its full demand (NaN without demand).
-        The lowest ratios over rationed commodities are kept in ``civ_ration`` and
-        ``gar_ration`` (NaN if there is none).
+        Per commodity, what was consumed and the shortfall go to ``eaten_today`` and
+        ``short_today`` (and, if ``out`` is given, a (consumed, shortfall, civ ratio,
+        gar ratio) tuple is appended to it). The ratios are what each group actually
+        got ÷ its full demand (NaN without demand); the lowest over rationed
+        commodities are kept in ``civ_ration`` and ``gar_ration`` (NaN if there is none).
         """
         if self._idle:  # nobody to feed: nothing eaten, nothing short, no ratios
-            out.extend([(0.0, 0.0, math.nan, math.nan)] * self.n)
+            self.eaten_today[:] = self.short_today[:] = [0.0] * self.n
+            if out is not None:
+                out.extend([(0.0, 0.0, math.nan, math.nan)] * self.n)
             self.civ_ration = self.gar_ration = math.nan
             return
         if ammunition != self._demand_amm:
             self.demands(ammunition)
+        eaten_today = self.eaten_today
+        short_today = self.short_today
         level = self.level
         priority = self.garrison_priority
         stock = self.stock
@@ -228,7 +240,10 @@ class Pocket:
             consumed[i] += eaten
             civ_r = civ / civ_full if civ_full > 0.0 else nan
             gar_r = gar / gar_full if gar_full > 0.0 else nan
-            out.append((eaten, want - eaten, civ_r, gar_r))
+            eaten_today[i] = eaten
+            short_today[i] = want - eaten
+            if out is not None:
+                out.append((eaten, want - eaten, civ_r, gar_r))
             if rationed[i]:
                 if civ_r < civ_min:  # NaN never compares below
                     civ_min = civ_r

@@ -96,20 +96,19 @@ class World:
     def _alloc_series(self) -> None:
         """The day-by-day record, appended at the end of each day, read by :meth:`collect`.
 
-        Plain Python lists: ``list.append``/``extend`` of a day's values costs far less
-        than element writes into numpy arrays (or ``array.extend``), and :meth:`collect`
-        converts each list once. Per pocket: ``r_consume`` gets, per day and commodity,
-        the (consumed, shortfall, civilian ratio, garrison ratio) tuple
-        :meth:`~sim.model.pocket.Pocket.consume` appends; ``r_stock`` the stock then the
-        full demand of each commodity; ``r_state`` (ration level, lowest civilian and
-        garrison ratios, civilians, garrison). ``r_world`` gets (combat sorties, targets
-        destroyed, weapons, threat, flyable, then per airfield 1 if shut, then per route
-        the tonnes on the road).
+        Flat Python lists of floats: ``list +=`` of a day's values costs far less
+        than element writes into numpy arrays (or ``array.extend``), and
+        :meth:`collect` converts each list once. Per pocket and day: ``r_consume``
+        gets the consumed then the shortfall tonnes of each commodity; ``r_stock`` the
+        stock then the full demand of each commodity; ``r_state`` the ration level,
+        the lowest civilian and garrison ratios, civilians and garrison. ``r_world``
+        gets per day combat sorties, targets destroyed, weapons, threat, flyable, then
+        per airfield 1 if shut, then per route the tonnes on the road.
         """
-        self.r_consume: list[list[tuple[float, float, float, float]]] = [[] for _ in self.pockets]
+        self.r_consume: list[list[float]] = [[] for _ in self.pockets]
         self.r_stock: list[list[float]] = [[] for _ in self.pockets]
-        self.r_state: list[list[tuple[float, ...]]] = [[] for _ in self.pockets]
-        self.r_world: list[tuple[float, ...]] = []
+        self.r_state: list[list[float]] = [[] for _ in self.pockets]
+        self.r_world: list[float] = []
 
     # -- events ---------------------------------------------------------------
 
@@ -189,17 +188,36 @@ class World:
             env._now = end
 
             for pocket, r_consume, r_stock, r_state in record:
-                pocket.consume(amm, r_consume)
+                pocket.consume(amm, None)
+                r_consume += pocket.eaten_today
+                r_consume += pocket.short_today
                 r_stock += pocket.stock
                 r_stock += pocket.total_demand  # brought up to date by consume()
-                r_state.append((pocket.level, pocket.civ_ration, pocket.gar_ration,
-                                pocket.civilians, pocket.garrison))
-            r_world.append((
-                siege.sorties_today, siege.destroyed_today, siege.weapons, siege.theta,
-                flyable, *[f.closed_today for f in fields],
-                *[r.on_road() if r.road else 0.0 for r in routes],
-            ))
-        return self.collect()
+                r_state += (pocket.level, pocket.civ_ration, pocket.gar_ration,
+                            pocket.civilians, pocket.garrison)
+            r_world += (siege.sorties_today, siege.destroyed_today, siege.weapons,
+                        siege.theta, flyable)
+            r_world += [f.closed_today for f in fields]
+            r_world += [r.on_road() if r.road else 0.0 for r in routes]
+        result = self.collect()
+        self.release()
+        return result
+
+    def release(self) -> None:
+        """Drop what the finished run no longer needs, so that it is freed at once.
+
+        Aircraft still waiting at the end hold their fleet, and through it the world,
+        in a reference cycle with SimPy's pending events; left alone, each run's
+        record would stay in memory until Python's cycle collector next runs a full
+        pass, and a long sweep's workers would grow by several MB a run in between.
+        Detaching the fleets (:meth:`~sim.model.airlift.Fleet.detach`) and emptying
+        the event queue and the record breaks those cycles; the daily series already
+        live in the result. The world cannot run again afterwards.
+        """
+        for fleet in self.fleets.values():
+            fleet.detach()
+        self.env._queue.clear()
+        self._alloc_series()
 
     def cargo_lost(self, load: list[float]) -> None:
         """A shuttle aircraft was lost with cargo taken from a pocket: lost on the way."""
@@ -214,14 +232,13 @@ class World:
         n, nc = self.n_days, self.n_commodities
         series: dict[str, np.ndarray] = {}
 
-        def columns(rows: list, width: int) -> np.ndarray:
-            """``n`` day rows of ``width`` values (flat or as tuples) → one array per column."""
-            flat = rows if not rows or not isinstance(rows[0], tuple) else chain.from_iterable(rows)
-            data = np.fromiter(flat, dtype=np.float64, count=n * width)
+        def columns(rows: list[float], width: int) -> np.ndarray:
+            """``n`` days of ``width`` values each, flat → one contiguous array per column."""
+            data = np.fromiter(rows, dtype=np.float64, count=n * width)
             return data.reshape(n, width).T.copy()
 
         for k, p in enumerate(self.pockets):
-            eaten_short = columns(self.r_consume[k], 4 * nc)
+            eaten_short = columns(self.r_consume[k], 2 * nc)
             stock_demand = columns(self.r_stock[k], 2 * nc)
             stock = stock_demand[:nc]
             demand = stock_demand[nc:]
@@ -230,8 +247,8 @@ class World:
             for i, c in enumerate(self.commodities):
                 series[f"stock_t__{p}__{c}"] = stock[i]
                 series[f"days_of_supply__{p}__{c}"] = dos[i]
-                series[f"consumed_t__{p}__{c}"] = eaten_short[4 * i]
-                series[f"shortfall_t__{p}__{c}"] = eaten_short[4 * i + 1]
+                series[f"consumed_t__{p}__{c}"] = eaten_short[i]
+                series[f"shortfall_t__{p}__{c}"] = eaten_short[nc + i]
             level, civ_r, gar_r, civilians, garrison = columns(self.r_state[k], 5)
             series[f"ration_level__{p}"] = level
             series[f"civilian_ration__{p}"] = civ_r
