@@ -69,12 +69,11 @@ class Route:
         dem_a = a.demands(ammunition)
         dem_b = b.demands(ammunition)
         to_a_pending, to_b_pending = self.to_a, self.to_b
-        moves = []
+        moves = []  # (commodity, equalising transfer a → b), the non-zero ones
         total = 0.0
         for i in range(a.n):
             da, db = dem_a[i], dem_b[i]
             if da + db <= 0.0:
-                moves.append(0.0)
                 continue
             sa = stock_a[i] + to_a_pending[i]
             sb = stock_b[i] + to_b_pending[i]
@@ -90,7 +89,8 @@ class Route:
                 s = stock_b[i]
                 x = -(s if s < y else y)
                 total -= x
-            moves.append(x)
+            if x != 0.0:
+                moves.append((i, x))
         if total <= 0.0:
             return 0.0
         scale = min(1.0, self.capacity / total)
@@ -100,22 +100,27 @@ class Route:
         to_b = [0.0] * a.n
         to_a = [0.0] * a.n
         net = 0.0
-        for i, x in enumerate(moves):
-            if x == 0.0:
-                continue
-            amount = abs(x) * scale
-            sender, load = (a, to_b) if x > 0.0 else (b, to_a)
+        interdicted = self.interdicted
+        for i, x in moves:
+            if x > 0.0:
+                amount = x * scale
+                sender, stock, load = a, stock_a, to_b
+            else:
+                amount = -x * scale
+                sender, stock, load = b, stock_b, to_a
             destroyed = amount * share_lost
-            sender.stock[i] -= amount
-            if sender.stock[i] < 0.0:  # rounding only
-                amount += sender.stock[i]
+            left = stock[i] - amount
+            if left < 0.0:  # rounding only
+                amount += left
                 destroyed = min(destroyed, amount)
-                sender.stock[i] = 0.0
+                left = 0.0
+            stock[i] = left
             sender.lost[i] += destroyed
             sender.transferred_out[i] += amount - destroyed
             load[i] = amount - destroyed
-            self.interdicted += destroyed
+            interdicted += destroyed
             net += amount if x > 0.0 else -amount
+        self.interdicted = interdicted
         convoys = [
             (pocket, load, pending)
             for pocket, load, pending in ((b, to_b, to_b_pending), (a, to_a, to_a_pending))
