@@ -274,9 +274,10 @@ def run_sampled(cmd: Sequence[str], log: Path, interval: float = 0.05) -> dict[s
     """Run ``cmd`` (output to ``log``); its wall time, exit status and peak memory.
 
     ``peak_tree_mib`` is the largest total resident memory of the process and all its
-    descendants together (sampled every ``interval`` seconds from /proc);
-    ``max_rss_mib`` the largest resident size that any single one of them reached
-    (the kernel's ``ru_maxrss`` of the process and its reaped descendants).
+    descendants together, sampled every ``interval`` seconds from /proc;
+    ``process_peaks_mib`` the largest resident size each of them reached, largest
+    first. (The kernel's ``ru_maxrss`` is no use here: a child forked from a large
+    process reports that process's size from before its ``exec``.)
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     w0 = time.perf_counter()
@@ -286,7 +287,7 @@ def run_sampled(cmd: Sequence[str], log: Path, interval: float = 0.05) -> dict[s
         at_peak: dict[int, tuple[float, str]] = {}
         largest: dict[int, float] = {}  # pid → its own peak
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
             if pid:
                 break
             tree = _rss_of_tree(proc.pid)
@@ -307,7 +308,6 @@ def run_sampled(cmd: Sequence[str], log: Path, interval: float = 0.05) -> dict[s
         "at_peak_mib": sorted(((round(m, 1), name) for m, name in at_peak.values()),
                               reverse=True),
         "process_peaks_mib": sorted((round(m, 1) for m in largest.values()), reverse=True),
-        "max_rss_mib": usage.ru_maxrss / 1024,  # Linux reports KiB
     }
     if proc.returncode != 0:
         rec["output_tail"] = log.read_text(errors="replace")[-2000:]

@@ -112,7 +112,8 @@ def rows(results: dict[str, Any]) -> list[Row]:
                              else ratio <= TARGETS["memory_ratio"])))
         if not failed:
             out.append(("  largest single process, same sweeps", "—",
-                        f"{large['max_rss_mib']:.0f} vs {small['max_rss_mib']:.0f} MiB", "—"))
+                        f"{large['process_peaks_mib'][0]:.0f} vs "
+                        f"{small['process_peaks_mib'][0]:.0f} MiB", "—"))
     return out
 
 
