@@ -468,7 +468,7 @@ def plot_observations(path: Path, scenario: Scenario,
     ax.set_xlabel("model ÷ observed (1 = the record)")
     ax.grid(True, axis="x", alpha=0.3)
     ax.set_title(f"{scenario.name}: model vs historical record\n"
-                 "model: median (dot) and 5–95 % (bar), green = within tolerance, red = not; "
+                 "model: median (dot) and 5–95 % (bar), green = within tolerance, red = not\n"
                  "record: black tick (range: dark bar), grey = tolerance", fontsize=9)
     fig.savefig(path)
 
