@@ -68,7 +68,7 @@ def rows(results: dict[str, Any]) -> list[Row]:
         if eff is not None:
             out.append(("parallel efficiency, 2 workers (steady rate; with the pool's "
                         "start-up)", f"≥ {TARGETS['parallel_efficiency']}",
-                        f"{eff:.2f} ({thr['parallel_efficiency_incl_startup']:.2f})",
+                        f"{eff:.3f} ({thr['parallel_efficiency_incl_startup']:.3f})",
                         verdict(eff >= TARGETS["parallel_efficiency"])))
         run = thr.get("siege_run")
         if run:
