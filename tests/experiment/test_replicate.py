@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.experiment.replicate import iter_replications
+from sim.experiment.replicate import chunk_size, iter_replications
 from sim.model.record import RunResult
 from sim.scenario.load import load_scenario
 
@@ -32,3 +32,19 @@ def test_more_workers_than_replications(tiny_path: Path) -> None:
     scenario = load_scenario(tiny_path)
     assert [r.replication for r in iter_replications(scenario, 1, seed=3, workers=4)] == [0]
     assert list(iter_replications(scenario, 0, seed=3, workers=2)) == []
+
+
+def test_chunked_tasks_give_the_serial_results_in_order(tiny_path: Path) -> None:
+    scenario = load_scenario(tiny_path)
+    assert chunk_size(37, 2) == 4  # 37 replications go out in chunks of 4 (the last of 1)
+    serial = list(iter_replications(scenario, 37, seed=9, workers=1))
+    parallel = list(iter_replications(scenario, 37, seed=9, workers=2))
+    assert [r.replication for r in parallel] == list(range(37))
+    assert all(_same(a, b) for a, b in zip(serial, parallel, strict=True))
+
+
+def test_chunk_size_keeps_every_worker_busy() -> None:
+    assert chunk_size(7, 2) == 1
+    assert chunk_size(16, 2) == 2
+    assert chunk_size(1000, 2) == 4
+    assert chunk_size(1000, 64) == 3
