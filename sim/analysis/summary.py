@@ -136,30 +136,22 @@ def summarize_metric(name: str, values: Sequence[float]) -> dict[str, Any]:
         n_never = int(np.sum(~np.isfinite(v)))
         p05, p50, p95 = censored_percentiles(v, PERCENTILES)
         mean, lo, hi = (None, None, None) if n_never else _mean_ci(v)
-        return {
-            "mean": mean,
-            "median": p50,
-            "p05": p05,
-            "p95": p95,
-            "ci95_low": lo,
-            "ci95_high": hi,
-            "n": int(v.size),
-            "never_share": float(n_never / v.size) if v.size else None,
-        }
+        out = _stats(mean, p50, p05, p95, lo, hi, int(v.size))
+        out["never_share"] = float(n_never / v.size) if v.size else None
+        return out
     finite = v[np.isfinite(v)]
     if finite.size == 0:
-        return dict.fromkeys(("mean", "median", "p05", "p95", "ci95_low", "ci95_high")) | {"n": 0}
+        return _stats(None, None, None, None, None, None, 0)
     p05, p50, p95 = (float(x) for x in np.percentile(finite, PERCENTILES))
     mean, lo, hi = _mean_ci(finite)
-    return {
-        "mean": mean,
-        "median": p50,
-        "p05": p05,
-        "p95": p95,
-        "ci95_low": lo,
-        "ci95_high": hi,
-        "n": int(finite.size),
-    }
+    return _stats(mean, p50, p05, p95, lo, hi, int(finite.size))
+
+
+def _stats(mean: float | None, median: float | None, p05: float | None, p95: float | None,
+           lo: float | None, hi: float | None, n: int) -> dict[str, Any]:
+    """The summary.json record of one metric, keys in their documented order."""
+    return {"mean": mean, "median": median, "p05": p05, "p95": p95,
+            "ci95_low": lo, "ci95_high": hi, "n": n}
 
 
 def _mean_ci(v: np.ndarray) -> tuple[float | None, float | None, float | None]:
