@@ -127,42 +127,22 @@ def _key(path: str) -> str:
     return format_path(("parameters", path))
 
 
-def _flatten(table: Mapping[str, Any], source: str,
-             prefix: tuple[str | int, ...] = ()) -> list[tuple[str, Any]]:
-    """``[parameters]`` → ``(canonical dotted path, spec)``; nested tables are path steps."""
-    from sim.scenario.paths import PathError, format_path, parse_path
+def _flatten(table: Mapping[str, Any], source: str, section: str,
+             is_leaf: Callable[[Any], bool] | None = None) -> list[tuple[str, Any]]:
+    """A table of dotted paths → ``(canonical dotted path, value)``; nested tables are path
+    steps (:func:`sim.scenario.paths.flatten_table`) unless ``is_leaf``."""
+    from sim.scenario.paths import PathError, flatten_table, format_path
 
-    out: list[tuple[str, Any]] = []
-    for key, value in table.items():
-        try:
-            segments = parse_path(key) if not prefix else (key,)
-        except PathError as exc:
-            raise ScenarioError(source, _key(key), str(exc)) from None
-        full = (*prefix, *segments)
-        if isinstance(value, dict) and not ({"low", "high"} & set(value)):
-            out.extend(_flatten(value, source, full))
-        else:
-            out.append((format_path(full), value))
-    return out
+    try:
+        leaves = flatten_table(table, is_leaf)
+    except PathError as exc:
+        raise ScenarioError(source, format_path((section, exc.key)), str(exc)) from None
+    return [(format_path(full), value) for _, full, value in leaves]
 
 
-def _flatten_values(table: Mapping[str, Any], source: str,
-                    prefix: tuple[str | int, ...] = ()) -> list[tuple[str, Any]]:
-    """``set = {...}`` → ``(canonical dotted path, value)``; every table is a path step."""
-    from sim.scenario.paths import PathError, format_path, parse_path
-
-    out: list[tuple[str, Any]] = []
-    for key, value in table.items():
-        try:
-            segments = parse_path(key) if not prefix else (key,)
-        except PathError as exc:
-            raise ScenarioError(source, format_path(("set", key)), str(exc)) from None
-        full = (*prefix, *segments)
-        if isinstance(value, dict):
-            out.extend(_flatten_values(value, source, full))
-        else:
-            out.append((format_path(full), value))
-    return out
+def _is_range(value: Any) -> bool:
+    """A ``{ low, high }`` range is a parameter's spec, not a path step."""
+    return bool({"low", "high"} & set(value))
 
 
 def _is_number(v: Any) -> bool:
@@ -273,7 +253,7 @@ def build_spec(
     if not isinstance(table, dict):
         raise ScenarioError(source, "parameters", "expected a table of path = values")
     parameters: dict[str, Parameter] = {}
-    for path, spec in _flatten(table, source):
+    for path, spec in _flatten(table, source, "parameters", _is_range):
         parameters[path] = parse_parameter(path, spec, source, base)
     for path, spec in params:
         parameters[path] = parse_parameter(path, spec, param_source, base)
@@ -314,7 +294,7 @@ def _labels(data: Mapping[str, Any], source: str,
     if not isinstance(table, dict):
         raise ScenarioError(source, "labels", "expected a table of path = \"axis label\"")
     out: list[tuple[str, str]] = []
-    for path, text in _flatten_values(table, source):
+    for path, text in _flatten(table, source, "labels"):
         from sim.scenario.paths import format_path
 
         key = format_path(("labels", path))
@@ -373,7 +353,7 @@ def load_sweep(
     if fixed:
         from sim.scenario.load import with_values
 
-        base = with_values(base, dict(_flatten_values(fixed, label)), source=label)
+        base = with_values(base, dict(_flatten(fixed, label, "set")), source=label)
     return build_spec(data, source=label, base=base, base_path=str(base_file), name=p.stem,
                       params=params, overrides=overrides, design=design, samples=samples,
                       replications=replications, seed=seed, probe=probe)

@@ -60,6 +60,7 @@ from sim.scenario.errors import ScenarioError, describe_validation_error
 from sim.scenario.paths import (
     PathError,
     Segment,
+    flatten_table,
     format_path,
     is_model,
     parse_path,
@@ -254,6 +255,8 @@ def _apply_file_sets(
 
     This is how a file that ``extends`` another changes one value inside an array,
     e.g. ``set = { "events[14].date" = 2017-06-01 }``, without restating the array.
+    A table value merges into the table at its path key by key
+    (:func:`~sim.scenario.paths.flatten_table`), as ``extends`` merges tables.
     """
     if sets is None:
         return
@@ -261,15 +264,17 @@ def _apply_file_sets(
         raise ScenarioError(
             label, "set", f'expected a table of "dotted.path" = value, got {sets!r}'
         )
-    for path, value in sets.items():
-        where = format_path(("set", path))
+    try:
+        leaves = flatten_table(sets)
+    except PathError as exc:
+        raise ScenarioError(label, format_path(("set", exc.key)), str(exc)) from None
+    for top, segments, value in leaves:
         try:
-            segments = parse_path(path)
             if segments[0] == "extends":
                 raise PathError("extends cannot be set")
             set_path(data, segments, value, Scenario, new_entries=True)
         except PathError as exc:
-            raise ScenarioError(label, where, str(exc)) from None
+            raise ScenarioError(label, format_path(("set", top)), str(exc)) from None
         _forget_below(origins, segments)
         origins[segments] = label
 

@@ -33,7 +33,7 @@ import difflib
 import json
 import re
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -113,6 +113,38 @@ def format_path(segments: Sequence[Segment]) -> str:
 
 
 # --------------------------------------------------------------------------- types
+
+
+def flatten_table(
+    table: Mapping[str, Any], is_leaf: Callable[[Any], bool] | None = None
+) -> list[tuple[str, tuple[Segment, ...], Any]]:
+    """A table of dotted paths → ``(top-level key, full path, value)`` leaves.
+
+    Keys at the top may be dotted paths (``"fleets.wfp.aircraft"``,
+    ``"events[3].date"``); a nested table is one more path step per key, so
+    ``{ fleets = { wfp = { aircraft = 2 } } }`` and ``{ "fleets.wfp.aircraft" = 2 }``
+    mean the same, and setting a table merges into the one there key by key (as
+    ``extends`` does). ``is_leaf(value)`` stops the descent at tables that are values
+    themselves (a sweep range ``{ low, high }``). A top-level key that is not a
+    path raises :class:`PathError` with that key in its ``key`` attribute.
+    """
+    out: list[tuple[str, tuple[Segment, ...], Any]] = []
+
+    def walk(top: str, prefix: tuple[Segment, ...], value: Any) -> None:
+        if isinstance(value, Mapping) and value and not (is_leaf and is_leaf(value)):
+            for k, v in value.items():
+                walk(top, (*prefix, k), v)
+        else:
+            out.append((top, prefix, value))
+
+    for key, value in table.items():
+        try:
+            segments = parse_path(key)
+        except PathError as exc:
+            exc.key = key  # type: ignore[attr-defined]
+            raise
+        walk(key, segments, value)
+    return out
 
 
 def unwrap(tp: Any) -> tuple[Any, list[Any]]:

@@ -84,7 +84,8 @@ name = "child"
     base = load_scenario(child.parent / "base.toml")
     assert s.events[0].date.isoformat() == "2016-03-01"
     assert s.events[0].title == base.events[0].title
-    assert dict(s.events[0].set) == {"drop_zones.dz.recovery": 0.5}
+    # a table merges into the one at its path key by key, as extends merges tables
+    assert dict(s.events[0].set) == {**base.events[0].set, "drop_zones.dz.recovery": 0.5}
     assert s.fleets["il76"].aircraft == 3
     assert "set" not in tomllib.loads(dump_toml(s))
 
