@@ -8,7 +8,8 @@ turned round. At each usable slot:
 1. **mission-capable?** with probability ``mission_capable`` (else aborted);
 2. **flyable?** the day's weather (else aborted);
 3. **an open target?** the first usable target in order of preference (else
-   aborted); a shuttle (``origin`` set) also needs cargo in its origin pocket;
+   aborted); a shuttle (``origin`` set) also needs cargo in its origin pocket above
+   ``origin_reserve_days`` of full demand;
 4. **fly out** ``flight_h``; the aircraft is **lost** with probability
    ``loss_per_sortie`` × the threat's loss multiplier (cargo lost with it);
 5. **land**: queue for a parking slot, wait for the operating window, unload for
@@ -106,6 +107,7 @@ class Fleet:
                 self.to_pocket[p.pocket] = zeros(w.n_days)
         self.loss = cfg.loss_per_sortie
         self.origin = w.pockets[cfg.origin] if cfg.origin else None
+        self.reserve_days = cfg.origin_reserve_days
         # The cargo of a sortie from outside, per commodity index (a new list whenever the
         # parameters change: aircraft in flight keep the one they took off with).
         load = [0.0] * w.n_commodities
@@ -267,11 +269,14 @@ class Fleet:
         load = [0.0] * w.n_commodities
         payload = self.payload
         stock = origin.stock
+        reserve = self.reserve_days
+        demand = origin.demands(w.siege.ammunition) if reserve > 0.0 else None
         total = 0.0
         for i, share in self.cargo:
             take = payload * share
-            if take > stock[i]:
-                take = stock[i]
+            spare = stock[i] - reserve * demand[i] if demand is not None else stock[i]
+            if take > spare:
+                take = spare if spare > 0.0 else 0.0
             load[i] += take
             total += take
         if total <= 0.0:

@@ -243,7 +243,8 @@ class World:
             stock = stock_demand[:nc]
             demand = stock_demand[nc:]
             dos = np.full((nc, n), math.nan)
-            np.divide(stock, demand, out=dos, where=demand > 0.0)
+            with np.errstate(over="ignore"):  # a vanishing demand gives inf days, rightly
+                np.divide(stock, demand, out=dos, where=demand > 0.0)
             for i, c in enumerate(self.commodities):
                 series[f"stock_t__{p}__{c}"] = stock[i]
                 series[f"days_of_supply__{p}__{c}"] = dos[i]

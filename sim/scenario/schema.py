@@ -222,6 +222,11 @@ class Fleet(_Model):
     origin: Name | None = Field(
         None, description="Pocket the cargo is taken from (a shuttle); none = from outside."
     )
+    origin_reserve_days: NonNegFloat = Field(
+        0.0,
+        description="A shuttle leaves this many days of full demand of each commodity in its "
+        "origin pocket and carries only the stock above it.",
+    )
 
     @field_validator("cargo")
     @classmethod

@@ -161,6 +161,27 @@ def test_shuttle_moves_stock_between_pockets() -> None:
     assert r.balance[("base", "food")]["transferred_in"] == pytest.approx(100.0)
 
 
+def test_shuttle_leaves_its_reserve_in_the_origin() -> None:
+    s = scenario(
+        stochastic=False,
+        pockets={
+            "city": {"civilians": 1000, "stock_t": {"food": 100.0}},  # 0.5 t/day
+            "base": {"civilians": 0, "stock_t": {"food": 0.0}},
+        },
+        helipads={"pad": {"pocket": "base"}},
+        fleets={"heli": {"mode": "helicopter", "aircraft": 1, "payload_t": 3.0,
+                         "cargo": {"food": 1.0}, "flight_h": 0.5, "ground_h": 0.5,
+                         "targets": ["pad"], "origin": "city", "origin_reserve_days": 20}},
+    )
+    r = run_replication(s, 0)
+    city = r.series["stock_t__city__food"]
+    # the shuttle stops once the city is down to 20 days of its 0.5 t/day
+    assert r.balance[("city", "food")]["transferred_out"] > 0
+    carried_days = [d for d in range(len(city)) if r.series["deliveries__heli"][d]]
+    assert all(city[d] >= 20 * 0.5 - 0.5 - 1e-9 for d in carried_days)
+    assert r.counters["aborted_no_cargo__heli"] > 0
+
+
 def test_next_slot_skips_whole_days_without_waking() -> None:
     s = scenario(stochastic=False, drop_zones=DZ,
                  fleets={"f": drop_fleet(days=["sun"], sorties_per_day=4)})
