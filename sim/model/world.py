@@ -39,6 +39,7 @@ from sim.model.siege import Siege
 from sim.model.streams import Stream, make_stream
 from sim.model.timeline import TimelineStep, timeline_steps
 from sim.model.weather import Weather
+from sim.scenario.paths import parse_path
 from sim.scenario.schema import Scenario
 
 
@@ -116,11 +117,12 @@ class World:
         """Make the components take the parameters in force from this event on."""
         new = step.scenario
         for path in step.paths:
-            head, _, rest = path.partition(".")
-            name = rest.split(".", 1)[0].split("[", 1)[0] if rest else ""
+            seg = parse_path(path)
+            head = seg[0]
+            name = str(seg[1]) if len(seg) > 1 else ""
             if head == "siege":
                 self.siege.configure(new.siege)
-                if rest == "weapons" or not rest:
+                if seg[1:] in ((), ("weapons",)):
                     self.siege.set_weapons(new.siege.weapons)
             elif head == "weather":
                 self.weather.configure(new.weather)
@@ -131,11 +133,10 @@ class World:
                 for p in [name] if name else list(self.pockets):
                     pocket = self.pockets[p]
                     pocket.configure(new.pockets[p], new.commodities)
-                    field = rest.split(".")[1] if rest.count(".") >= 1 else ""
-                    if not name or field.startswith("stock_t"):
-                        parts = rest.split(".")
+                    # A stock level is state: it moves only when the event names it.
+                    if not name or (len(seg) > 2 and seg[2] == "stock_t"):
                         stocks = new.pockets[p].stock_t
-                        names = [parts[2]] if len(parts) >= 3 else list(stocks)
+                        names = [str(seg[3])] if len(seg) > 3 else list(stocks)
                         for c in names:
                             pocket.set_stock(c, stocks.get(c, 0.0))
             elif head in ("airfields", "helipads", "drop_zones", "fleets", "routes"):
