@@ -40,8 +40,9 @@ ENGINE_TIMEOUTS = 10_000
 # -- 1. engine reference ------------------------------------------------------------
 
 
-def engine_reference(processes: int = ENGINE_PROCESSES, timeouts: int = ENGINE_TIMEOUTS
-                     ) -> tuple[float, float]:
+def engine_reference(
+    processes: int = ENGINE_PROCESSES, timeouts: int = ENGINE_TIMEOUTS
+) -> tuple[float, float]:
     """(wall, CPU) seconds for ``processes`` × ``timeouts`` bare SimPy timeouts."""
     env = simpy.Environment()
 
@@ -106,8 +107,9 @@ def replication_cost(scenario: Scenario, rounds: int, per_round: int) -> dict[st
 # -- 3. throughput --------------------------------------------------------------------
 
 
-def throughput(scenario: Scenario, replications: int, workers: int, seed: int = 1
-               ) -> dict[str, Any]:
+def throughput(
+    scenario: Scenario, replications: int, workers: int, seed: int = 1
+) -> dict[str, Any]:
     """Replications per second through the per-replication path of ``siege run``.
 
     :func:`~sim.experiment.replicate.iter_replications` with ``workers`` processes and
@@ -137,15 +139,33 @@ def throughput(scenario: Scenario, replications: int, workers: int, seed: int = 
     }
 
 
-def siege_run(scenario_path: str | Path, replications: int, workers: int, out: Path
-              ) -> dict[str, Any]:
+def siege_run(
+    scenario_path: str | Path, replications: int, workers: int, out: Path
+) -> dict[str, Any]:
     """``siege run`` end to end in a subprocess: wall time and peak memory."""
-    cmd = [sys.executable, "-m", "sim", "run", str(scenario_path), "--replications",
-           str(replications), "--workers", str(workers), "--out", str(out), "--force",
-           "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "run",
+        str(scenario_path),
+        "--replications",
+        str(replications),
+        "--workers",
+        str(workers),
+        "--out",
+        str(out),
+        "--force",
+        "--quiet",
+    ]
     rec = run_sampled(cmd, out.with_name(out.name + ".log"))
-    rec.update({"replications": replications, "workers": workers,
-                "replications_per_s": replications / rec["wall_s"]})
+    rec.update(
+        {
+            "replications": replications,
+            "workers": workers,
+            "replications_per_s": replications / rec["wall_s"],
+        }
+    )
     return rec
 
 
@@ -179,8 +199,11 @@ def scaled_fleets(scenario: Scenario, factor: int) -> Scenario:
         f"fleets.{name}.aircraft": fleet.aircraft * factor
         for name, fleet in scenario.fleets.items()
     }
-    if any(k.startswith("fleets.") and k.endswith(".aircraft")
-           for ev in scenario.events for k in ev.set):
+    if any(
+        k.startswith("fleets.") and k.endswith(".aircraft")
+        for ev in scenario.events
+        for k in ev.set
+    ):
         events = []
         for ev in scenario.events:
             data = ev.model_dump(mode="json")
@@ -213,13 +236,18 @@ def replication_time(scenario: Scenario, replications: int, rounds: int) -> dict
             events = max(events, int(res.sim_events))
         best_w = min(best_w, statistics.median(ws))
         best_c = min(best_c, statistics.median(cs))
-    return {"wall_s": best_w, "cpu_s": best_c, "n_days": scenario.calendar.n_days,
-            "aircraft": sum(f.aircraft for f in scenario.fleets.values()),
-            "sim_events_max": events}
+    return {
+        "wall_s": best_w,
+        "cpu_s": best_c,
+        "n_days": scenario.calendar.n_days,
+        "aircraft": sum(f.aircraft for f in scenario.fleets.values()),
+        "sim_events_max": events,
+    }
 
 
-def scaling(scenario: Scenario, factors: Sequence[int], replications: int, rounds: int
-            ) -> dict[str, Any]:
+def scaling(
+    scenario: Scenario, factors: Sequence[int], replications: int, rounds: int
+) -> dict[str, Any]:
     """Replication time for each horizon and fleet factor, and the ratios between them."""
     out: dict[str, Any] = {}
     for kind, build in (("horizon", scaled_horizon), ("fleets", scaled_fleets)):
@@ -305,8 +333,7 @@ def run_sampled(cmd: Sequence[str], log: Path, interval: float = 0.05) -> dict[s
         "wall_s": wall,
         "peak_tree_mib": peak,
         "processes_at_peak": len(at_peak),
-        "at_peak_mib": sorted(((round(m, 1), name) for m, name in at_peak.values()),
-                              reverse=True),
+        "at_peak_mib": sorted(((round(m, 1), name) for m, name in at_peak.values()), reverse=True),
         "process_peaks_mib": sorted((round(m, 1) for m in largest.values()), reverse=True),
     }
     if proc.returncode != 0:
@@ -314,14 +341,35 @@ def run_sampled(cmd: Sequence[str], log: Path, interval: float = 0.05) -> dict[s
     return rec
 
 
-def siege_sweep(scenario_path: str | Path, replications: int, workers: int, out: Path,
-                param: str) -> dict[str, Any]:
+def siege_sweep(
+    scenario_path: str | Path, replications: int, workers: int, out: Path, param: str
+) -> dict[str, Any]:
     """``siege sweep SCENARIO --param PARAM --replications N`` in a subprocess, sampled."""
     points = len(param.split("=", 1)[1].split(","))
-    cmd = [sys.executable, "-m", "sim", "sweep", str(scenario_path), "--param", param,
-           "--replications", str(replications), "--workers", str(workers), "--out", str(out),
-           "--force", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "sweep",
+        str(scenario_path),
+        "--param",
+        param,
+        "--replications",
+        str(replications),
+        "--workers",
+        str(workers),
+        "--out",
+        str(out),
+        "--force",
+        "--quiet",
+    ]
     rec = run_sampled(cmd, out.with_name(out.name + ".log"))
-    rec.update({"points": points, "replications": replications, "runs": points * replications,
-                "workers": workers})
+    rec.update(
+        {
+            "points": points,
+            "replications": replications,
+            "runs": points * replications,
+            "workers": workers,
+        }
+    )
     return rec

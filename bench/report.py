@@ -26,8 +26,6 @@ def _verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("met" if ok else "NOT MET")
 
 
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.1f} ms"
 
@@ -37,53 +35,93 @@ def rows(results: dict[str, Any]) -> list[Row]:
 
     A quick run (``"mode": "quick"``) gets no verdicts.
     """
-    verdict = _verdict if results.get("mode", "full") != "quick" else (
-        lambda ok: "(quick run)")
+    verdict = _verdict if results.get("mode", "full") != "quick" else (lambda ok: "(quick run)")
     out: list[Row] = []
     rep = results.get("replication")
     if rep:
-        out.append((f"engine reference: {rep['engine_events']:,} bare SimPy timeouts "
-                    "(median)", "—", _ms(rep["engine_wall_s"]), "—"))
+        out.append(
+            (
+                f"engine reference: {rep['engine_events']:,} bare SimPy timeouts (median)",
+                "—",
+                _ms(rep["engine_wall_s"]),
+                "—",
+            )
+        )
         ratio = rep["ratio_wall"]
-        out.append(("baseline replication, wall time (median)",
-                    f"≤ {TARGETS['replication_ratio']} × engine "
-                    f"({_ms(TARGETS['replication_ratio'] * rep['engine_wall_s'])})",
-                    f"{_ms(rep['replication_wall_s'])} = {ratio:.2f} × engine",
-                    verdict(ratio <= TARGETS["replication_ratio"])))
-        out.append(("  same in CPU time", "—",
-                    f"{_ms(rep['replication_cpu_s'])} = {rep['ratio_cpu']:.2f} × engine "
-                    f"({_ms(rep['engine_cpu_s'])})", "—"))
-        out.append(("  SimPy events per replication (median)", "—",
-                    f"{rep['sim_events_median']:,.0f} ({rep['us_per_event']:.2f} µs/event; "
-                    f"engine {rep['engine_us_per_event']:.2f})", "—"))
+        out.append(
+            (
+                "baseline replication, wall time (median)",
+                f"≤ {TARGETS['replication_ratio']} × engine "
+                f"({_ms(TARGETS['replication_ratio'] * rep['engine_wall_s'])})",
+                f"{_ms(rep['replication_wall_s'])} = {ratio:.2f} × engine",
+                verdict(ratio <= TARGETS["replication_ratio"]),
+            )
+        )
+        out.append(
+            (
+                "  same in CPU time",
+                "—",
+                f"{_ms(rep['replication_cpu_s'])} = {rep['ratio_cpu']:.2f} × engine "
+                f"({_ms(rep['engine_cpu_s'])})",
+                "—",
+            )
+        )
+        out.append(
+            (
+                "  SimPy events per replication (median)",
+                "—",
+                f"{rep['sim_events_median']:,.0f} ({rep['us_per_event']:.2f} µs/event; "
+                f"engine {rep['engine_us_per_event']:.2f})",
+                "—",
+            )
+        )
     thr = results.get("throughput")
     if thr:
         for rec in thr["runs"]:
             steady = rec.get("steady_per_s")
-            out.append((f"throughput, {rec['replications']} replications, "
-                        f"{rec['workers']} worker{'s' if rec['workers'] > 1 else ''}", "—",
-                        f"{rec['replications_per_s']:.1f} rep/s in {rec['wall_s']:.1f} s"
-                        + (f" (steady {steady:.1f} rep/s)" if steady else ""), "—"))
+            out.append(
+                (
+                    f"throughput, {rec['replications']} replications, "
+                    f"{rec['workers']} worker{'s' if rec['workers'] > 1 else ''}",
+                    "—",
+                    f"{rec['replications_per_s']:.1f} rep/s in {rec['wall_s']:.1f} s"
+                    + (f" (steady {steady:.1f} rep/s)" if steady else ""),
+                    "—",
+                )
+            )
         eff = thr.get("parallel_efficiency")
         if eff is not None:
-            out.append(("parallel efficiency, 2 workers (steady rate; with the pool's "
-                        "start-up)", f"≥ {TARGETS['parallel_efficiency']}",
-                        f"{eff:.3f} ({thr['parallel_efficiency_incl_startup']:.3f})",
-                        verdict(eff >= TARGETS["parallel_efficiency"])))
+            out.append(
+                (
+                    "parallel efficiency, 2 workers (steady rate; with the pool's start-up)",
+                    f"≥ {TARGETS['parallel_efficiency']}",
+                    f"{eff:.3f} ({thr['parallel_efficiency_incl_startup']:.3f})",
+                    verdict(eff >= TARGETS["parallel_efficiency"]),
+                )
+            )
         run = thr.get("siege_run")
         if run:
             ok = run["exit_status"] == 0 and run["wall_s"] <= TARGETS["run_1000_s"]
-            out.append((f"`siege run`, {run['replications']:,} replications, "
-                        f"{run['workers']} workers, end to end",
-                        f"≤ {TARGETS['run_1000_s']:.0f} s",
-                        f"{run['wall_s']:.1f} s (peak {run['peak_tree_mib']:.0f} MiB)"
-                        + ("" if run["exit_status"] == 0 else f", exit {run['exit_status']}"),
-                        verdict(ok)))
+            out.append(
+                (
+                    f"`siege run`, {run['replications']:,} replications, "
+                    f"{run['workers']} workers, end to end",
+                    f"≤ {TARGETS['run_1000_s']:.0f} s",
+                    f"{run['wall_s']:.1f} s (peak {run['peak_tree_mib']:.0f} MiB)"
+                    + ("" if run["exit_status"] == 0 else f", exit {run['exit_status']}"),
+                    verdict(ok),
+                )
+            )
         proj = thr.get("projected_1000_s")
         if proj is not None:
-            out.append(("  1,000 replications at the steady 2-worker rate (no summaries)",
-                        f"≤ {TARGETS['run_1000_s']:.0f} s", f"{proj:.1f} s",
-                        verdict(proj <= TARGETS["run_1000_s"]) if not run else "—"))
+            out.append(
+                (
+                    "  1,000 replications at the steady 2-worker rate (no summaries)",
+                    f"≤ {TARGETS['run_1000_s']:.0f} s",
+                    f"{proj:.1f} s",
+                    verdict(proj <= TARGETS["run_1000_s"]) if not run else "—",
+                )
+            )
     sc = results.get("scaling")
     if sc:
         for kind in ("horizon", "fleets"):
@@ -92,28 +130,42 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 ratio = row["ratio_to_previous"]
                 what = "days" if kind == "horizon" else "aircraft"
                 size = row["n_days"] if kind == "horizon" else row["aircraft"]
-                out.append((f"{kind} ×{row['factor']} vs ×{prev} ({size:,} {what}), "
-                            "CPU time ratio", f"≤ {TARGETS['doubling_ratio']}",
-                            f"{ratio:.2f} ({_ms(row['cpu_s'])}; wall "
-                            f"{row['ratio_to_previous_wall']:.2f})",
-                            verdict(ratio <= TARGETS["doubling_ratio"])))
+                out.append(
+                    (
+                        f"{kind} ×{row['factor']} vs ×{prev} ({size:,} {what}), CPU time ratio",
+                        f"≤ {TARGETS['doubling_ratio']}",
+                        f"{ratio:.2f} ({_ms(row['cpu_s'])}; wall "
+                        f"{row['ratio_to_previous_wall']:.2f})",
+                        verdict(ratio <= TARGETS["doubling_ratio"]),
+                    )
+                )
     mem = results.get("memory")
     if mem:
         small, large = mem["small"], mem["large"]
         ratio = mem.get("ratio")
         failed = small["exit_status"] != 0 or large["exit_status"] != 0
-        out.append((f"`siege sweep` peak memory, {large['runs']:,} vs {small['runs']:,} runs "
-                    f"({large['workers']} workers, all processes)",
-                    f"≤ {TARGETS['memory_ratio']:.2f} ×",
-                    "failed: see results.json" if failed or ratio is None else
-                    f"{ratio:.3f} × ({large['peak_tree_mib']:.0f} vs "
-                    f"{small['peak_tree_mib']:.0f} MiB)",
-                    verdict(None if failed or ratio is None
-                             else ratio <= TARGETS["memory_ratio"])))
+        out.append(
+            (
+                f"`siege sweep` peak memory, {large['runs']:,} vs {small['runs']:,} runs "
+                f"({large['workers']} workers, all processes)",
+                f"≤ {TARGETS['memory_ratio']:.2f} ×",
+                "failed: see results.json"
+                if failed or ratio is None
+                else f"{ratio:.3f} × ({large['peak_tree_mib']:.0f} vs "
+                f"{small['peak_tree_mib']:.0f} MiB)",
+                verdict(None if failed or ratio is None else ratio <= TARGETS["memory_ratio"]),
+            )
+        )
         if not failed:
-            out.append(("  largest single process, same sweeps", "—",
-                        f"{large['process_peaks_mib'][0]:.0f} vs "
-                        f"{small['process_peaks_mib'][0]:.0f} MiB", "—"))
+            out.append(
+                (
+                    "  largest single process, same sweeps",
+                    "—",
+                    f"{large['process_peaks_mib'][0]:.0f} vs "
+                    f"{small['process_peaks_mib'][0]:.0f} MiB",
+                    "—",
+                )
+            )
     return out
 
 
@@ -121,8 +173,7 @@ def text_table(results: dict[str, Any]) -> str:
     """The table as aligned plain text."""
     table = [("measure", "target", "measured", ""), *rows(results)]
     widths = [max(len(r[i]) for r in table) for i in range(4)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-             for r in table]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -130,11 +181,13 @@ def text_table(results: dict[str, Any]) -> str:
 def markdown_table(results: dict[str, Any]) -> str:
     """The table in Markdown, with a line saying where and when it was measured."""
     m = results.get("machine", {})
-    head = (f"Measured {results.get('date', '?')} on {m.get('cpus', '?')} cores "
-            f"({m.get('processor', '?')}), Python {m.get('python', '?')}, "
-            f"SimPy {m.get('simpy', '?')}, commit {m.get('commit', '?')}, "
-            f"scenario `{results.get('scenario', '?')}`; load average before/after "
-            f"{m.get('load_before', '?')} / {m.get('load_after', '?')}.")
+    head = (
+        f"Measured {results.get('date', '?')} on {m.get('cpus', '?')} cores "
+        f"({m.get('processor', '?')}), Python {m.get('python', '?')}, "
+        f"SimPy {m.get('simpy', '?')}, commit {m.get('commit', '?')}, "
+        f"scenario `{results.get('scenario', '?')}`; load average before/after "
+        f"{m.get('load_before', '?')} / {m.get('load_after', '?')}."
+    )
     lines = [head, "", "| measure | target | measured | |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows(results)]
     return "\n".join(lines)

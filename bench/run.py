@@ -49,18 +49,26 @@ SWEEP_PARAM = "weather.unflyable_share=0.02,0.05,0.08,0.11"
 """The swept parameter of the memory measure: 4 design points, valid in any scenario."""
 
 FULL: dict[str, Any] = {
-    "rounds": 7, "per_round": 5,  # 2. replication cost: 7 × (engine + 5 replications)
+    "rounds": 7,
+    "per_round": 5,  # 2. replication cost: 7 × (engine + 5 replications)
     "throughput_reps": 200,  # 3. replications per worker setting
     "run_reps": 1000,  # 3. end-to-end siege run (0 = skip)
-    "factors": (1, 2, 4), "scale_reps": 3, "scale_rounds": 2,  # 4.
-    "sweep_small": 50, "sweep_large": 500,  # 5. replications per point (× 4 points)
+    "factors": (1, 2, 4),
+    "scale_reps": 3,
+    "scale_rounds": 2,  # 4.
+    "sweep_small": 50,
+    "sweep_large": 500,  # 5. replications per point (× 4 points)
 }
 QUICK: dict[str, Any] = {
-    "rounds": 2, "per_round": 2,
+    "rounds": 2,
+    "per_round": 2,
     "throughput_reps": 6,
     "run_reps": 0,
-    "factors": (1, 2), "scale_reps": 1, "scale_rounds": 1,
-    "sweep_small": 1, "sweep_large": 3,
+    "factors": (1, 2),
+    "scale_reps": 1,
+    "scale_rounds": 1,
+    "sweep_small": 1,
+    "sweep_large": 3,
 }
 
 
@@ -79,10 +87,20 @@ def machine_info() -> dict[str, Any]:
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "sim"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "sim"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         if dirty:
             commit += "+uncommitted sim/ changes"
     except (OSError, subprocess.CalledProcessError):
@@ -106,8 +124,9 @@ def _load() -> str:
         return "?"
 
 
-def measure(scenario_path: str, items: Sequence[str], cfg: dict[str, Any], scratch: Path,
-            say: Any = print) -> dict[str, Any]:
+def measure(
+    scenario_path: str, items: Sequence[str], cfg: dict[str, Any], scratch: Path, say: Any = print
+) -> dict[str, Any]:
     """Run the chosen measures; the results dict that ``bench/results.json`` holds."""
     from sim.scenario.load import load_scenario
 
@@ -123,8 +142,9 @@ def measure(scenario_path: str, items: Sequence[str], cfg: dict[str, Any], scrat
     }
     if "replication" in items:
         say("1-2. engine reference and one replication ...")
-        results["replication"] = measures.replication_cost(scenario, cfg["rounds"],
-                                                           cfg["per_round"])
+        results["replication"] = measures.replication_cost(
+            scenario, cfg["rounds"], cfg["per_round"]
+        )
     if "throughput" in items:
         runs = []
         for workers in (1, 2):
@@ -132,26 +152,31 @@ def measure(scenario_path: str, items: Sequence[str], cfg: dict[str, Any], scrat
             runs.append(measures.throughput(scenario, cfg["throughput_reps"], workers))
         thr: dict[str, Any] = {"runs": runs}
         thr["parallel_efficiency_incl_startup"] = runs[1]["replications_per_s"] / (
-            2 * runs[0]["replications_per_s"])
+            2 * runs[0]["replications_per_s"]
+        )
         if runs[0]["steady_per_s"] and runs[1]["steady_per_s"]:
             thr["parallel_efficiency"] = runs[1]["steady_per_s"] / (2 * runs[0]["steady_per_s"])
         thr["projected_1000_s"] = runs[1]["first_result_s"] + 1000 / (
-            runs[1]["steady_per_s"] or runs[1]["replications_per_s"])
+            runs[1]["steady_per_s"] or runs[1]["replications_per_s"]
+        )
         if cfg["run_reps"]:
             say(f"3. siege run --replications {cfg['run_reps']} --workers 2 ...")
-            thr["siege_run"] = measures.siege_run(scenario_path, cfg["run_reps"], 2,
-                                                  scratch / f"run_{cfg['run_reps']}")
+            thr["siege_run"] = measures.siege_run(
+                scenario_path, cfg["run_reps"], 2, scratch / f"run_{cfg['run_reps']}"
+            )
         results["throughput"] = thr
     if "scaling" in items:
         say(f"4. scaling, factors {cfg['factors']} ...")
-        results["scaling"] = measures.scaling(scenario, cfg["factors"], cfg["scale_reps"],
-                                              cfg["scale_rounds"])
+        results["scaling"] = measures.scaling(
+            scenario, cfg["factors"], cfg["scale_reps"], cfg["scale_rounds"]
+        )
     if "memory" in items:
         mem: dict[str, Any] = {"param": SWEEP_PARAM}
         for key, reps in (("small", cfg["sweep_small"]), ("large", cfg["sweep_large"])):
             say(f"5. siege sweep, 4 points × {reps} replications, 2 workers ...")
-            mem[key] = measures.siege_sweep(scenario_path, reps, 2, scratch / f"sweep_{key}",
-                                            SWEEP_PARAM)
+            mem[key] = measures.siege_sweep(
+                scenario_path, reps, 2, scratch / f"sweep_{key}", SWEEP_PARAM
+            )
         if mem["small"]["peak_tree_mib"] > 0:
             mem["ratio"] = mem["large"]["peak_tree_mib"] / mem["small"]["peak_tree_mib"]
         results["memory"] = mem
@@ -164,11 +189,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
     p.add_argument("--scenario", default=DEFAULT_SCENARIO, metavar="FILE")
-    p.add_argument("--only", nargs="+", choices=ITEMS, metavar="ITEM",
-                   help=f"measure only these ({', '.join(ITEMS)})")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        choices=ITEMS,
+        metavar="ITEM",
+        help=f"measure only these ({', '.join(ITEMS)})",
+    )
     p.add_argument("--out", metavar="FILE", help="results file (JSON)")
-    p.add_argument("--report", nargs="?", const="bench/results.json", metavar="FILE",
-                   help="print the Markdown table of a results file; measure nothing")
+    p.add_argument(
+        "--report",
+        nargs="?",
+        const="bench/results.json",
+        metavar="FILE",
+        help="print the Markdown table of a results file; measure nothing",
+    )
     return p
 
 
@@ -186,14 +221,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {args.scenario}: no such scenario file", file=sys.stderr)
         return 2
     cfg = QUICK if args.quick else FULL
-    out = Path(args.out) if args.out else (
-        ROOT / "bench" / "out" / "results-quick.json" if args.quick
-        else ROOT / "bench" / "results.json")
+    out = (
+        Path(args.out)
+        if args.out
+        else (
+            ROOT / "bench" / "out" / "results-quick.json"
+            if args.quick
+            else ROOT / "bench" / "results.json"
+        )
+    )
     scratch = ROOT / "bench" / "out"
     scratch.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    results = measure(args.scenario, args.only or ITEMS, cfg, scratch,
-                      say=lambda s: print(s, file=sys.stderr, flush=True))
+    results = measure(
+        args.scenario,
+        args.only or ITEMS,
+        cfg,
+        scratch,
+        say=lambda s: print(s, file=sys.stderr, flush=True),
+    )
     results["bench_wall_s"] = time.perf_counter() - t0
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -24,8 +24,7 @@ _API = {
     "sweep": "sim.experiment.sweep",
 }
 
-__all__ = ["RunSet", "__version__", "load_scenario", "redraw_plots", "run", "sweep",
-           "write_run"]
+__all__ = ["RunSet", "__version__", "load_scenario", "redraw_plots", "run", "sweep", "write_run"]
 
 
 def __getattr__(name: str) -> Any:

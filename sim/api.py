@@ -107,8 +107,9 @@ def run(
     if progress:
         from tqdm import tqdm
 
-        results = tqdm(results, total=reps, file=sys.stderr, unit="rep", desc=scenario.name,
-                       leave=False)
+        results = tqdm(
+            results, total=reps, file=sys.stderr, unit="rep", desc=scenario.name, leave=False
+        )
     for i, result in enumerate(results):
         acc.add(i, result)
         ids.append(int(result.replication))
@@ -162,11 +163,20 @@ def write_run(
         if plots:
             from sim.output.plots import draw_all
 
-            draw_all(tmp / "plots", runset.scenario, runset.dates, runset.daily,
-                     runset.metrics, runset.observations)
+            draw_all(
+                tmp / "plots",
+                runset.scenario,
+                runset.dates,
+                runset.daily,
+                runset.metrics,
+                runset.observations,
+            )
         manifest = files.build_manifest(
-            seed=runset.seed, replications=runset.replications, workers=runset.workers,
-            wall_time_s=runset.wall_time_s, command=command,
+            seed=runset.seed,
+            replications=runset.replications,
+            workers=runset.workers,
+            wall_time_s=runset.wall_time_s,
+            command=command,
             scenario_name=runset.scenario.name,
         )
         files.write_json(tmp / "manifest.json", manifest)

@@ -63,45 +63,96 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``siege`` command."""
     from sim import __version__
 
-    parser = _Parser(prog="siege", description="siege-sim: a besieged enclave kept alive "
-                     "from the air, as a discrete-event simulation.")
+    parser = _Parser(
+        prog="siege",
+        description="siege-sim: a besieged enclave kept alive "
+        "from the air, as a discrete-event simulation.",
+    )
     parser.add_argument("--version", action="version", version=f"siege-sim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("run", help="run the replications of a scenario; write a result folder")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
-    p.add_argument("--replications", type=_int_at_least(1), metavar="N",
-                   help="number of replications (default: the scenario's)")
-    p.add_argument("--seed", type=_int_at_least(0), metavar="S",
-                   help="root random seed (default: the scenario's)")
-    p.add_argument("--set", action="append", default=[], metavar="path=VALUE",
-                   help="override a parameter with a TOML literal (repeatable)")
-    p.add_argument("--out", metavar="DIR",
-                   help="result folder (default: results/<scenario name>/<UTC timestamp>)")
-    p.add_argument("--workers", type=_int_at_least(1), default=DEFAULT_WORKERS, metavar="N",
-                   help="parallel worker processes (default: the machine's cores, "
-                   f"{DEFAULT_WORKERS} here; results do not depend on it)")
+    p.add_argument(
+        "--replications",
+        type=_int_at_least(1),
+        metavar="N",
+        help="number of replications (default: the scenario's)",
+    )
+    p.add_argument(
+        "--seed",
+        type=_int_at_least(0),
+        metavar="S",
+        help="root random seed (default: the scenario's)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="path=VALUE",
+        help="override a parameter with a TOML literal (repeatable)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="result folder (default: results/<scenario name>/<UTC timestamp>)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_int_at_least(1),
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help="parallel worker processes (default: the machine's cores, "
+        f"{DEFAULT_WORKERS} here; results do not depend on it)",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing result folder")
-    p.add_argument("--quiet", action="store_true",
-                   help="no progress bar and no summary; print only the result folder")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no summary; print only the result folder",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("sweep", help="sweep parameters over a design; write a sweep folder")
-    p.add_argument("target", nargs="?", metavar="SWEEP_FILE|SCENARIO",
-                   help="a sweep file, or a scenario file with --param options")
-    p.add_argument("--param", action="append", default=[], metavar="path=SPEC",
-                   help="parameter to vary: path=v1,v2,... or path=lo:hi (repeatable)")
+    p.add_argument(
+        "target",
+        nargs="?",
+        metavar="SWEEP_FILE|SCENARIO",
+        help="a sweep file, or a scenario file with --param options",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="path=SPEC",
+        help="parameter to vary: path=v1,v2,... or path=lo:hi (repeatable)",
+    )
     p.add_argument("--design", choices=("grid", "lhs", "sobol", "morris"))
-    p.add_argument("--samples", type=_int_at_least(1), metavar="N",
-                   help="design points (lhs) or base samples (sobol, morris)")
-    p.add_argument("--replications", type=_int_at_least(1), metavar="N",
-                   help="replications per design point")
+    p.add_argument(
+        "--samples",
+        type=_int_at_least(1),
+        metavar="N",
+        help="design points (lhs) or base samples (sobol, morris)",
+    )
+    p.add_argument(
+        "--replications", type=_int_at_least(1), metavar="N", help="replications per design point"
+    )
     p.add_argument("--seed", type=_int_at_least(0), metavar="S", help="root random seed")
-    p.add_argument("--set", action="append", default=[], metavar="path=VALUE",
-                   help="override a base-scenario parameter (repeatable)")
-    p.add_argument("--workers", type=_int_at_least(1), default=DEFAULT_WORKERS, metavar="N",
-                   help="parallel worker processes for the local executor (default: the "
-                   f"machine's cores, {DEFAULT_WORKERS} here; results do not depend on it)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="path=VALUE",
+        help="override a base-scenario parameter (repeatable)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_int_at_least(1),
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help="parallel worker processes for the local executor (default: the "
+        f"machine's cores, {DEFAULT_WORKERS} here; results do not depend on it)",
+    )
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     p.add_argument("--out", metavar="DIR", help="sweep folder")
@@ -138,9 +189,17 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if args.quiet:
         print(path)
     else:
-        print(format_summary(runset.scenario, runset.summary, runset.observations,
-                             replications=runset.replications, seed=runset.seed,
-                             wall_time_s=runset.wall_time_s, out_dir=str(path)))
+        print(
+            format_summary(
+                runset.scenario,
+                runset.summary,
+                runset.observations,
+                replications=runset.replications,
+                seed=runset.seed,
+                wall_time_s=runset.wall_time_s,
+                out_dir=str(path),
+            )
+        )
     return EXIT_OK
 
 
@@ -257,8 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error_line(str(err))
         return EXIT_INPUT
     if args.command is None:
-        _error_line("siege: a command is required: run, sweep, plot, validate or schema "
-                    "(see siege --help)")
+        _error_line(
+            "siege: a command is required: run, sweep, plot, validate or schema (see siege --help)"
+        )
         return EXIT_INPUT
     try:
         return args.func(args, argv)
@@ -276,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INPUT
         if os.environ.get("SIEGE_DEBUG"):
             traceback.print_exc()
-        _error_line(f"internal error: {type(err).__name__}: {err} "
-                    "(rerun with SIEGE_DEBUG=1 to see the traceback)")
+        _error_line(
+            f"internal error: {type(err).__name__}: {err} "
+            "(rerun with SIEGE_DEBUG=1 to see the traceback)"
+        )
         return EXIT_INTERNAL

@@ -37,20 +37,41 @@ def build_fake_scenario(**changes: Any) -> Scenario:
         "airfields": {"strip": {"pocket": "base"}},
         "drop_zones": {"dz": {"pocket": "city", "recovery": 0.8}},
         "fleets": {
-            "drops": {"mode": "airdrop", "aircraft": 1, "payload_t": 20.0,
-                      "cargo": {"food": 1.0}, "flight_h": 2.0, "targets": ["dz"]},
-            "planes": {"mode": "land", "aircraft": 2, "payload_t": 10.0,
-                       "cargo": {"food": 0.5, "ammo": 0.5}, "flight_h": 1.0,
-                       "targets": ["strip"]},
+            "drops": {
+                "mode": "airdrop",
+                "aircraft": 1,
+                "payload_t": 20.0,
+                "cargo": {"food": 1.0},
+                "flight_h": 2.0,
+                "targets": ["dz"],
+            },
+            "planes": {
+                "mode": "land",
+                "aircraft": 2,
+                "payload_t": 10.0,
+                "cargo": {"food": 0.5, "ammo": 0.5},
+                "flight_h": 1.0,
+                "targets": ["strip"],
+            },
         },
         "events": [
-            {"date": dt.date(2020, 1, 6), "title": "Strip shelled",
-             "set": {"airfields.strip.open": False}},
+            {
+                "date": dt.date(2020, 1, 6),
+                "title": "Strip shelled",
+                "set": {"airfields.strip.open": False},
+            },
         ],
         "observations": [
-            {"id": "drops_total", "metric": "delivered_t", "selector": {"fleets": ["drops"]},
-             "from": dt.date(2020, 1, 1), "to": dt.date(2020, 1, 10), "value": 100.0,
-             "unit": "t", "source": "test"},
+            {
+                "id": "drops_total",
+                "metric": "delivered_t",
+                "selector": {"fleets": ["drops"]},
+                "from": dt.date(2020, 1, 1),
+                "to": dt.date(2020, 1, 10),
+                "value": 100.0,
+                "unit": "t",
+                "source": "test",
+            },
         ],
     }
     data.update(changes)
@@ -70,7 +91,10 @@ def fake_scenario() -> Scenario:
 
 
 def build_fake_result(
-    scenario: Scenario, replication: int = 0, seed: int = 0, scale: float = 1.0,
+    scenario: Scenario,
+    replication: int = 0,
+    seed: int = 0,
+    scale: float = 1.0,
     **series: Any,
 ) -> RunResult:
     """A RunResult with every contract series: constant defaults, ``series`` overriding.
@@ -88,8 +112,7 @@ def build_fake_result(
         target_pocket = points[fleet.targets[0]].pocket
         s[f"delivered_t__{f}"] = 10.0 * scale * full
         for p in scenario.pockets:
-            s[f"delivered_t__{f}__{p}"] = (10.0 * scale * full if p == target_pocket
-                                           else np.zeros(n))
+            s[f"delivered_t__{f}__{p}"] = 10.0 * scale * full if p == target_pocket else np.zeros(n)
         received[target_pocket] = received[target_pocket] + 10.0 * scale * full
         if fleet.mode == "airdrop":
             s[f"dropped_t__{f}"] = 12.5 * scale * full

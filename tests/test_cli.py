@@ -73,8 +73,19 @@ def test_same_seed_same_bytes_other_seed_differs(tiny, tmp_path, capsys):
 
 def test_run_folder_reproduces_itself(tiny, tmp_path, capsys):
     first, again = tmp_path / "first", tmp_path / "again"
-    code, _, err = siege(capsys, "run", tiny, "--out", first, "--seed", "3", "--replications",
-                         "2", "--set", "fleets.drops.aircraft=2")
+    code, _, err = siege(
+        capsys,
+        "run",
+        tiny,
+        "--out",
+        first,
+        "--seed",
+        "3",
+        "--replications",
+        "2",
+        "--set",
+        "fleets.drops.aircraft=2",
+    )
     assert code == 0, err
     # no options: the seed, replications and --set are all in scenario.toml
     code, _, err = siege(capsys, "run", first / "scenario.toml", "--out", again)
@@ -130,8 +141,9 @@ def test_existing_folder_needs_force(tiny, tmp_path, capsys):
     code, _, err = siege(capsys, "run", tiny, "--out", out_dir, "--replications", "1")
     assert code == 2 and len(err.splitlines()) == 1 and "--force" in err
     assert [p.name for p in out_dir.iterdir()] == ["mine.txt"]
-    code, _, err = siege(capsys, "run", tiny, "--out", out_dir, "--replications", "1",
-                         "--force", "--quiet")
+    code, _, err = siege(
+        capsys, "run", tiny, "--out", out_dir, "--replications", "1", "--force", "--quiet"
+    )
     assert code == 0, err
     assert not (out_dir / "mine.txt").exists() and (out_dir / "daily.csv").is_file()
 
@@ -176,11 +188,13 @@ def test_validate(tiny, tmp_path, capsys, tiny_toml):
 
 def test_validate_checks_sweep_files_as_sweeps(tiny, tmp_path, capsys):
     good = tmp_path / "sweep.toml"
-    good.write_text(f'base = "{tiny.name}"\ndesign = "grid"\n[parameters]\n'
-                    '"fleets.drops.aircraft" = [1, 2]\n')
+    good.write_text(
+        f'base = "{tiny.name}"\ndesign = "grid"\n[parameters]\n"fleets.drops.aircraft" = [1, 2]\n'
+    )
     bad = tmp_path / "bad_sweep.toml"
-    bad.write_text(f'base = "{tiny.name}"\ndesign = "grid"\n[parameters]\n'
-                   '"fleets.nope.aircraft" = [1, 2]\n')
+    bad.write_text(
+        f'base = "{tiny.name}"\ndesign = "grid"\n[parameters]\n"fleets.nope.aircraft" = [1, 2]\n'
+    )
     code, out, err = siege(capsys, "validate", good, bad)
     assert code == 2
     assert out == f"ok: {good}\n"
@@ -214,23 +228,52 @@ def test_plot_redraws_from_files(tiny, tmp_path, capsys):
 
 def test_sweep_options_parse():
     args = cli.build_parser().parse_args(
-        ["sweep", "s.toml", "--param", "fleets.a.aircraft=1,2", "--param", "x=0:1",
-         "--design", "lhs", "--samples", "8", "--replications", "3", "--workers", "2",
-         "--executor", "dask", "--scheduler", "tcp://h:8786", "--out", "o"])
+        [
+            "sweep",
+            "s.toml",
+            "--param",
+            "fleets.a.aircraft=1,2",
+            "--param",
+            "x=0:1",
+            "--design",
+            "lhs",
+            "--samples",
+            "8",
+            "--replications",
+            "3",
+            "--workers",
+            "2",
+            "--executor",
+            "dask",
+            "--scheduler",
+            "tcp://h:8786",
+            "--out",
+            "o",
+        ]
+    )
     assert args.target == "s.toml" and args.param == ["fleets.a.aircraft=1,2", "x=0:1"]
     assert (args.design, args.samples, args.replications, args.workers) == ("lhs", 8, 3, 2)
-    assert (args.executor, args.scheduler, args.out, args.resume) == ("dask", "tcp://h:8786",
-                                                                     "o", None)
+    assert (args.executor, args.scheduler, args.out, args.resume) == (
+        "dask",
+        "tcp://h:8786",
+        "o",
+        None,
+    )
 
 
 def test_python_dash_m_and_entry_point(tiny):
-    r = subprocess.run([sys.executable, "-m", "sim", "validate", str(tiny)],
-                       capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(tiny)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert r.returncode == 0 and r.stdout == f"ok: {tiny}\n"
     siege_exe = Path(sys.executable).with_name("siege")
     if siege_exe.exists():
-        r = subprocess.run([str(siege_exe), "validate", "nope.toml"], capture_output=True,
-                           text=True, check=False)
+        r = subprocess.run(
+            [str(siege_exe), "validate", "nope.toml"], capture_output=True, text=True, check=False
+        )
         assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
 
 
@@ -239,10 +282,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_readme_quick_start_is_true():
     readme = (REPO / "README.md").read_text()
-    run_cmd = ("python3 -m venv .venv && .venv/bin/pip install -e . && "
-               ".venv/bin/siege run scenarios/deir_ez_zor/baseline.toml")
-    test_cmd = ("python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && "
-                ".venv/bin/pytest")
+    run_cmd = (
+        "python3 -m venv .venv && .venv/bin/pip install -e . && "
+        ".venv/bin/siege run scenarios/deir_ez_zor/baseline.toml"
+    )
+    test_cmd = "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest"
     assert run_cmd in readme and test_cmd in readme
     assert readme.index(run_cmd) < readme.index("## Commands")
     assert (REPO / "scenarios/deir_ez_zor/baseline.toml").is_file()

@@ -17,40 +17,105 @@ import pytest
 CASES = {
     # name: (edit of the tiny file, extra files, --set options, expected path, expected words)
     "malformed TOML": (("seed = 5", "seed = = 5"), {}, [], "", "invalid TOML at line"),
-    "unknown key": (("flight_h = 2.0", "flight_hours = 2.0"), {}, [],
-                    "fleets.drops.flight_hours", "did you mean 'flight_h'"),
-    "wrong type": (("aircraft = 1", 'aircraft = "one"'), {}, [], "fleets.drops.aircraft",
-                   "whole number"),
-    "negative": (("payload_t = 2.0", "payload_t = -2.0"), {}, [], "fleets.drops.payload_t",
-                 "> 0"),
-    "zero where positive": (("payload_t = 2.0", "payload_t = 0"), {}, [],
-                            "fleets.drops.payload_t", "> 0"),
-    "share above 1": (("recovery = 0.8", "recovery = 1.4"), {}, [],
-                      "drop_zones.field.recovery", "1.4"),
-    "unknown pocket": (('pocket = "town"', 'pocket = "village"'), {}, [],
-                       "drop_zones.field.pocket", "unknown pocket 'village'"),
-    "unknown drop zone": (('targets = ["field"]', 'targets = ["meadow"]'), {}, [],
-                          "fleets.drops.targets[0]", "'meadow'"),
-    "unknown fleet": (('fleets = ["drops"]', 'fleets = ["planes"]'), {}, [],
-                      "observations[0].selector.fleets[0]", "unknown fleet 'planes'"),
-    "event outside the calendar": (("date = 2016-02-15", "date = 2017-02-15"), {}, [],
-                                   "events[0].date", "outside the calendar"),
-    "observation outside the calendar": (("to = 2016-01-31", "to = 2016-05-31"), {}, [],
-                                         "observations[0].to", "outside the calendar"),
-    "end before start": (("end = 2016-03-30", "end = 2015-03-30"), {}, [], "calendar.end",
-                         "before start"),
-    "extends cycle": (("name = \"tiny\"", 'extends = "other.toml"\nname = "tiny"'),
-                      {"other.toml": 'extends = "tiny.toml"\n'}, [], "extends", "cycle"),
-    "missing extends file": (("name = \"tiny\"", 'extends = "gone.toml"\nname = "tiny"'), {},
-                             [], "extends", "not found"),
-    "--set path that does not exist": (None, {}, ["--set", "fleets.drops.payload=3"],
-                                       "fleets.drops.payload", "did you mean 'payload_t'"),
+    "unknown key": (
+        ("flight_h = 2.0", "flight_hours = 2.0"),
+        {},
+        [],
+        "fleets.drops.flight_hours",
+        "did you mean 'flight_h'",
+    ),
+    "wrong type": (
+        ("aircraft = 1", 'aircraft = "one"'),
+        {},
+        [],
+        "fleets.drops.aircraft",
+        "whole number",
+    ),
+    "negative": (("payload_t = 2.0", "payload_t = -2.0"), {}, [], "fleets.drops.payload_t", "> 0"),
+    "zero where positive": (
+        ("payload_t = 2.0", "payload_t = 0"),
+        {},
+        [],
+        "fleets.drops.payload_t",
+        "> 0",
+    ),
+    "share above 1": (
+        ("recovery = 0.8", "recovery = 1.4"),
+        {},
+        [],
+        "drop_zones.field.recovery",
+        "1.4",
+    ),
+    "unknown pocket": (
+        ('pocket = "town"', 'pocket = "village"'),
+        {},
+        [],
+        "drop_zones.field.pocket",
+        "unknown pocket 'village'",
+    ),
+    "unknown drop zone": (
+        ('targets = ["field"]', 'targets = ["meadow"]'),
+        {},
+        [],
+        "fleets.drops.targets[0]",
+        "'meadow'",
+    ),
+    "unknown fleet": (
+        ('fleets = ["drops"]', 'fleets = ["planes"]'),
+        {},
+        [],
+        "observations[0].selector.fleets[0]",
+        "unknown fleet 'planes'",
+    ),
+    "event outside the calendar": (
+        ("date = 2016-02-15", "date = 2017-02-15"),
+        {},
+        [],
+        "events[0].date",
+        "outside the calendar",
+    ),
+    "observation outside the calendar": (
+        ("to = 2016-01-31", "to = 2016-05-31"),
+        {},
+        [],
+        "observations[0].to",
+        "outside the calendar",
+    ),
+    "end before start": (
+        ("end = 2016-03-30", "end = 2015-03-30"),
+        {},
+        [],
+        "calendar.end",
+        "before start",
+    ),
+    "extends cycle": (
+        ('name = "tiny"', 'extends = "other.toml"\nname = "tiny"'),
+        {"other.toml": 'extends = "tiny.toml"\n'},
+        [],
+        "extends",
+        "cycle",
+    ),
+    "missing extends file": (
+        ('name = "tiny"', 'extends = "gone.toml"\nname = "tiny"'),
+        {},
+        [],
+        "extends",
+        "not found",
+    ),
+    "--set path that does not exist": (
+        None,
+        {},
+        ["--set", "fleets.drops.payload=3"],
+        "fleets.drops.payload",
+        "did you mean 'payload_t'",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_is_one_line_exit_2_nothing_written(case: str, tmp_path: Path,
-                                                      tiny_toml: str) -> None:
+def test_bad_input_is_one_line_exit_2_nothing_written(
+    case: str, tmp_path: Path, tiny_toml: str
+) -> None:
     edit, extra_files, options, path, words = CASES[case]
     text = tiny_toml
     if edit is not None:
@@ -62,9 +127,21 @@ def test_bad_input_is_one_line_exit_2_nothing_written(case: str, tmp_path: Path,
         (tmp_path / name).write_text(content)
     out_dir = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "sim", "run", str(scenario), "--out", str(out_dir), "--quiet",
-         *options],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "run",
+            str(scenario),
+            "--out",
+            str(out_dir),
+            "--quiet",
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.splitlines()

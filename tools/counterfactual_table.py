@@ -96,8 +96,11 @@ def outcomes(scenario: Scenario, metrics: Sequence[dict[str, float]]) -> dict[st
     outside = [f for f, fl in scenario.fleets.items() if fl.origin is None]
     out["delivered_t"] = sum((col(f"delivered_t__{f}") for f in outside), np.zeros(len(metrics)))
     out["aircraft_lost"] = col("aircraft_lost")
-    ammo = [f"shortfall_t__{p}__ammunition" for p in scenario.pockets if "ammunition" in
-            scenario.commodities]
+    ammo = [
+        f"shortfall_t__{p}__ammunition"
+        for p in scenario.pockets
+        if "ammunition" in scenario.commodities
+    ]
     out["ammunition_shortfall_t"] = sum((col(k) for k in ammo), np.zeros(len(metrics)))
     return out
 
@@ -126,8 +129,7 @@ def add_paired_difference(results: list[ScenarioOutcomes]) -> None:
 def interval(values: np.ndarray, never_as_inf: bool = False) -> tuple[float, float, float]:
     """(p05, p50, p95); with ``never_as_inf`` NaN (never) counts as later than any day."""
     v = np.where(np.isnan(values), np.inf, values) if never_as_inf else values
-    lo, mid, hi = np.percentile(v, [5.0, 50.0, 95.0], method="lower" if never_as_inf
-                                else "linear")
+    lo, mid, hi = np.percentile(v, [5.0, 50.0, 95.0], method="lower" if never_as_inf else "linear")
     return float(lo), float(mid), float(hi)
 
 
@@ -160,8 +162,9 @@ DIGITS: dict[str, int] = {
 }
 
 
-def markdown(results: list[ScenarioOutcomes], replications: int, seed: int,
-             today: dt.date | None = None) -> str:
+def markdown(
+    results: list[ScenarioOutcomes], replications: int, seed: int, today: dt.date | None = None
+) -> str:
     """The table as Markdown, with the line that says how it was made."""
     today = today or dt.date.today()
     start = results[0].scenario.calendar.start
@@ -188,7 +191,8 @@ def markdown(results: list[ScenarioOutcomes], replications: int, seed: int,
     notes = [
         f"`{r.name}`: shuttle flights moved {format_number(r.shuttle_t, 0)} t between pockets "
         "(not counted as delivered)."
-        for r in results if np.any(r.shuttle_t > 0)
+        for r in results
+        if np.any(r.shuttle_t > 0)
     ]
     if notes:
         lines += ["", *notes]
@@ -227,8 +231,12 @@ def replace_block(text: str, table: str) -> str:
     return text[: a + len(START_MARK)] + "\n" + table + text[b:]
 
 
-def build(replications: int = DEFAULT_REPLICATIONS, seed: int = DEFAULT_SEED,
-          workers: int = 1, names: Sequence[str] = SCENARIOS) -> list[ScenarioOutcomes]:
+def build(
+    replications: int = DEFAULT_REPLICATIONS,
+    seed: int = DEFAULT_SEED,
+    workers: int = 1,
+    names: Sequence[str] = SCENARIOS,
+) -> list[ScenarioOutcomes]:
     """Run every scenario (the baseline first) and fill the paired differences."""
     if names[0] != "baseline":
         raise ValueError("the baseline must come first (the paired difference needs it)")
@@ -239,13 +247,17 @@ def build(replications: int = DEFAULT_REPLICATIONS, seed: int = DEFAULT_SEED,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print the table; ``--write-readme`` also puts it in the README."""
-    parser = argparse.ArgumentParser(prog="python -m tools.counterfactual_table",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.counterfactual_table", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--replications", type=int, default=DEFAULT_REPLICATIONS)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--write-readme", action="store_true",
-                        help=f"replace the table between the markers in {README.name}")
+    parser.add_argument(
+        "--write-readme",
+        action="store_true",
+        help=f"replace the table between the markers in {README.name}",
+    )
     args = parser.parse_args(argv)
     if args.replications < 1 or args.seed < 0 or args.workers < 1:
         print("error: --replications and --workers must be ≥ 1, --seed ≥ 0", file=sys.stderr)
@@ -256,8 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.write(table)
     print(f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     if args.write_readme:
-        README.write_text(replace_block(README.read_text(encoding="utf-8"), table),
-                          encoding="utf-8")
+        README.write_text(
+            replace_block(README.read_text(encoding="utf-8"), table), encoding="utf-8"
+        )
         print(f"wrote the table into {README}", file=sys.stderr)
     return 0
 

@@ -84,14 +84,14 @@ def selected_fleets(scenario: Scenario, obs: Observation, *, by_pocket: bool) ->
         names = [
             f
             for f in names
-            if any(t in points and points[t].pocket == sel.pocket
-                   for t in scenario.fleets[f].targets)
+            if any(
+                t in points and points[t].pocket == sel.pocket for t in scenario.fleets[f].targets
+            )
         ]
     return names
 
 
-def cargo_share_by_day(scenario: Scenario, fleet: str, commodity: str, n_days: int
-                       ) -> np.ndarray:
+def cargo_share_by_day(scenario: Scenario, fleet: str, commodity: str, n_days: int) -> np.ndarray:
     """Daily share of ``commodity`` in ``fleet``'s cargo, following the timeline's events."""
     share = np.full(n_days, scenario.fleets[fleet].cargo.get(commodity, 0.0))
     if any(p.startswith("fleets") for ev in scenario.events for p in ev.set):
@@ -100,7 +100,7 @@ def cargo_share_by_day(scenario: Scenario, fleet: str, commodity: str, n_days: i
         for step in timeline_steps(scenario):
             if 0 <= step.day < n_days:
                 f = step.scenario.fleets.get(fleet)
-                share[step.day:] = 0.0 if f is None else f.cargo.get(commodity, 0.0)
+                share[step.day :] = 0.0 if f is None else f.cargo.get(commodity, 0.0)
     return share
 
 
@@ -111,8 +111,9 @@ def _series(result: RunResult, name: str) -> np.ndarray:
         raise KeyError(f"replication {result.replication} has no series {name!r}") from None
 
 
-def _tonnes(scenario: Scenario, fleet: str, series: np.ndarray | None, commodity: str | None,
-            w: slice) -> float:
+def _tonnes(
+    scenario: Scenario, fleet: str, series: np.ndarray | None, commodity: str | None, w: slice
+) -> float:
     """Σ of a fleet's tonnage series over the window, optionally × its commodity share."""
     if series is None:
         return 0.0
@@ -178,9 +179,7 @@ def observation_value(scenario: Scenario, result: RunResult, obs: Observation) -
 
 def observation_values(scenario: Scenario, result: RunResult) -> dict[str, float]:
     """``obs__<id>`` → value, for every observation of the scenario, in file order."""
-    return {
-        f"obs__{o.id}": observation_value(scenario, result, o) for o in scenario.observations
-    }
+    return {f"obs__{o.id}": observation_value(scenario, result, o) for o in scenario.observations}
 
 
 def within_tolerance(obs: Observation, model: float) -> bool:

@@ -43,14 +43,28 @@ from typing import Any
 import numpy as np
 
 SOBOL_COLUMNS: tuple[str, ...] = (
-    "metric", "parameter", "S1", "S1_conf", "ST", "ST_conf", "S1_rep_se", "ST_rep_se",
+    "metric",
+    "parameter",
+    "S1",
+    "S1_conf",
+    "ST",
+    "ST_conf",
+    "S1_rep_se",
+    "ST_rep_se",
     "noise_share",
 )
 """Columns of ``sensitivity.csv`` for a Sobol' sweep."""
 
 MORRIS_COLUMNS: tuple[str, ...] = (
-    "metric", "parameter", "mu", "mu_star", "mu_star_conf", "sigma", "mu_star_rep_se",
-    "sigma_rep_se", "noise_share",
+    "metric",
+    "parameter",
+    "mu",
+    "mu_star",
+    "mu_star_conf",
+    "sigma",
+    "mu_star_rep_se",
+    "sigma_rep_se",
+    "noise_share",
 )
 """Columns of ``sensitivity.csv`` for a Morris sweep."""
 
@@ -69,8 +83,7 @@ def noise_share(y: np.ndarray) -> float:
     n, reps = full.shape
     if n < 2:
         return math.nan
-    resid = (full - full.mean(axis=1, keepdims=True) - full.mean(axis=0, keepdims=True)
-             + full.mean())
+    resid = full - full.mean(axis=1, keepdims=True) - full.mean(axis=0, keepdims=True) + full.mean()
     s2e = float(np.sum(resid**2)) / ((n - 1) * (reps - 1))
     total = float(np.var(full.mean(axis=1), ddof=1))
     if total <= 0.0:
@@ -84,29 +97,53 @@ def _quiet(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
 
-def _sobol_point(problem: dict[str, Any], y: np.ndarray, seed: int,
-                 resamples: int) -> dict[str, np.ndarray]:
+def _sobol_point(
+    problem: dict[str, Any], y: np.ndarray, seed: int, resamples: int
+) -> dict[str, np.ndarray]:
     from SALib.analyze import sobol as salib_sobol
 
     d = problem["num_vars"]
     if not np.all(np.isfinite(y)) or float(np.var(y)) == 0.0:
         nan = np.full(d, np.nan)
         return {"S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
-    res = _quiet(salib_sobol.analyze, problem, y, calc_second_order=False,
-                 num_resamples=resamples, conf_level=0.95, print_to_console=False, seed=seed)
+    res = _quiet(
+        salib_sobol.analyze,
+        problem,
+        y,
+        calc_second_order=False,
+        num_resamples=resamples,
+        conf_level=0.95,
+        print_to_console=False,
+        seed=seed,
+    )
     return {k: np.asarray(res[k], dtype=float) for k in ("S1", "S1_conf", "ST", "ST_conf")}
 
 
-def _morris_point(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int,
-                  resamples: int, num_levels: int) -> dict[str, np.ndarray]:
+def _morris_point(
+    problem: dict[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    resamples: int,
+    num_levels: int,
+) -> dict[str, np.ndarray]:
     from SALib.analyze import morris as salib_morris
 
     d = problem["num_vars"]
     if not np.all(np.isfinite(y)):
         nan = np.full(d, np.nan)
         return {"mu": nan, "mu_star": nan, "mu_star_conf": nan, "sigma": nan}
-    res = _quiet(salib_morris.analyze, problem, x, y, num_resamples=resamples,
-                 conf_level=0.95, print_to_console=False, num_levels=num_levels, seed=seed)
+    res = _quiet(
+        salib_morris.analyze,
+        problem,
+        x,
+        y,
+        num_resamples=resamples,
+        conf_level=0.95,
+        print_to_console=False,
+        num_levels=num_levels,
+        seed=seed,
+    )
     return {k: np.asarray(res[k], dtype=float) for k in ("mu", "mu_star", "mu_star_conf", "sigma")}
 
 
@@ -120,8 +157,12 @@ def _rep_se(values: list[np.ndarray], d: int) -> np.ndarray:
 
 
 def sobol_table(
-    problem: dict[str, Any], metrics: Sequence[str], means: dict[str, np.ndarray],
-    runs: dict[str, np.ndarray], seed: int, resamples: int = NUM_RESAMPLES,
+    problem: dict[str, Any],
+    metrics: Sequence[str],
+    means: dict[str, np.ndarray],
+    runs: dict[str, np.ndarray],
+    seed: int,
+    resamples: int = NUM_RESAMPLES,
 ) -> list[dict[str, Any]]:
     """Rows of ``sensitivity.csv`` (:data:`SOBOL_COLUMNS`) for a Saltelli design.
 
@@ -138,20 +179,31 @@ def sobol_table(
         se = {k: _rep_se([p[k] for p in per_rep], d) for k in ("S1", "ST")}
         share = noise_share(y)
         for j, name in enumerate(names):
-            rows.append({
-                "metric": m, "parameter": name,
-                "S1": main["S1"][j], "S1_conf": main["S1_conf"][j],
-                "ST": main["ST"][j], "ST_conf": main["ST_conf"][j],
-                "S1_rep_se": se["S1"][j], "ST_rep_se": se["ST"][j],
-                "noise_share": share,
-            })
+            rows.append(
+                {
+                    "metric": m,
+                    "parameter": name,
+                    "S1": main["S1"][j],
+                    "S1_conf": main["S1_conf"][j],
+                    "ST": main["ST"][j],
+                    "ST_conf": main["ST_conf"][j],
+                    "S1_rep_se": se["S1"][j],
+                    "ST_rep_se": se["ST"][j],
+                    "noise_share": share,
+                }
+            )
     return rows
 
 
 def morris_table(
-    problem: dict[str, Any], x: np.ndarray, metrics: Sequence[str],
-    means: dict[str, np.ndarray], runs: dict[str, np.ndarray], seed: int,
-    num_levels: int = 4, resamples: int = NUM_RESAMPLES,
+    problem: dict[str, Any],
+    x: np.ndarray,
+    metrics: Sequence[str],
+    means: dict[str, np.ndarray],
+    runs: dict[str, np.ndarray],
+    seed: int,
+    num_levels: int = 4,
+    resamples: int = NUM_RESAMPLES,
 ) -> list[dict[str, Any]]:
     """Rows of ``sensitivity.csv`` (:data:`MORRIS_COLUMNS`) for Morris trajectories ``x``."""
     names = problem["names"]
@@ -160,16 +212,23 @@ def morris_table(
     for m in metrics:
         main = _morris_point(problem, x, means[m], seed, resamples, num_levels)
         y = runs[m]
-        per_rep = [_morris_point(problem, x, y[:, r], seed, 2, num_levels)
-                   for r in range(y.shape[1])]
+        per_rep = [
+            _morris_point(problem, x, y[:, r], seed, 2, num_levels) for r in range(y.shape[1])
+        ]
         se = {k: _rep_se([p[k] for p in per_rep], d) for k in ("mu_star", "sigma")}
         share = noise_share(y)
         for j, name in enumerate(names):
-            rows.append({
-                "metric": m, "parameter": name,
-                "mu": main["mu"][j], "mu_star": main["mu_star"][j],
-                "mu_star_conf": main["mu_star_conf"][j], "sigma": main["sigma"][j],
-                "mu_star_rep_se": se["mu_star"][j], "sigma_rep_se": se["sigma"][j],
-                "noise_share": share,
-            })
+            rows.append(
+                {
+                    "metric": m,
+                    "parameter": name,
+                    "mu": main["mu"][j],
+                    "mu_star": main["mu_star"][j],
+                    "mu_star_conf": main["mu_star_conf"][j],
+                    "sigma": main["sigma"][j],
+                    "mu_star_rep_se": se["mu_star"][j],
+                    "sigma_rep_se": se["sigma"][j],
+                    "noise_share": share,
+                }
+            )
     return rows

@@ -44,7 +44,7 @@ def derived_series(series: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for name, values in series.items():
         for prefix in CUMULATIVE_OF:
-            rest = name[len(prefix):]
+            rest = name[len(prefix) :]
             if name.startswith(prefix) and rest and "__" not in rest:
                 out[f"cumulative_{name}"] = np.cumsum(np.asarray(values, dtype=float))
     return out
@@ -147,11 +147,25 @@ def summarize_metric(name: str, values: Sequence[float]) -> dict[str, Any]:
     return _stats(mean, p50, p05, p95, lo, hi, int(finite.size))
 
 
-def _stats(mean: float | None, median: float | None, p05: float | None, p95: float | None,
-           lo: float | None, hi: float | None, n: int) -> dict[str, Any]:
+def _stats(
+    mean: float | None,
+    median: float | None,
+    p05: float | None,
+    p95: float | None,
+    lo: float | None,
+    hi: float | None,
+    n: int,
+) -> dict[str, Any]:
     """The summary.json record of one metric, keys in their documented order."""
-    return {"mean": mean, "median": median, "p05": p05, "p95": p95,
-            "ci95_low": lo, "ci95_high": hi, "n": n}
+    return {
+        "mean": mean,
+        "median": median,
+        "p05": p05,
+        "p95": p95,
+        "ci95_low": lo,
+        "ci95_high": hi,
+        "n": n,
+    }
 
 
 def _mean_ci(v: np.ndarray) -> tuple[float | None, float | None, float | None]:
@@ -172,6 +186,4 @@ def summarize_metrics(rows: Sequence[dict[str, float]]) -> dict[str, dict[str, A
     if not rows:
         return {}
     names = list(rows[0])
-    return {
-        name: summarize_metric(name, [r.get(name, math.nan) for r in rows]) for name in names
-    }
+    return {name: summarize_metric(name, [r.get(name, math.nan) for r in rows]) for name in names}

@@ -201,9 +201,7 @@ def morris(parameters: tuple[Parameter, ...], samples: int, seed: int) -> Design
     """``samples`` Morris trajectories on a :data:`MORRIS_LEVELS`-level grid (SALib)."""
     from SALib.sample import morris as salib_morris
 
-    x = salib_morris.sample(
-        salib_problem(parameters), samples, num_levels=MORRIS_LEVELS, seed=seed
-    )
+    x = salib_morris.sample(salib_problem(parameters), samples, num_levels=MORRIS_LEVELS, seed=seed)
     return Design("morris", parameters, x, _decode_all(parameters, x))
 
 

@@ -59,7 +59,10 @@ TaskFn = Callable[[Any, Any], Any]
 """``fn(context, task) -> result``: module-level, so that it pickles by reference."""
 
 PRELOAD: tuple[str, ...] = (
-    "sim.experiment.runner", "sim.scenario.load", "sim.model.world", "sim.analysis.metrics",
+    "sim.experiment.runner",
+    "sim.scenario.load",
+    "sim.model.world",
+    "sim.analysis.metrics",
 )
 """Modules the fork server imports once, so forked workers start warm."""
 
@@ -74,8 +77,9 @@ class Executor(Protocol):
 
     workers: int
 
-    def imap(self, fn: TaskFn, context: Any, tasks: Iterable[Any], *,
-             ordered: bool) -> Iterator[Any]:
+    def imap(
+        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool
+    ) -> Iterator[Any]:
         """Results of ``fn(context, task)`` for every task, in task or finishing order."""
         ...
 
@@ -89,8 +93,9 @@ class SerialExecutor:
 
     workers = 1
 
-    def imap(self, fn: TaskFn, context: Any, tasks: Iterable[Any], *,
-             ordered: bool = True) -> Iterator[Any]:
+    def imap(
+        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool = True
+    ) -> Iterator[Any]:
         """Results of ``fn(context, task)``, one task at a time."""
         for task in tasks:
             yield fn(context, task)
@@ -108,8 +113,9 @@ _CONTEXTS: dict[int, Any] = {}
 def _init_worker(token: int, context: Any, lifeline: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _CONTEXTS[token] = context
-    threading.Thread(target=_watch_parent, args=(lifeline,), daemon=True,
-                     name="siege-lifeline").start()
+    threading.Thread(
+        target=_watch_parent, args=(lifeline,), daemon=True, name="siege-lifeline"
+    ).start()
 
 
 def _watch_parent(lifeline: Any) -> None:
@@ -144,19 +150,23 @@ class ProcessExecutor:
         self.workers = workers
         self.window = window or 2 * workers
 
-    def imap(self, fn: TaskFn, context: Any, tasks: Iterable[Any], *,
-             ordered: bool) -> Iterator[Any]:
+    def imap(
+        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool
+    ) -> Iterator[Any]:
         """Results of ``fn(context, task)`` computed in worker processes."""
         token = id(context) ^ os.getpid()
         ctx = mp_context()
         lifeline, keep_alive = ctx.Pipe(duplex=False)
         pool = cf.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=ctx,
-            initializer=_init_worker, initargs=(token, context, lifeline),
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(token, context, lifeline),
         )
         try:
-            yield from _drive(lambda t: pool.submit(_call_in_worker, fn, token, t),
-                              tasks, self.window, ordered)
+            yield from _drive(
+                lambda t: pool.submit(_call_in_worker, fn, token, t), tasks, self.window, ordered
+            )
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             keep_alive.close()  # only now: the workers have exited cleanly
@@ -171,8 +181,13 @@ def _first_done(futures: Iterable[Any]) -> set[Any]:
     return set(done)
 
 
-def _drive(submit: Callable[[Any], Any], tasks: Iterable[Any], window: int, ordered: bool,
-           first_done: Callable[[Iterable[Any]], set[Any]] = _first_done) -> Iterator[Any]:
+def _drive(
+    submit: Callable[[Any], Any],
+    tasks: Iterable[Any],
+    window: int,
+    ordered: bool,
+    first_done: Callable[[Iterable[Any]], set[Any]] = _first_done,
+) -> Iterator[Any]:
     """Keep ``window`` futures in flight; yield their results in task or finishing order.
 
     ``first_done(futures)`` blocks until at least one is done and returns the done ones
@@ -211,6 +226,7 @@ def _drive(submit: Callable[[Any], Any], tasks: Iterable[Any], window: int, orde
 
 # ---- Dask ------------------------------------------------------------------------------
 
+
 def _dask_call(fn: TaskFn, context: Any, task: Any) -> Any:
     return fn(context, task)
 
@@ -224,8 +240,13 @@ class DaskExecutor:
     with the executor.
     """
 
-    def __init__(self, scheduler: str | None = None, workers: int | None = None,
-                 client: Any = None, window: int | None = None) -> None:
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        client: Any = None,
+        window: int | None = None,
+    ) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError as err:  # pragma: no cover - depends on the installation
@@ -239,15 +260,17 @@ class DaskExecutor:
         elif scheduler:
             self.client = Client(scheduler)
         else:
-            self._cluster = LocalCluster(n_workers=workers or default_workers(),
-                                         threads_per_worker=1, processes=True)
+            self._cluster = LocalCluster(
+                n_workers=workers or default_workers(), threads_per_worker=1, processes=True
+            )
             self.client = Client(self._cluster)
         n = sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values())
         self.workers = max(1, n)
         self.window = window or 2 * self.workers
 
-    def imap(self, fn: TaskFn, context: Any, tasks: Iterable[Any], *,
-             ordered: bool) -> Iterator[Any]:
+    def imap(
+        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool
+    ) -> Iterator[Any]:
         """Results of ``fn(context, task)`` computed on the cluster's workers."""
         from distributed import wait
 
@@ -255,8 +278,13 @@ class DaskExecutor:
             return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
 
         [ctx] = self.client.scatter([context], broadcast=True, hash=False)
-        yield from _drive(lambda t: self.client.submit(_dask_call, fn, ctx, t, pure=False),
-                          tasks, self.window, ordered, first_done)
+        yield from _drive(
+            lambda t: self.client.submit(_dask_call, fn, ctx, t, pure=False),
+            tasks,
+            self.window,
+            ordered,
+            first_done,
+        )
 
     def close(self) -> None:
         """Close the client (and the local cluster, if this executor started one)."""
@@ -266,8 +294,9 @@ class DaskExecutor:
             self._cluster.close()
 
 
-def make_executor(kind: str = "local", workers: int | None = None,
-                  scheduler: str | None = None) -> Executor:
+def make_executor(
+    kind: str = "local", workers: int | None = None, scheduler: str | None = None
+) -> Executor:
     """``local`` (processes; serial for one worker) or ``dask`` (on ``scheduler``)."""
     if kind == "dask":
         return DaskExecutor(scheduler=scheduler, workers=workers)

@@ -98,8 +98,9 @@ def point_scenario(context: SweepContext, values: tuple[Any, ...]) -> Scenario:
         return last[2]
     from sim.scenario.load import with_values
 
-    scenario = with_values(context.base, dict(zip(context.paths, values, strict=True)),
-                           source=context.source)
+    scenario = with_values(
+        context.base, dict(zip(context.paths, values, strict=True)), source=context.source
+    )
     _LAST = (context, values, scenario)
     return scenario
 

@@ -56,8 +56,14 @@ MANIFEST_JSON = "manifest.json"
 STAT_SUFFIXES: tuple[str, ...] = ("mean", "ci95_low", "ci95_high", "p05", "p50", "p95")
 """Per-metric columns of ``points.csv``: ``<metric>_<suffix>``."""
 
-_SUMMARY_KEYS = {"mean": "mean", "ci95_low": "ci95_low", "ci95_high": "ci95_high",
-                 "p05": "p05", "p50": "median", "p95": "p95"}
+_SUMMARY_KEYS = {
+    "mean": "mean",
+    "ci95_low": "ci95_low",
+    "ci95_high": "ci95_high",
+    "p05": "p05",
+    "p50": "median",
+    "p95": "p95",
+}
 
 
 def fmt(x: Any) -> str:
@@ -73,7 +79,8 @@ def csv_line(cells: Sequence[Any]) -> str:
     """One CSV line (with its ``\\n``) from already formatted or raw cells."""
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow(
-        [c if isinstance(c, str) else fmt(c) for c in cells])
+        [c if isinstance(c, str) else fmt(c) for c in cells]
+    )
     return buf.getvalue()
 
 
@@ -107,6 +114,7 @@ def atomic_write(path: Path, text: str) -> None:
 
 # ---- design.csv ------------------------------------------------------------------------
 
+
 def design_text(paths: Sequence[str], points: Iterable[Sequence[Any]]) -> str:
     """The text of ``design.csv``."""
     out = [csv_line(["point", *paths])]
@@ -115,6 +123,7 @@ def design_text(paths: Sequence[str], points: Iterable[Sequence[Any]]) -> str:
 
 
 # ---- runs.csv --------------------------------------------------------------------------
+
 
 def runs_header(metrics: Sequence[str]) -> list[str]:
     """Columns of ``runs.csv``."""
@@ -154,8 +163,9 @@ class Journal:
         self.close()
 
 
-def read_journal(path: Path, header: Sequence[str], n_points: int,
-                 replications: int) -> dict[tuple[int, int], str]:
+def read_journal(
+    path: Path, header: Sequence[str], n_points: int, replications: int
+) -> dict[tuple[int, int], str]:
     """``(point, replication) → line`` of every complete, well-formed row in ``runs.csv``.
 
     A last line without its ``\\n`` (torn by a kill) and rows that do not parse or lie
@@ -185,8 +195,11 @@ def read_journal(path: Path, header: Sequence[str], n_points: int,
     return done
 
 
-def journal_text(header: Sequence[str], rows: dict[tuple[int, int], str],
-                 order: Iterable[tuple[int, int]] | None = None) -> str:
+def journal_text(
+    header: Sequence[str],
+    rows: dict[tuple[int, int], str],
+    order: Iterable[tuple[int, int]] | None = None,
+) -> str:
     """Header and rows (sorted by (point, replication) unless ``order`` is given)."""
     keys = sorted(rows) if order is None else list(order)
     return csv_line(list(header)) + "".join(rows[k] for k in keys)
@@ -195,20 +208,27 @@ def journal_text(header: Sequence[str], rows: dict[tuple[int, int], str],
 def parse_run_line(line: str, n_metrics: int) -> tuple[int, int, list[float], str]:
     """``(point, replication, metric values, error)`` of a ``runs.csv`` line."""
     cells = next(csv.reader([line]))
-    values = [math.nan if c == "" else float(c) for c in cells[3:3 + n_metrics]]
+    values = [math.nan if c == "" else float(c) for c in cells[3 : 3 + n_metrics]]
     return int(cells[0]), int(cells[1]), values, cells[3 + n_metrics]
 
 
 # ---- points.csv ------------------------------------------------------------------------
 
+
 def points_header(paths: Sequence[str], metrics: Sequence[str]) -> list[str]:
     """Columns of ``points.csv``."""
-    return ["point", *paths, "runs", "failed",
-            *(f"{m}_{s}" for m in metrics for s in STAT_SUFFIXES)]
+    return [
+        "point",
+        *paths,
+        "runs",
+        "failed",
+        *(f"{m}_{s}" for m in metrics for s in STAT_SUFFIXES),
+    ]
 
 
-def iter_points(lines: Iterable[str], n_metrics: int
-                ) -> Iterator[tuple[int, list[int], list[list[float]], int]]:
+def iter_points(
+    lines: Iterable[str], n_metrics: int
+) -> Iterator[tuple[int, list[int], list[list[float]], int]]:
     """Group sorted ``runs.csv`` lines by point: ``(point, replications, values, failed)``.
 
     ``values[k]`` holds the successful replications' values of metric ``k``.
@@ -249,8 +269,12 @@ def nan_or(x: Any) -> float:
 
 
 def summarize_runs(
-    runs_text: str, metrics: Sequence[str], paths: Sequence[str],
-    points: Sequence[Sequence[Any]], replications: int, keep_matrix: bool,
+    runs_text: str,
+    metrics: Sequence[str],
+    paths: Sequence[str],
+    points: Sequence[Sequence[Any]],
+    replications: int,
+    keep_matrix: bool,
 ) -> tuple[str, dict[str, np.ndarray], dict[str, np.ndarray], int]:
     """From the sorted ``runs.csv`` text: ``points.csv`` text, per-metric point means,
     per-metric ``points × replications`` matrices (if ``keep_matrix``; NaN = failed) and

@@ -88,6 +88,7 @@ class SweepFolderError(ScenarioError):
 
 # ---- building a new sweep folder -------------------------------------------------------
 
+
 def make_probe(evaluate: Evaluate | None) -> Any:
     """A probe run of the base scenario (replication 0): the metric names it gives."""
 
@@ -104,8 +105,9 @@ MAX_CHECKED = 512
 """Design points validated before anything is written (evenly spaced when more)."""
 
 
-def check_points(spec: SweepSpec, points: Sequence[Sequence[Any]],
-                 limit: int = MAX_CHECKED) -> None:
+def check_points(
+    spec: SweepSpec, points: Sequence[Sequence[Any]], limit: int = MAX_CHECKED
+) -> None:
     """Design points must give valid scenarios (else ScenarioError, nothing written).
 
     Each parameter's own values or range ends are checked when the spec is built; this
@@ -116,16 +118,18 @@ def check_points(spec: SweepSpec, points: Sequence[Sequence[Any]],
     from sim.scenario.load import with_values
 
     n = len(points)
-    chosen = range(n) if n <= limit else sorted({round(k * (n - 1) / (limit - 1))
-                                                 for k in range(limit)})
+    chosen = (
+        range(n) if n <= limit else sorted({round(k * (n - 1) / (limit - 1)) for k in range(limit)})
+    )
     for i in chosen:
         pt = points[i]
         try:
             with_values(spec.base, dict(zip(spec.paths, pt, strict=True)), source=spec.source)
         except ScenarioError as err:
             shown = ", ".join(f"{p}={store.fmt(v)}" for p, v in zip(spec.paths, pt, strict=True))
-            raise ScenarioError(err.file, err.path,
-                                f"{err.message} (design point {i}: {shown})") from None
+            raise ScenarioError(
+                err.file, err.path, f"{err.message} (design point {i}: {shown})"
+            ) from None
 
 
 def default_out(spec: SweepSpec) -> Path:
@@ -140,8 +144,13 @@ def default_out(spec: SweepSpec) -> Path:
     return candidate
 
 
-def start(spec: SweepSpec, out_dir: str | Path | None = None, *, force: bool = False,
-          command: Sequence[str] | None = None) -> Path:
+def start(
+    spec: SweepSpec,
+    out_dir: str | Path | None = None,
+    *,
+    force: bool = False,
+    command: Sequence[str] | None = None,
+) -> Path:
     """Check every design point, then create the sweep folder with its input files.
 
     Raises :class:`ScenarioError` (bad design point) or
@@ -154,8 +163,9 @@ def start(spec: SweepSpec, out_dir: str | Path | None = None, *, force: bool = F
     check_points(spec, design.points)
     out = Path(out_dir) if out_dir is not None else default_out(spec)
     if out.exists() and not force:
-        raise OutputExistsError(f"{out}: already exists (use --force to replace it, or "
-                                f"--resume {out} to finish it)")
+        raise OutputExistsError(
+            f"{out}: already exists (use --force to replace it, or --resume {out} to finish it)"
+        )
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out}: exists and is not a folder")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -164,10 +174,12 @@ def start(spec: SweepSpec, out_dir: str | Path | None = None, *, force: bool = F
         tmp.chmod(store.default_mode("dir"))
         (tmp / store.SCENARIO_TOML).write_text(dump_toml(spec.base), encoding="utf-8")
         (tmp / store.SWEEP_TOML).write_text(resolved_toml(spec), encoding="utf-8")
-        (tmp / store.DESIGN_CSV).write_text(store.design_text(spec.paths, design.points),
-                                            encoding="utf-8")
-        (tmp / store.RUNS_CSV).write_text(store.csv_line(store.runs_header(spec.metrics)),
-                                          encoding="utf-8")
+        (tmp / store.DESIGN_CSV).write_text(
+            store.design_text(spec.paths, design.points), encoding="utf-8"
+        )
+        (tmp / store.RUNS_CSV).write_text(
+            store.csv_line(store.runs_header(spec.metrics)), encoding="utf-8"
+        )
         manifest = _manifest(spec, len(design), status="running", command=command)
         (tmp / store.MANIFEST_JSON).write_text(_json(manifest), encoding="utf-8")
         if out.exists():
@@ -181,8 +193,10 @@ def start(spec: SweepSpec, out_dir: str | Path | None = None, *, force: bool = F
 
 # ---- running what is missing -----------------------------------------------------------
 
-def _tasks(points: Sequence[Sequence[Any]], replications: int,
-           done: Mapping[tuple[int, int], str]) -> Iterator[RunTask]:
+
+def _tasks(
+    points: Sequence[Sequence[Any]], replications: int, done: Mapping[tuple[int, int], str]
+) -> Iterator[RunTask]:
     for i, pt in enumerate(points):
         for r in range(replications):
             if (i, r) not in done:
@@ -200,14 +214,21 @@ def load_folder(out: Path) -> tuple[SweepSpec, Any]:
     design = spec.make_design()
     expected = store.design_text(spec.paths, design.points)
     if (out / store.DESIGN_CSV).read_text(encoding="utf-8") != expected:
-        raise SweepFolderError(str(out / store.DESIGN_CSV), "", "does not match sweep.toml "
-                               "(was either file edited?)")
+        raise SweepFolderError(
+            str(out / store.DESIGN_CSV), "", "does not match sweep.toml (was either file edited?)"
+        )
     return spec, design
 
 
-def resume(out_dir: str | Path, *, executor: Executor | None = None, workers: int | None = None,
-           evaluate: Evaluate | None = None, progress: bool = False,
-           command: Sequence[str] | None = None) -> SweepResult:
+def resume(
+    out_dir: str | Path,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    evaluate: Evaluate | None = None,
+    progress: bool = False,
+    command: Sequence[str] | None = None,
+) -> SweepResult:
     """Run every (point, replication) missing from the folder's ``runs.csv``; finalize.
 
     ``executor`` defaults to local processes (``workers``, default: the machine's
@@ -233,15 +254,22 @@ def resume(out_dir: str | Path, *, executor: Executor | None = None, workers: in
     if executor is None:
         n = default_workers() if workers is None else workers
         executor = make_executor("local", workers=max(1, min(n, missing)))
-    context = SweepContext(base=spec.base, seed=spec.seed, paths=spec.paths,
-                           metrics=spec.metrics, evaluate=evaluate, source=spec.source)
+    context = SweepContext(
+        base=spec.base,
+        seed=spec.seed,
+        paths=spec.paths,
+        metrics=spec.metrics,
+        evaluate=evaluate,
+        source=spec.source,
+    )
     ran = failed_now = 0
     first_error = ""
     bar = _progress(total, len(done), progress)
     try:
         with store.Journal(runs_path) as journal:
-            rows = executor.imap(execute, context, _tasks(design.points, spec.replications,
-                                                          done), ordered=False)
+            rows = executor.imap(
+                execute, context, _tasks(design.points, spec.replications, done), ordered=False
+            )
             for row in rows:
                 journal.append(store.run_line(row, spec.seed, len(spec.metrics)))
                 ran += 1
@@ -261,13 +289,24 @@ def resume(out_dir: str | Path, *, executor: Executor | None = None, workers: in
     failed = finalize(out, spec, design)
     if not first_error and failed:
         first_error = _first_error(out / store.RUNS_CSV, len(spec.metrics))
-    _update_manifest(out, spec, len(design), "complete", started, t0, ran, command,
-                     failed=failed, workers=executor.workers)
+    _update_manifest(
+        out,
+        spec,
+        len(design),
+        "complete",
+        started,
+        t0,
+        ran,
+        command,
+        failed=failed,
+        workers=executor.workers,
+    )
     from sim.output.sweep_plots import plot_sweep
 
     plot_sweep(out)
-    return SweepResult(out, len(design), spec.replications, failed, ran,
-                       time.perf_counter() - t0, first_error)
+    return SweepResult(
+        out, len(design), spec.replications, failed, ran, time.perf_counter() - t0, first_error
+    )
 
 
 def finalize(out: Path, spec: SweepSpec, design: Any) -> int:
@@ -283,7 +322,8 @@ def finalize(out: Path, spec: SweepSpec, design: Any) -> int:
         store.atomic_write(runs_path, runs_text)
     sens = spec.design in ("sobol", "morris")
     points_text, means, matrix, failed = store.summarize_runs(
-        runs_text, spec.metrics, spec.paths, design.points, spec.replications, keep_matrix=sens)
+        runs_text, spec.metrics, spec.paths, design.points, spec.replications, keep_matrix=sens
+    )
     store.atomic_write(out / store.POINTS_CSV, points_text)
     if sens:
         from sim.analysis import sensitivity as sa
@@ -294,8 +334,15 @@ def finalize(out: Path, spec: SweepSpec, design: Any) -> int:
         else:
             from sim.experiment.designs import MORRIS_LEVELS
 
-            rows = sa.morris_table(design.problem(), design.x, spec.metrics, means, matrix,
-                                   spec.seed, num_levels=MORRIS_LEVELS)
+            rows = sa.morris_table(
+                design.problem(),
+                design.x,
+                spec.metrics,
+                means,
+                matrix,
+                spec.seed,
+                num_levels=MORRIS_LEVELS,
+            )
             columns = sa.MORRIS_COLUMNS
         store.atomic_write(out / store.SENSITIVITY_CSV, store.sensitivity_text(rows, columns))
     return failed
@@ -311,6 +358,7 @@ def _first_error(runs_path: Path, n_metrics: int) -> str:
 
 # ---- manifest and progress -------------------------------------------------------------
 
+
 def _clean(x: Any) -> Any:
     if isinstance(x, dict):
         return {str(k): _clean(v) for k, v in x.items()}
@@ -325,27 +373,39 @@ def _json(data: Any) -> str:
     return json.dumps(_clean(data), indent=2, allow_nan=False, default=str) + "\n"
 
 
-def _manifest(spec: SweepSpec, n_points: int, *, status: str,
-              command: Sequence[str] | None, workers: int | None = None,
-              wall_time_s: float = 0.0) -> dict[str, Any]:
+def _manifest(
+    spec: SweepSpec,
+    n_points: int,
+    *,
+    status: str,
+    command: Sequence[str] | None,
+    workers: int | None = None,
+    wall_time_s: float = 0.0,
+) -> dict[str, Any]:
     from sim.output.files import build_manifest
 
-    m = build_manifest(seed=spec.seed, replications=spec.replications,
-                       workers=workers or 0, wall_time_s=wall_time_s,
-                       command=list(command) if command else None,
-                       scenario_name=spec.base.name)
-    m.update({
-        "kind": "sweep",
-        "sweep": spec.name,
-        "design": spec.design,
-        "samples": spec.samples,
-        "parameters": list(spec.paths),
-        "metrics": list(spec.metrics),
-        "points": n_points,
-        "runs": n_points * spec.replications,
-        "status": status,
-        "sessions": [],
-    })
+    m = build_manifest(
+        seed=spec.seed,
+        replications=spec.replications,
+        workers=workers or 0,
+        wall_time_s=wall_time_s,
+        command=list(command) if command else None,
+        scenario_name=spec.base.name,
+    )
+    m.update(
+        {
+            "kind": "sweep",
+            "sweep": spec.name,
+            "design": spec.design,
+            "samples": spec.samples,
+            "parameters": list(spec.paths),
+            "metrics": list(spec.metrics),
+            "points": n_points,
+            "runs": n_points * spec.replications,
+            "status": status,
+            "sessions": [],
+        }
+    )
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -355,10 +415,18 @@ def _manifest(spec: SweepSpec, n_points: int, *, status: str,
     return m
 
 
-def _update_manifest(out: Path, spec: SweepSpec, n_points: int, status: str,
-                     started: dt.datetime, t0: float, ran: int,
-                     command: Sequence[str] | None, failed: int | None = None,
-                     workers: int | None = None) -> None:
+def _update_manifest(
+    out: Path,
+    spec: SweepSpec,
+    n_points: int,
+    status: str,
+    started: dt.datetime,
+    t0: float,
+    ran: int,
+    command: Sequence[str] | None,
+    failed: int | None = None,
+    workers: int | None = None,
+) -> None:
     path = out / store.MANIFEST_JSON
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
@@ -366,11 +434,24 @@ def _update_manifest(out: Path, spec: SweepSpec, n_points: int, status: str,
         old = {}
     wall = time.perf_counter() - t0
     sessions = list(old.get("sessions", []))
-    sessions.append({"started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                     "wall_time_s": round(wall, 3), "runs": ran, "status": status,
-                     "workers": workers, "command": list(command) if command else None})
-    m = _manifest(spec, n_points, status=status, command=command, workers=workers,
-                  wall_time_s=sum(s.get("wall_time_s", 0.0) for s in sessions))
+    sessions.append(
+        {
+            "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "wall_time_s": round(wall, 3),
+            "runs": ran,
+            "status": status,
+            "workers": workers,
+            "command": list(command) if command else None,
+        }
+    )
+    m = _manifest(
+        spec,
+        n_points,
+        status=status,
+        command=command,
+        workers=workers,
+        wall_time_s=sum(s.get("wall_time_s", 0.0) for s in sessions),
+    )
     m["sessions"] = sessions
     if failed is not None:
         m["failed"] = failed
@@ -393,17 +474,31 @@ def _progress(total: int, initial: int, show: bool) -> Any:
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, unit="run", desc="sweep", file=sys.stderr,
-                dynamic_ncols=True, smoothing=0.1)
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="run",
+        desc="sweep",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    )
 
 
 # ---- public entry points ---------------------------------------------------------------
 
+
 def sweep(
-    spec: SweepSpec | str | Path, out_dir: str | Path | None = None, *,
-    workers: int | None = None, executor: str | Executor = "local",
-    scheduler: str | None = None, force: bool = False, progress: bool = False,
-    evaluate: Evaluate | None = None, command: Sequence[str] | None = None,
+    spec: SweepSpec | str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    executor: str | Executor = "local",
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: bool = False,
+    evaluate: Evaluate | None = None,
+    command: Sequence[str] | None = None,
 ) -> SweepResult:
     """Run a sweep (a spec, or a sweep file's path) into ``out_dir``; return its result.
 
@@ -414,11 +509,15 @@ def sweep(
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec, probe=make_probe(evaluate))
     out = start(spec, out_dir, force=force, command=command)
-    ex = executor if not isinstance(executor, str) else (
-        make_executor("dask", workers, scheduler) if executor == "dask" else None)
+    ex = (
+        executor
+        if not isinstance(executor, str)
+        else (make_executor("dask", workers, scheduler) if executor == "dask" else None)
+    )
     try:
-        return resume(out, executor=ex, workers=workers, evaluate=evaluate,
-                      progress=progress, command=command)
+        return resume(
+            out, executor=ex, workers=workers, evaluate=evaluate, progress=progress, command=command
+        )
     finally:
         if isinstance(executor, str) and ex is not None:
             ex.close()
@@ -431,8 +530,11 @@ def spec_from_args(args: argparse.Namespace, evaluate: Evaluate | None = None) -
     """The sweep described by ``siege sweep`` options (a sweep file or a scenario)."""
     target = getattr(args, "target", None)
     if not target:
-        raise ScenarioError("siege sweep", "", "give a sweep file, or a scenario file with "
-                            "--param path=v1,v2 (or --resume DIR)")
+        raise ScenarioError(
+            "siege sweep",
+            "",
+            "give a sweep file, or a scenario file with --param path=v1,v2 (or --resume DIR)",
+        )
     params = [parse_param_option(t) for t in (getattr(args, "param", None) or [])]
     overrides = tuple(getattr(args, "set", None) or ())
     options = {k: getattr(args, k, None) for k in ("design", "samples", "replications", "seed")}
@@ -441,10 +543,13 @@ def spec_from_args(args: argparse.Namespace, evaluate: Evaluate | None = None) -
     if is_sweep_data(data):
         return load_sweep(target, params=params, overrides=overrides, probe=probe, **options)
     if not params:
-        raise ScenarioError(str(target), "", "a scenario file needs --param path=v1,v2 or "
-                            "--param path=low:high to sweep (or give a sweep file)")
-    return spec_from_scenario(target, params=params, overrides=overrides, probe=probe,
-                              **options)
+        raise ScenarioError(
+            str(target),
+            "",
+            "a scenario file needs --param path=v1,v2 or "
+            "--param path=low:high to sweep (or give a sweep file)",
+        )
+    return spec_from_scenario(target, params=params, overrides=overrides, probe=probe, **options)
 
 
 def main_sweep(args: argparse.Namespace) -> int:
@@ -462,22 +567,34 @@ def main_sweep(args: argparse.Namespace) -> int:
         given = [k for k in _DESIGN_OPTIONS if getattr(args, k, None)]
         if given:
             opt = "target" if given[0] == "target" else f"--{given[0]}"
-            raise ScenarioError("--resume", "", f"{opt} cannot be given with --resume: the "
-                                "sweep is read from the folder's sweep.toml")
+            raise ScenarioError(
+                "--resume",
+                "",
+                f"{opt} cannot be given with --resume: the "
+                "sweep is read from the folder's sweep.toml",
+            )
         if getattr(args, "out", None):
             raise ScenarioError("--resume", "", "--out cannot be given with --resume")
     else:
         spec = spec_from_args(args)
-        out = start(spec, getattr(args, "out", None), force=bool(getattr(args, "force", False)),
-                    command=command)
+        out = start(
+            spec,
+            getattr(args, "out", None),
+            force=bool(getattr(args, "force", False)),
+            command=command,
+        )
         resume_dir = str(out)
     executor = make_executor(kind, workers, scheduler) if kind == "dask" else None
     try:
-        result = resume(resume_dir, executor=executor, workers=workers, progress=progress,
-                        command=command)
+        result = resume(
+            resume_dir, executor=executor, workers=workers, progress=progress, command=command
+        )
     except KeyboardInterrupt:
-        print(f"\ninterrupted: the finished runs are in {resume_dir}/runs.csv; continue with"
-              f"\n  siege sweep --resume {resume_dir}", file=sys.stderr)
+        print(
+            f"\ninterrupted: the finished runs are in {resume_dir}/runs.csv; continue with"
+            f"\n  siege sweep --resume {resume_dir}",
+            file=sys.stderr,
+        )
         return 130
     finally:
         if executor is not None:
@@ -498,6 +615,8 @@ def summary_text(result: SweepResult, quiet: bool = False) -> str:
             f"results: {result.out_dir}",
         ]
     if result.failed:
-        lines.append(f"{result.failed} of {result.runs} runs failed (see the error column of "
-                     f"{result.out_dir / store.RUNS_CSV}); first: {result.first_error}")
+        lines.append(
+            f"{result.failed} of {result.runs} runs failed (see the error column of "
+            f"{result.out_dir / store.RUNS_CSV}); first: {result.first_error}"
+        )
     return "\n".join(lines)

@@ -57,8 +57,18 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Scenario
 
 SWEEP_KEYS: tuple[str, ...] = (
-    "base", "name", "title", "description", "design", "samples", "replications", "seed", "metrics",
-    "set", "labels", "parameters",
+    "base",
+    "name",
+    "title",
+    "description",
+    "design",
+    "samples",
+    "replications",
+    "seed",
+    "metrics",
+    "set",
+    "labels",
+    "parameters",
 )
 """Keys a sweep file may have."""
 
@@ -99,6 +109,7 @@ class SweepSpec:
 
 # ---- reading ---------------------------------------------------------------------------
 
+
 def read_toml(path: Path, label: str) -> dict[str, Any]:
     """A TOML file as a dict; unreadable or malformed → :class:`ScenarioError`."""
     try:
@@ -127,8 +138,12 @@ def _key(path: str) -> str:
     return format_path(("parameters", path))
 
 
-def _flatten(table: Mapping[str, Any], source: str, section: str,
-             is_leaf: Callable[[Any], bool] | None = None) -> list[tuple[str, Any]]:
+def _flatten(
+    table: Mapping[str, Any],
+    source: str,
+    section: str,
+    is_leaf: Callable[[Any], bool] | None = None,
+) -> list[tuple[str, Any]]:
     """A table of dotted paths → ``(canonical dotted path, value)``; nested tables are path
     steps (:func:`sim.scenario.paths.flatten_table`) unless ``is_leaf``."""
     from sim.scenario.paths import PathError, flatten_table, format_path
@@ -182,11 +197,15 @@ def parse_parameter(path: str, spec: Any, source: str, base: Scenario) -> Parame
             what = f"unknown key {extra[0]!r}" if extra else "missing 'low' or 'high'"
             raise ScenarioError(source, key, f"a range is {{ low, high }}: {what}")
         low, high = spec["low"], spec["high"]
-        both_dates = all(isinstance(v, dt.date) and not isinstance(v, dt.datetime)
-                         for v in (low, high))
+        both_dates = all(
+            isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in (low, high)
+        )
         if not both_dates and not (_is_number(low) and _is_number(high)):
-            raise ScenarioError(source, key, f"low and high must both be numbers or both "
-                                f"dates, got {low!r} and {high!r}")
+            raise ScenarioError(
+                source,
+                key,
+                f"low and high must both be numbers or both dates, got {low!r} and {high!r}",
+            )
         if not both_dates and not all(math.isfinite(float(v)) for v in (low, high)):
             raise ScenarioError(source, key, "low and high must be finite")
         if not low < high:
@@ -194,16 +213,23 @@ def parse_parameter(path: str, spec: Any, source: str, base: Scenario) -> Parame
         integer = False
         if not both_dates and _field_is_int(path):
             if not all(float(v).is_integer() for v in (low, high)):
-                raise ScenarioError(source, key, f"{path} is a whole number: low and high "
-                                    f"must be whole numbers, got {low!r} and {high!r}")
+                raise ScenarioError(
+                    source,
+                    key,
+                    f"{path} is a whole number: low and high "
+                    f"must be whole numbers, got {low!r} and {high!r}",
+                )
             low, high, integer = int(low), int(high), True
         elif not both_dates:
             low, high = float(low), float(high)
         param = Parameter(path, low=low, high=high, integer=integer)
         checks = [low, high]
     else:
-        raise ScenarioError(source, key, "give a list of values or a range "
-                            f"{{ low = ..., high = ... }}, got {spec!r}")
+        raise ScenarioError(
+            source,
+            key,
+            f"give a list of values or a range {{ low = ..., high = ... }}, got {spec!r}",
+        )
     for v in checks:
         try:
             with_values(base, {path: v}, source=source)
@@ -224,31 +250,44 @@ def _check_samples(design: str, samples: int, source: str) -> None:
     key = "" if source == "--samples" else "samples"
     if design == "sobol" and samples & (samples - 1):
         lo = 1 << (samples.bit_length() - 1)
-        raise ScenarioError(source, key, f"a Sobol' design needs a power of 2 "
-                            f"(got {samples}; try {lo} or {lo * 2})")
+        raise ScenarioError(
+            source, key, f"a Sobol' design needs a power of 2 (got {samples}; try {lo} or {lo * 2})"
+        )
     if design in ("lhs", "morris") and samples < 2:
-        raise ScenarioError(source, key, f"a {design} design needs at least 2, "
-                            f"got {samples}")
+        raise ScenarioError(source, key, f"a {design} design needs at least 2, got {samples}")
 
 
 def build_spec(
-    data: Mapping[str, Any], *, source: str, base: Scenario, base_path: str,
-    name: str, params: Sequence[tuple[str, Any]] = (), overrides: Sequence[str] = (),
-    design: str | None = None, samples: int | None = None, replications: int | None = None,
-    seed: int | None = None, probe: Callable[[Scenario], Mapping[str, float] | None] | None = None,
+    data: Mapping[str, Any],
+    *,
+    source: str,
+    base: Scenario,
+    base_path: str,
+    name: str,
+    params: Sequence[tuple[str, Any]] = (),
+    overrides: Sequence[str] = (),
+    design: str | None = None,
+    samples: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    probe: Callable[[Scenario], Mapping[str, float] | None] | None = None,
     param_source: str = "--param",
 ) -> SweepSpec:
     """Validate sweep settings (file ``data`` + command-line values, which win)."""
     for k in data:
         if k not in SWEEP_KEYS:
             close = difflib.get_close_matches(k, SWEEP_KEYS, n=1)
-            hint = f" — did you mean {close[0]!r}?" if close else \
-                f" (valid keys: {', '.join(SWEEP_KEYS)})"
+            hint = (
+                f" — did you mean {close[0]!r}?"
+                if close
+                else f" (valid keys: {', '.join(SWEEP_KEYS)})"
+            )
             raise ScenarioError(source, k, f"unknown key {k!r}{hint}")
     design = design or data.get("design", "grid")
     if design not in DESIGNS:
-        raise ScenarioError(source, "design", f"unknown design {design!r} "
-                            f"(known: {', '.join(DESIGNS)})")
+        raise ScenarioError(
+            source, "design", f"unknown design {design!r} (known: {', '.join(DESIGNS)})"
+        )
     table = data.get("parameters", {})
     if not isinstance(table, dict):
         raise ScenarioError(source, "parameters", "expected a table of path = values")
@@ -258,8 +297,12 @@ def build_spec(
     for path, spec in params:
         parameters[path] = parse_parameter(path, spec, param_source, base)
     if not parameters:
-        raise ScenarioError(source, "parameters", "nothing to sweep: give at least one "
-                            "parameter (in [parameters] or with --param path=v1,v2)")
+        raise ScenarioError(
+            source,
+            "parameters",
+            "nothing to sweep: give at least one "
+            "parameter (in [parameters] or with --param path=v1,v2)",
+        )
     plist = tuple(parameters.values())
     if samples is None:
         samples = _positive_int(data, "samples", source, DEFAULT_SAMPLES[design])
@@ -275,40 +318,54 @@ def build_spec(
             raise ScenarioError(source, k, "expected a string")
     name = data.get("name", name)
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
-        raise ScenarioError(source, "name", f"expected a word of letters, digits, _ or -, "
-                            f"got {name!r}")
+        raise ScenarioError(
+            source, "name", f"expected a word of letters, digits, _ or -, got {name!r}"
+        )
     labels = _labels(data, source, parameters)
     probed = probe(base) if probe is not None else None
     metrics = _metrics(data, source, probed)
     return SweepSpec(
-        source=source, base_path=base_path, base=base, parameters=plist, design=design,
-        samples=samples, replications=replications, seed=seed, metrics=metrics, name=name,
-        title=data.get("title", ""), description=data.get("description", ""),
-        overrides=tuple(overrides), labels=labels,
+        source=source,
+        base_path=base_path,
+        base=base,
+        parameters=plist,
+        design=design,
+        samples=samples,
+        replications=replications,
+        seed=seed,
+        metrics=metrics,
+        name=name,
+        title=data.get("title", ""),
+        description=data.get("description", ""),
+        overrides=tuple(overrides),
+        labels=labels,
     )
 
 
-def _labels(data: Mapping[str, Any], source: str,
-            parameters: Mapping[str, Parameter]) -> tuple[tuple[str, str], ...]:
+def _labels(
+    data: Mapping[str, Any], source: str, parameters: Mapping[str, Parameter]
+) -> tuple[tuple[str, str], ...]:
     table = data.get("labels", {})
     if not isinstance(table, dict):
-        raise ScenarioError(source, "labels", "expected a table of path = \"axis label\"")
+        raise ScenarioError(source, "labels", 'expected a table of path = "axis label"')
     out: list[tuple[str, str]] = []
     for path, text in _flatten(table, source, "labels"):
         from sim.scenario.paths import format_path
 
         key = format_path(("labels", path))
         if path not in parameters:
-            raise ScenarioError(source, key, f"{path} is not a swept parameter (swept: "
-                                f"{', '.join(parameters)})")
+            raise ScenarioError(
+                source, key, f"{path} is not a swept parameter (swept: {', '.join(parameters)})"
+            )
         if not isinstance(text, str) or not text.strip():
             raise ScenarioError(source, key, "expected a non-empty string")
         out.append((path, text))
     return tuple(out)
 
 
-def _metrics(data: Mapping[str, Any], source: str,
-             probed: Mapping[str, float] | None) -> tuple[str, ...]:
+def _metrics(
+    data: Mapping[str, Any], source: str, probed: Mapping[str, float] | None
+) -> tuple[str, ...]:
     if "metrics" not in data:
         if probed is None:
             return DEFAULT_METRICS
@@ -321,16 +378,25 @@ def _metrics(data: Mapping[str, Any], source: str,
             raise ScenarioError(source, f"metrics[{i}]", f"lists {m!r} twice")
         if probed is not None and m not in probed:
             close = difflib.get_close_matches(m, list(probed), n=3)
-            hint = f"did you mean {', '.join(map(repr, close))}?" if close else \
-                f"known: {', '.join(list(probed)[:12])}..."
+            hint = (
+                f"did you mean {', '.join(map(repr, close))}?"
+                if close
+                else f"known: {', '.join(list(probed)[:12])}..."
+            )
             raise ScenarioError(source, f"metrics[{i}]", f"unknown metric {m!r} ({hint})")
     return tuple(names)
 
 
 def load_sweep(
-    path: str | Path, *, params: Sequence[tuple[str, Any]] = (), overrides: Sequence[str] = (),
-    design: str | None = None, samples: int | None = None, replications: int | None = None,
-    seed: int | None = None, probe: Callable[[Scenario], Mapping[str, float] | None] | None = None,
+    path: str | Path,
+    *,
+    params: Sequence[tuple[str, Any]] = (),
+    overrides: Sequence[str] = (),
+    design: str | None = None,
+    samples: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    probe: Callable[[Scenario], Mapping[str, float] | None] | None = None,
 ) -> SweepSpec:
     """Read and validate a sweep file (its ``base`` relative to it); options override it."""
     from sim.scenario.load import load_scenario
@@ -340,12 +406,14 @@ def load_sweep(
     data = read_toml(p, label)
     base_rel = data.get("base")
     if not isinstance(base_rel, str) or not base_rel.strip():
-        raise ScenarioError(label, "base", "expected the path of the base scenario (a string, "
-                            "relative to this file)")
+        raise ScenarioError(
+            label,
+            "base",
+            "expected the path of the base scenario (a string, relative to this file)",
+        )
     base_file = p.parent / base_rel
     if not base_file.is_file():
-        raise ScenarioError(label, "base", f"file not found: {base_rel!r} (looked for "
-                            f"{base_file})")
+        raise ScenarioError(label, "base", f"file not found: {base_rel!r} (looked for {base_file})")
     base = load_scenario(base_file, overrides=tuple(overrides))
     fixed = data.get("set", {})
     if not isinstance(fixed, dict):
@@ -354,26 +422,55 @@ def load_sweep(
         from sim.scenario.load import with_values
 
         base = with_values(base, dict(_flatten(fixed, label, "set")), source=label)
-    return build_spec(data, source=label, base=base, base_path=str(base_file), name=p.stem,
-                      params=params, overrides=overrides, design=design, samples=samples,
-                      replications=replications, seed=seed, probe=probe)
+    return build_spec(
+        data,
+        source=label,
+        base=base,
+        base_path=str(base_file),
+        name=p.stem,
+        params=params,
+        overrides=overrides,
+        design=design,
+        samples=samples,
+        replications=replications,
+        seed=seed,
+        probe=probe,
+    )
 
 
 def spec_from_scenario(
-    path: str | Path, *, params: Sequence[tuple[str, Any]], overrides: Sequence[str] = (),
-    design: str | None = None, samples: int | None = None, replications: int | None = None,
-    seed: int | None = None, probe: Callable[[Scenario], Mapping[str, float] | None] | None = None,
+    path: str | Path,
+    *,
+    params: Sequence[tuple[str, Any]],
+    overrides: Sequence[str] = (),
+    design: str | None = None,
+    samples: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    probe: Callable[[Scenario], Mapping[str, float] | None] | None = None,
 ) -> SweepSpec:
     """A sweep of a scenario file given on the command line with ``--param`` options."""
     from sim.scenario.load import load_scenario
 
     base = load_scenario(path, overrides=tuple(overrides))
-    return build_spec({}, source="--param", base=base, base_path=str(path), name="sweep",
-                      params=params, overrides=overrides, design=design, samples=samples,
-                      replications=replications, seed=seed, probe=probe)
+    return build_spec(
+        {},
+        source="--param",
+        base=base,
+        base_path=str(path),
+        name="sweep",
+        params=params,
+        overrides=overrides,
+        design=design,
+        samples=samples,
+        replications=replications,
+        seed=seed,
+        probe=probe,
+    )
 
 
 # ---- --param path=v1,v2 | path=lo:hi ---------------------------------------------------
+
 
 def _split_top(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside quotes, brackets and braces."""
@@ -406,8 +503,9 @@ def _literal(raw: str, option: str) -> Any:
     except tomllib.TOMLDecodeError:
         if _BARE_WORD.fullmatch(raw):
             return raw
-        raise ScenarioError("--param", option, f"{raw!r} is not a TOML value; quote text "
-                            'as "..."') from None
+        raise ScenarioError(
+            "--param", option, f'{raw!r} is not a TOML value; quote text as "..."'
+        ) from None
 
 
 def parse_param_option(text: str) -> tuple[str, Any]:
@@ -416,8 +514,9 @@ def parse_param_option(text: str) -> tuple[str, Any]:
 
     parts = _split_top(text, "=")
     if len(parts) < 2 or not parts[0].strip():
-        raise ScenarioError("--param", "", f"malformed {text!r}: expected path=v1,v2 or "
-                            "path=low:high")
+        raise ScenarioError(
+            "--param", "", f"malformed {text!r}: expected path=v1,v2 or path=low:high"
+        )
     path_text, raw = parts[0].strip(), "=".join(parts[1:]).strip()
     try:
         path = format_path(parse_path(path_text))
@@ -437,6 +536,7 @@ def parse_param_option(text: str) -> tuple[str, Any]:
 
 # ---- the resolved sweep.toml -----------------------------------------------------------
 
+
 def resolved_data(spec: SweepSpec, base: str = "scenario.toml") -> dict[str, Any]:
     """The sweep as plain data with every default filled in (for ``sweep.toml``)."""
     params: dict[str, Any] = {}
@@ -452,10 +552,16 @@ def resolved_data(spec: SweepSpec, base: str = "scenario.toml") -> dict[str, Any
         data["description"] = spec.description
     if spec.labels:
         data["labels"] = dict(spec.labels)
-    data.update({
-        "design": spec.design, "samples": spec.samples, "replications": spec.replications,
-        "seed": spec.seed, "metrics": list(spec.metrics), "parameters": params,
-    })
+    data.update(
+        {
+            "design": spec.design,
+            "samples": spec.samples,
+            "replications": spec.replications,
+            "seed": spec.seed,
+            "metrics": list(spec.metrics),
+            "parameters": params,
+        }
+    )
     return data
 
 
@@ -465,9 +571,11 @@ def resolved_toml(spec: SweepSpec, base: str = "scenario.toml") -> str:
 
     from sim import __version__
 
-    header = (f"# Generated by siege-sim {__version__}: the resolved sweep "
-              f"{spec.name!r} (defaults written out).\n"
-              "# Resume an interrupted sweep with: siege sweep --resume <this folder>\n\n")
+    header = (
+        f"# Generated by siege-sim {__version__}: the resolved sweep "
+        f"{spec.name!r} (defaults written out).\n"
+        "# Resume an interrupted sweep with: siege sweep --resume <this folder>\n\n"
+    )
     return header + tomli_w.dumps(resolved_data(spec, base))
 
 

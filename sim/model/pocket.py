@@ -67,9 +67,7 @@ class Pocket:
         "transferred_out",
     )
 
-    def __init__(
-        self, name: str, cfg: PocketConfig, commodities: dict[str, Commodity]
-    ) -> None:
+    def __init__(self, name: str, cfg: PocketConfig, commodities: dict[str, Commodity]) -> None:
         self.name = name
         self.commodities = list(commodities)
         n = self.n = len(self.commodities)
@@ -143,7 +141,10 @@ class Pocket:
         if ammunition != self._demand_amm:
             self._demand_amm = ammunition
             civ, gar, base, total = (
-                self.civ_demand, self.gar_demand, self._gar_base, self.total_demand
+                self.civ_demand,
+                self.gar_demand,
+                self._gar_base,
+                self.total_demand,
             )
             for i in self._scaled:
                 g = base[i] * ammunition

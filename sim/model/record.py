@@ -112,8 +112,12 @@ def check_mass_balance(
     """
     for (pocket, commodity), t in balance.items():
         lhs = (
-            t["initial"] + t["delivered"] + t["transferred_in"]
-            - t["consumed"] - t["transferred_out"] - t["lost"]
+            t["initial"]
+            + t["delivered"]
+            + t["transferred_in"]
+            - t["consumed"]
+            - t["transferred_out"]
+            - t["lost"]
         )
         scale = max(1.0, *(abs(v) for v in t.values()))
         if abs(lhs - t["final"]) > rel_tol * scale:

@@ -43,10 +43,10 @@ class Weather:
         if day == 0 or not self.markov:
             unflyable = self.stream.bernoulli(u, "weather")
         elif self.flyable:
-            unflyable = self.stream.bernoulli(min(1.0, u / (1.0 - u) / self.mean_spell_days),
-                                              "weather")
+            unflyable = self.stream.bernoulli(
+                min(1.0, u / (1.0 - u) / self.mean_spell_days), "weather"
+            )
         else:
             unflyable = not self.stream.bernoulli(1.0 / self.mean_spell_days, "weather_end")
         self.flyable = not unflyable
         return self.flyable
-

@@ -194,10 +194,20 @@ class World:
                 r_consume += pocket.short_today
                 r_stock += pocket.stock
                 r_stock += pocket.total_demand  # brought up to date by consume()
-                r_state += (pocket.level, pocket.civ_ration, pocket.gar_ration,
-                            pocket.civilians, pocket.garrison)
-            r_world += (siege.sorties_today, siege.destroyed_today, siege.weapons,
-                        siege.theta, flyable)
+                r_state += (
+                    pocket.level,
+                    pocket.civ_ration,
+                    pocket.gar_ration,
+                    pocket.civilians,
+                    pocket.garrison,
+                )
+            r_world += (
+                siege.sorties_today,
+                siege.destroyed_today,
+                siege.weapons,
+                siege.theta,
+                flyable,
+            )
             r_world += [f.closed_today for f in fields]
             r_world += [r.on_road() if r.road else 0.0 for r in routes]
         result = self.collect()

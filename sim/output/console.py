@@ -36,8 +36,14 @@ def _day(start: dt.date, x: Any) -> str:
 
 def key_metrics(scenario: Scenario, summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Names of the metrics worth a line on the console, in display order."""
-    names = ["delivered_t", *(f"delivered_t__{f}" for f in scenario.fleets), "aircraft_lost",
-             "person_days_below_full", "person_days_below_half", "combat_sorties_per_day"]
+    names = [
+        "delivered_t",
+        *(f"delivered_t__{f}" for f in scenario.fleets),
+        "aircraft_lost",
+        "person_days_below_full",
+        "person_days_below_half",
+        "combat_sorties_per_day",
+    ]
     rationed = [c for c, spec in scenario.commodities.items() if spec.rationed]
     for p in scenario.pockets:
         for c in rationed:
@@ -69,8 +75,9 @@ def format_summary(
         if name.startswith("first_stockout_day__"):
             _, p, c = name.split("__")
             label = f"first stock-out {c} ({p})"
-            rows.append((label, _day(start, s["p05"]), _day(start, s["median"]),
-                         _day(start, s["p95"])))
+            rows.append(
+                (label, _day(start, s["p05"]), _day(start, s["median"]), _day(start, s["p95"]))
+            )
             share = s.get("never_share")
             if share:
                 notes.append(f"  {label}: never in {share:.0%} of replications")
@@ -78,8 +85,9 @@ def format_summary(
             rows.append((name, _num(s["p05"]), _num(s["median"]), _num(s["p95"])))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
-        lines.append(f"{r[0]:<{widths[0]}}  " + "  ".join(
-            f"{r[i]:>{widths[i]}}" for i in range(1, 4)))
+        lines.append(
+            f"{r[0]:<{widths[0]}}  " + "  ".join(f"{r[i]:>{widths[i]}}" for i in range(1, 4))
+        )
     lines.extend(notes)
     if observations:
         lines.append("")
@@ -88,17 +96,20 @@ def format_summary(
             rel = o["rel_error"]
             rel_s = f"{float(rel):+.0%}" if rel is not None and math.isfinite(rel) else "–"
             ok = o["within_tolerance"]
-            orows.append((
-                str(o["id"]),
-                f"{_num(o['observed'])} {o.get('unit') or ''}".strip(),
-                f"{_num(o['model_p50'])} [{_num(o['model_p05'])} – {_num(o['model_p95'])}]",
-                rel_s,
-                "–" if ok is None else ("yes" if ok else "NO"),
-            ))
+            orows.append(
+                (
+                    str(o["id"]),
+                    f"{_num(o['observed'])} {o.get('unit') or ''}".strip(),
+                    f"{_num(o['model_p50'])} [{_num(o['model_p05'])} – {_num(o['model_p95'])}]",
+                    rel_s,
+                    "–" if ok is None else ("yes" if ok else "NO"),
+                )
+            )
         ow = [max(len(r[i]) for r in orows) for i in range(5)]
         for r in orows:
-            lines.append(f"{r[0]:<{ow[0]}}  {r[1]:>{ow[1]}}  {r[2]:<{ow[2]}}  "
-                         f"{r[3]:>{ow[3]}}  {r[4]}")
+            lines.append(
+                f"{r[0]:<{ow[0]}}  {r[1]:>{ow[1]}}  {r[2]:<{ow[2]}}  {r[3]:>{ow[3]}}  {r[4]}"
+            )
         n_ok = sum(1 for o in observations if o["within_tolerance"])
         lines.append(f"{n_ok} of {len(observations)} observations within tolerance")
     if out_dir is not None:

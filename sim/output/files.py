@@ -92,6 +92,7 @@ def write_json(path: Path, data: Any) -> None:
 
 # ---- daily.csv -------------------------------------------------------------------------
 
+
 def write_daily_csv(path: Path, start: dt.date, percentiles: Mapping[str, np.ndarray]) -> None:
     """``daily.csv``: one row per day; per series (sorted) its p05, p50, p95 columns."""
     names = sorted(percentiles)
@@ -122,16 +123,19 @@ def read_daily_csv(path: Path) -> tuple[list[dt.date], dict[str, np.ndarray]]:
     for j in range(1, len(header), 3):
         name = header[j][: -len("_p05")]
         expected = [f"{name}{s}" for s in PERCENTILE_SUFFIXES]
-        if header[j:j + 3] != expected:
-            raise ValueError(f"{path}: columns {header[j:j + 3]} are not {expected}")
-        out[name] = values[:, j - 1:j + 2].T.copy()
+        if header[j : j + 3] != expected:
+            raise ValueError(f"{path}: columns {header[j : j + 3]} are not {expected}")
+        out[name] = values[:, j - 1 : j + 2].T.copy()
     return dates, out
 
 
 # ---- replications.csv ------------------------------------------------------------------
 
+
 def write_replications_csv(
-    path: Path, replications: Sequence[int], seeds: Sequence[int],
+    path: Path,
+    replications: Sequence[int],
+    seeds: Sequence[int],
     metrics: Sequence[Mapping[str, float]],
 ) -> None:
     """``replications.csv``: ``replication, seed``, then every metric (first row's order)."""
@@ -150,6 +154,7 @@ def read_replications_csv(path: Path) -> list[dict[str, float]]:
 
 
 # ---- summary.json, observations.csv ----------------------------------------------------
+
 
 def write_summary_json(path: Path, summary: Mapping[str, Mapping[str, Any]]) -> None:
     """``summary.json``: metric → its statistics (see :mod:`sim.analysis.summary`)."""
@@ -178,6 +183,7 @@ def read_observations_csv(path: Path) -> list[dict[str, Any]]:
 
 # ---- manifest.json ---------------------------------------------------------------------
 
+
 def _version(dist: str) -> str | None:
     try:
         return importlib.metadata.version(dist)
@@ -191,12 +197,17 @@ def git_commit(where: Path | None = None) -> tuple[str | None, bool | None]:
     try:
         head = subprocess.run(
             ["git", "-C", str(where), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=10, check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no", "--",
-             "sim"],
-            capture_output=True, text=True, timeout=10, check=True,
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no", "--", "sim"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None, None
@@ -204,8 +215,13 @@ def git_commit(where: Path | None = None) -> tuple[str | None, bool | None]:
 
 
 def build_manifest(
-    *, seed: int, replications: int, workers: int, wall_time_s: float,
-    command: Sequence[str] | str | None, scenario_name: str,
+    *,
+    seed: int,
+    replications: int,
+    workers: int,
+    wall_time_s: float,
+    command: Sequence[str] | str | None,
+    scenario_name: str,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The manifest of a run: what ran, with what, how long, when."""

@@ -37,8 +37,9 @@ def utc_stamp(now: dt.datetime | None = None) -> str:
     return now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def default_out_dir(scenario_name: str, now: dt.datetime | None = None,
-                    root: Path | str = "results") -> Path:
+def default_out_dir(
+    scenario_name: str, now: dt.datetime | None = None, root: Path | str = "results"
+) -> Path:
     """``<root>/<scenario name>/<UTC timestamp>``; ``-2``, ``-3``... appended if taken."""
     base = Path(root) / scenario_name / utc_stamp(now)
     candidate, k = base, 1

@@ -53,8 +53,18 @@ PLOT_FILES: tuple[str, ...] = (
 """The files :func:`draw_all` writes into ``plots/``."""
 
 DPI = 110
-COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-          "#7f7f7f", "#bcbd22", "#17becf")
+COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
 KEY_COLUMNS = 2
@@ -70,8 +80,9 @@ def _figure(width: float, height: float) -> Figure:
 def _events_in_run(scenario: Scenario) -> list[tuple[int, dt.date, str]]:
     """``(number, date, title)`` of the events inside the calendar, in date order."""
     cal = scenario.calendar
-    evs = sorted((e for e in scenario.events if cal.start <= e.date <= cal.end),
-                 key=lambda e: e.date)
+    evs = sorted(
+        (e for e in scenario.events if cal.start <= e.date <= cal.end), key=lambda e: e.date
+    )
     return [(i + 1, e.date, e.title) for i, e in enumerate(evs)]
 
 
@@ -89,13 +100,28 @@ def _figure_with_key(width: float, height: float, scenario: Scenario) -> tuple[F
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.text(0.0, 1.0, "Timeline events (dashed lines):", fontsize=8, fontweight="bold",
-            va="top", transform=ax.transAxes)
+    ax.text(
+        0.0,
+        1.0,
+        "Timeline events (dashed lines):",
+        fontsize=8,
+        fontweight="bold",
+        va="top",
+        transform=ax.transAxes,
+    )
     for k, (num, date, title) in enumerate(events):
         col, row = divmod(k, rows)
         y = 1.0 - (row + 1) / (rows + 1)
-        ax.text(col / KEY_COLUMNS, y, f"{num:>2}  {date.isoformat()}  {title}", fontsize=7.5,
-                va="top", transform=ax.transAxes, family="monospace", clip_on=True)
+        ax.text(
+            col / KEY_COLUMNS,
+            y,
+            f"{num:>2}  {date.isoformat()}  {title}",
+            fontsize=7.5,
+            va="top",
+            transform=ax.transAxes,
+            family="monospace",
+            clip_on=True,
+        )
     return fig, main
 
 
@@ -106,8 +132,15 @@ def _date_axis(ax: Axes) -> None:
     ax.grid(True, alpha=0.3)
 
 
-def _band(ax: Axes, dates: Sequence[dt.date], arr: np.ndarray, label: str, color: str,
-          band: bool = True, **kw: Any) -> None:
+def _band(
+    ax: Axes,
+    dates: Sequence[dt.date],
+    arr: np.ndarray,
+    label: str,
+    color: str,
+    band: bool = True,
+    **kw: Any,
+) -> None:
     if band:
         ax.fill_between(dates, arr[0], arr[2], color=color, alpha=0.2, linewidth=0)
     ax.plot(dates, arr[1], color=color, label=label, linewidth=1.4, **kw)
@@ -132,17 +165,26 @@ def _events(ax: Axes, scenario: Scenario, titles: bool) -> None:
             clusters.append([(num, date)])
     for group in clusters:
         first, last = group[0][0], group[-1][0]
-        label = str(first) if first == last else (
-            f"{first},{last}" if last == first + 1 else f"{first}–{last}")
+        label = (
+            str(first)
+            if first == last
+            else (f"{first},{last}" if last == first + 1 else f"{first}–{last}")
+        )
         # near the right edge the label ends at the group's last line instead
         near_end = (scenario.calendar.end - group[-1][1]).days < span * 0.08
         anchor = group[-1][1] if near_end else group[0][1]
-        ax.annotate(label, xy=(anchor, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(-2 if near_end else 2, -2), textcoords="offset points",
-                    ha="right" if near_end else "left", va="top",
-                    fontsize=7, color="0.15",
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                          "alpha": 0.8})
+        ax.annotate(
+            label,
+            xy=(anchor, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(-2 if near_end else 2, -2),
+            textcoords="offset points",
+            ha="right" if near_end else "left",
+            va="top",
+            fontsize=7,
+            color="0.15",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+        )
 
 
 def _rationed(scenario: Scenario) -> list[str]:
@@ -173,8 +215,10 @@ def _inhabited(scenario: Scenario, daily: Mapping[str, np.ndarray]) -> list[str]
     names = []
     for p, pocket in scenario.pockets.items():
         heads = [daily.get(f"civilians__{p}"), daily.get(f"garrison__{p}")]
-        peak = max((float(np.nanmax(h[1])) for h in heads
-                    if h is not None and np.isfinite(h[1]).any()), default=None)
+        peak = max(
+            (float(np.nanmax(h[1])) for h in heads if h is not None and np.isfinite(h[1]).any()),
+            default=None,
+        )
         if peak is None:
             peak = pocket.civilians + pocket.garrison
         if peak > 0:
@@ -186,8 +230,9 @@ def _has_data(arr: np.ndarray | None) -> bool:
     return arr is not None and bool(np.isfinite(arr[1]).any())
 
 
-def _weekly(dates: Sequence[dt.date], daily: Mapping[str, np.ndarray], name: str
-            ) -> tuple[list[dt.date], np.ndarray, np.ndarray]:
+def _weekly(
+    dates: Sequence[dt.date], daily: Mapping[str, np.ndarray], name: str
+) -> tuple[list[dt.date], np.ndarray, np.ndarray]:
     """Weekly rate (per 7 days) of a per-day series: week starts, rates, days per week.
 
     Uses the median of the running total (``cumulative_<name>``) when present, so
@@ -239,8 +284,9 @@ def _message(ax: Axes, text: str) -> None:
     ax.set_yticks([])
 
 
-def plot_days_of_supply(path: Path, scenario: Scenario, dates: Sequence[dt.date],
-                        daily: Mapping[str, np.ndarray]) -> None:
+def plot_days_of_supply(
+    path: Path, scenario: Scenario, dates: Sequence[dt.date], daily: Mapping[str, np.ndarray]
+) -> None:
     pockets = _inhabited(scenario, daily)
     fig, main = _figure_with_key(11, 2.8 * len(pockets) + 0.8, scenario)
     axes = main.subplots(len(pockets), 1, sharex=True, squeeze=False)[:, 0]
@@ -270,8 +316,9 @@ def plot_days_of_supply(path: Path, scenario: Scenario, dates: Sequence[dt.date]
     fig.savefig(path)
 
 
-def plot_tonnage_weekly(path: Path, scenario: Scenario, dates: Sequence[dt.date],
-                        daily: Mapping[str, np.ndarray]) -> None:
+def plot_tonnage_weekly(
+    path: Path, scenario: Scenario, dates: Sequence[dt.date], daily: Mapping[str, np.ndarray]
+) -> None:
     fig, main = _figure_with_key(11, 4.5, scenario)
     ax = main.subplots()
     bottom: np.ndarray | None = None
@@ -279,8 +326,15 @@ def plot_tonnage_weekly(path: Path, scenario: Scenario, dates: Sequence[dt.date]
         weeks, tot, days = _weekly(dates, daily, f"delivered_t__{f}")
         if bottom is None:
             bottom = np.zeros_like(tot)
-        ax.bar(weeks, tot, width=days - 0.8, bottom=bottom, align="edge", label=f,
-               color=COLORS[j % len(COLORS)])
+        ax.bar(
+            weeks,
+            tot,
+            width=days - 0.8,
+            bottom=bottom,
+            align="edge",
+            label=f,
+            color=COLORS[j % len(COLORS)],
+        )
         bottom = bottom + tot
     if bottom is None:
         _message(ax, "no fleets in this scenario")
@@ -290,20 +344,27 @@ def plot_tonnage_weekly(path: Path, scenario: Scenario, dates: Sequence[dt.date]
         _date_axis(ax)
         ax.set_xlabel("week starting")
     ax.set_ylabel("delivered (t / week)")
-    ax.set_title(f"{scenario.name}: tonnes delivered per week by fleet "
-                 "(median across replications)")
+    ax.set_title(
+        f"{scenario.name}: tonnes delivered per week by fleet (median across replications)"
+    )
     fig.savefig(path)
 
 
-def plot_sortie_tempo(path: Path, scenario: Scenario, dates: Sequence[dt.date],
-                      daily: Mapping[str, np.ndarray]) -> None:
+def plot_sortie_tempo(
+    path: Path, scenario: Scenario, dates: Sequence[dt.date], daily: Mapping[str, np.ndarray]
+) -> None:
     fig, main = _figure_with_key(11, 6.5, scenario)
     top, bottom = main.subplots(2, 1, sharex=True)
     for j, f in enumerate(scenario.fleets):
         weeks, tot, _ = _weekly(dates, daily, f"sorties_flown__{f}")
         # repeat the last rate to the end of the run so the last week shows
-        top.step([*weeks, dates[-1] + dt.timedelta(days=1)], [*tot, tot[-1]], where="post",
-                 label=f, color=COLORS[j % len(COLORS)])
+        top.step(
+            [*weeks, dates[-1] + dt.timedelta(days=1)],
+            [*tot, tot[-1]],
+            where="post",
+            label=f,
+            color=COLORS[j % len(COLORS)],
+        )
     if scenario.fleets:
         top.legend(loc="upper left", fontsize=8)
     _events(top, scenario, titles=True)
@@ -327,16 +388,20 @@ def plot_sortie_tempo(path: Path, scenario: Scenario, dates: Sequence[dt.date],
     if handles[0] or h2[0]:
         bottom.legend(handles[0] + h2[0], handles[1] + h2[1], loc="upper left", fontsize=8)
     _events(bottom, scenario, titles=False)
-    bottom.set_title("Combat air sorties per day and besieging force (median, 5–95 % band)",
-                     fontsize=10, loc="left")
+    bottom.set_title(
+        "Combat air sorties per day and besieging force (median, 5–95 % band)",
+        fontsize=10,
+        loc="left",
+    )
     bottom.set_xlabel("date")
     _date_axis(bottom)
     main.suptitle(f"{scenario.name}: sortie tempo")
     fig.savefig(path)
 
 
-def plot_rations(path: Path, scenario: Scenario, dates: Sequence[dt.date],
-                 daily: Mapping[str, np.ndarray]) -> None:
+def plot_rations(
+    path: Path, scenario: Scenario, dates: Sequence[dt.date], daily: Mapping[str, np.ndarray]
+) -> None:
     pockets = _inhabited(scenario, daily)
     fig, main = _figure_with_key(12, 2.8 * len(pockets) + 0.8, scenario)
     axes = main.subplots(len(pockets), 2, sharex=True, squeeze=False)
@@ -348,8 +413,15 @@ def plot_rations(path: Path, scenario: Scenario, dates: Sequence[dt.date],
         for who, color in (("civilian", COLORS[1]), ("garrison", COLORS[2])):
             eaten = daily.get(f"{who}_ration__{p}")
             if _has_data(eaten):
-                _band(left, dates, _smooth(eaten), f"eaten by {who}s (7-day mean of median)",
-                      color, band=False, linestyle="--")
+                _band(
+                    left,
+                    dates,
+                    _smooth(eaten),
+                    f"eaten by {who}s (7-day mean of median)",
+                    color,
+                    band=False,
+                    linestyle="--",
+                )
         left.set_ylim(-0.02, 1.05)
         left.set_ylabel("ration (× full)")
         left.set_title(f"{p}: ration level", fontsize=10, loc="left")
@@ -361,8 +433,9 @@ def plot_rations(path: Path, scenario: Scenario, dates: Sequence[dt.date],
             if _has_data(arr) and np.nanmax(arr[2]) > 0:
                 _band(right, dates, _smooth(arr), c, COLORS[j % len(COLORS)])
         right.set_ylabel("shortfall (t / day)")
-        right.set_title(f"{p}: unmet ration demand (7-day mean of median, 5–95 %)",
-                        fontsize=10, loc="left")
+        right.set_title(
+            f"{p}: unmet ration demand (7-day mean of median, 5–95 %)", fontsize=10, loc="left"
+        )
         _zero_based(right)
         if right.get_legend_handles_labels()[0]:
             right.legend(loc="upper left", fontsize=8)
@@ -389,8 +462,12 @@ def survival_curve(first_days: Sequence[float], n_days: int) -> np.ndarray:
     return out.mean(axis=1)
 
 
-def plot_survival(path: Path, scenario: Scenario, dates: Sequence[dt.date],
-                  replications: Sequence[Mapping[str, float]]) -> None:
+def plot_survival(
+    path: Path,
+    scenario: Scenario,
+    dates: Sequence[dt.date],
+    replications: Sequence[Mapping[str, float]],
+) -> None:
     def has_demand(p: str) -> bool:  # min days of supply is NaN when there is no demand
         keys = [f"min_days_of_supply__{p}__{c}" for c in _rationed(scenario)]
         return any(math.isfinite(r.get(k, math.nan)) for r in replications for k in keys)
@@ -408,8 +485,11 @@ def plot_survival(path: Path, scenario: Scenario, dates: Sequence[dt.date],
             ax.step(dates, curve, where="post", label=c, color=COLORS[j % len(COLORS)])
         ax.set_ylim(-0.03, 1.03)
         ax.set_ylabel("share not yet out")
-        ax.set_title(f"{p}: share of replications with stock left "
-                     f"(n = {len(replications)})", fontsize=10, loc="left")
+        ax.set_title(
+            f"{p}: share of replications with stock left (n = {len(replications)})",
+            fontsize=10,
+            loc="left",
+        )
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="lower left", fontsize=8)
         _events(ax, scenario, titles=i == 0)
@@ -419,8 +499,9 @@ def plot_survival(path: Path, scenario: Scenario, dates: Sequence[dt.date],
     fig.savefig(path)
 
 
-def plot_observations(path: Path, scenario: Scenario,
-                      observations: Sequence[Mapping[str, Any]]) -> None:
+def plot_observations(
+    path: Path, scenario: Scenario, observations: Sequence[Mapping[str, Any]]
+) -> None:
     rows = list(observations)
     fig = _figure(10, max(2.5, 0.45 * len(rows) + 1.5))
     ax = fig.subplots()
@@ -435,11 +516,16 @@ def plot_observations(path: Path, scenario: Scenario,
         observed = float(row["observed"])
         spec = specs.get(row["id"])
         unit = row.get("unit") or ""
-        slack = (max(spec.tolerance * abs(spec.observed), spec.abs_tolerance)
-                 if spec is not None else 0.0)
+        slack = (
+            max(spec.tolerance * abs(spec.observed), spec.abs_tolerance)
+            if spec is not None
+            else 0.0
+        )
         if observed != 0 and math.isfinite(observed):
+
             def x(v: float, observed: float = observed) -> float:
                 return v / observed
+
             labels.append(f"{row['id']} ({unit})" if unit else str(row["id"]))
         else:
             # nothing to divide by: 1 + value ÷ scale, the tolerance spanning ±0.1
@@ -447,11 +533,13 @@ def plot_observations(path: Path, scenario: Scenario,
 
             def x(v: float, scale: float = scale) -> float:
                 return 1.0 + v / scale
+
             labels.append(f"{row['id']} (observed 0; shown 1 + value/{scale:g} {unit})")
         if spec is not None:
             lo, hi = spec.range if spec.range is not None else (observed, observed)
-            ax.fill_betweenx([y - 0.3, y + 0.3], x(lo - slack), x(hi + slack),
-                             color="0.85", linewidth=0)
+            ax.fill_betweenx(
+                [y - 0.3, y + 0.3], x(lo - slack), x(hi + slack), color="0.85", linewidth=0
+            )
             if spec.range is not None:
                 ax.plot([x(lo), x(hi)], [y, y], color="0.2", linewidth=4, alpha=0.5)
         ax.plot([x(observed)], [y], marker="|", markersize=16, color="black")
@@ -459,17 +547,25 @@ def plot_observations(path: Path, scenario: Scenario,
         if math.isfinite(p50):
             ok = row.get("within_tolerance")
             color = COLORS[2] if ok else COLORS[3]
-            ax.errorbar([x(p50)], [y],
-                        xerr=[[max(0.0, x(p50) - x(p05))], [max(0.0, x(p95) - x(p50))]],
-                        fmt="o", color=color, capsize=4)
+            ax.errorbar(
+                [x(p50)],
+                [y],
+                xerr=[[max(0.0, x(p50) - x(p05))], [max(0.0, x(p95) - x(p50))]],
+                fmt="o",
+                color=color,
+                capsize=4,
+            )
     ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(1.0, color="0.5", linewidth=0.8)
     ax.set_xlabel("model ÷ observed (1 = the record)")
     ax.grid(True, axis="x", alpha=0.3)
-    ax.set_title(f"{scenario.name}: model vs historical record\n"
-                 "model: median (dot) and 5–95 % (bar), green = within tolerance, red = not\n"
-                 "record: black tick (range: dark bar), grey = tolerance", fontsize=9)
+    ax.set_title(
+        f"{scenario.name}: model vs historical record\n"
+        "model: median (dot) and 5–95 % (bar), green = within tolerance, red = not\n"
+        "record: black tick (range: dark bar), grey = tolerance",
+        fontsize=9,
+    )
     fig.savefig(path)
 
 

@@ -97,8 +97,9 @@ class _Param:
         self.is_date = self.is_range and isinstance(spec.get("low"), dt.date)
         values = [] if self.is_range else list(spec)
         self.numeric = (self.is_range and not self.is_date) or (
-            bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool)
-                                 for v in values))
+            bool(values)
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        )
         self.labels = [fmt(v) for v in values]
 
     def coord(self, cell: str) -> Any:
@@ -136,30 +137,56 @@ def plot_sweep(result_dir: Path) -> list[Path]:
     out_dir = result_dir / PLOTS_DIR
     out_dir.mkdir(exist_ok=True)
     written: list[Path] = []
-    stats = {m: {s: np.array([_num(r[col[f"{m}_{s}"]]) for r in rows])
-                 for s in ("mean", "ci95_low", "ci95_high", "p05", "p95")} for m in metrics}
+    stats = {
+        m: {
+            s: np.array([_num(r[col[f"{m}_{s}"]]) for r in rows])
+            for s in ("mean", "ci95_low", "ci95_high", "p05", "p95")
+        }
+        for m in metrics
+    }
     coords = [[p.coord(r[col[p.path]]) for r in rows] for p in params]
     reps = spec.get("replications", "?")
     subtitle = f"{title}\n{design} design, {len(rows)} points × {reps} replications"
 
     if len(params) == 1:
         for m in metrics:
-            written.append(_one_param(out_dir / f"{_slug(m)}.png", params[0], coords[0],
-                                      stats[m], m, subtitle))
+            written.append(
+                _one_param(out_dir / f"{_slug(m)}.png", params[0], coords[0], stats[m], m, subtitle)
+            )
     elif len(params) == 2:
         for m in metrics:
             if design == "grid":
-                written.append(_heatmap(out_dir / f"heatmap__{_slug(m)}.png", params, coords,
-                                        stats[m]["mean"], m, subtitle))
+                written.append(
+                    _heatmap(
+                        out_dir / f"heatmap__{_slug(m)}.png",
+                        params,
+                        coords,
+                        stats[m]["mean"],
+                        m,
+                        subtitle,
+                    )
+                )
             else:
-                written.append(_map(out_dir / f"map__{_slug(m)}.png", params, coords,
-                                    stats[m]["mean"], m, subtitle))
+                written.append(
+                    _map(
+                        out_dir / f"map__{_slug(m)}.png",
+                        params,
+                        coords,
+                        stats[m]["mean"],
+                        m,
+                        subtitle,
+                    )
+                )
     elif design == "lhs":
-        written.append(_scatter_matrix(out_dir / "scatter_matrix.png", params, coords, stats,
-                                       metrics, subtitle))
+        written.append(
+            _scatter_matrix(
+                out_dir / "scatter_matrix.png", params, coords, stats, metrics, subtitle
+            )
+        )
     elif design == "grid":
-        written.append(_main_effects(out_dir / "main_effects.png", params, coords, stats,
-                                     metrics, subtitle))
+        written.append(
+            _main_effects(out_dir / "main_effects.png", params, coords, stats, metrics, subtitle)
+        )
     sens = result_dir / "sensitivity.csv"
     if design == "sobol" and sens.is_file():
         written.append(_sobol(out_dir / "sobol_indices.png", sens, metrics, subtitle, labels))
@@ -183,8 +210,9 @@ def _order(xs: Sequence[Any]) -> np.ndarray:
     return np.array(sorted(range(len(xs)), key=lambda i: xs[i]), dtype=int)
 
 
-def _one_param(path: Path, p: _Param, xs: list[Any], s: dict[str, np.ndarray], metric: str,
-               subtitle: str) -> Path:
+def _one_param(
+    path: Path, p: _Param, xs: list[Any], s: dict[str, np.ndarray], metric: str, subtitle: str
+) -> Path:
     fig = Figure(figsize=(7.5, 4.8), layout="constrained")
     ax = fig.add_subplot()
     idx = _order(xs)
@@ -192,14 +220,22 @@ def _one_param(path: Path, p: _Param, xs: list[Any], s: dict[str, np.ndarray], m
     mean, lo, hi = s["mean"][idx], s["ci95_low"][idx], s["ci95_high"][idx]
     p05, p95 = s["p05"][idx], s["p95"][idx]
     if p.numeric or p.is_date:
-        ax.fill_between(x, p05, p95, color=BAND, alpha=0.12, lw=0,
-                        label="p05–p95 of single replications")
+        ax.fill_between(
+            x, p05, p95, color=BAND, alpha=0.12, lw=0, label="p05–p95 of single replications"
+        )
         ax.fill_between(x, lo, hi, color=BAND, alpha=0.35, lw=0, label="95 % CI of the mean")
         ax.plot(x, mean, "o-", color=BAND, ms=4, label="mean")
     else:
         err = np.vstack([mean - lo, hi - mean])
-        ax.errorbar(x, mean, yerr=np.where(np.isfinite(err), err, 0), fmt="o", color=BAND,
-                    capsize=4, label="mean ± 95 % CI")
+        ax.errorbar(
+            x,
+            mean,
+            yerr=np.where(np.isfinite(err), err, 0),
+            fmt="o",
+            color=BAND,
+            capsize=4,
+            label="mean ± 95 % CI",
+        )
         ax.plot(x, p05, "v", color="grey", ms=4, label="p05 / p95")
         ax.plot(x, p95, "^", color="grey", ms=4)
     p.axis(ax)
@@ -237,8 +273,14 @@ def _short(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
-def _heatmap(path: Path, params: list[_Param], coords: list[list[Any]], mean: np.ndarray,
-             metric: str, subtitle: str) -> Path:
+def _heatmap(
+    path: Path,
+    params: list[_Param],
+    coords: list[list[Any]],
+    mean: np.ndarray,
+    metric: str,
+    subtitle: str,
+) -> Path:
     px, py = params
     xl, yl = _levels(coords[0]), _levels(coords[1])
     grid = np.full((len(yl), len(xl)), np.nan)
@@ -249,8 +291,7 @@ def _heatmap(path: Path, params: list[_Param], coords: list[list[Any]], mean: np
     scale = {"vmin": 0.0, "vmax": 1.0} if is_probability(metric) else {}
     im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", **scale)
     fig.colorbar(im, ax=ax, label=_mean_label(metric))
-    ax.set_xticks(range(len(xl)), [_tick(px, v) for v in xl],
-                  rotation=30 if px.is_date else 0)
+    ax.set_xticks(range(len(xl)), [_tick(px, v) for v in xl], rotation=30 if px.is_date else 0)
     ax.set_yticks(range(len(yl)), [_tick(py, v) for v in yl])
     ax.set_xlabel(px.label)
     ax.set_ylabel(py.label)
@@ -259,14 +300,27 @@ def _heatmap(path: Path, params: list[_Param], coords: list[list[Any]], mean: np
         mid = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
         for (i, j), v in np.ndenumerate(grid):
             if np.isfinite(v):
-                ax.text(j, i, _short(v), ha="center", va="center", fontsize=8,
-                        color="black" if v > mid else "white")
+                ax.text(
+                    j,
+                    i,
+                    _short(v),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="black" if v > mid else "white",
+                )
     ax.set_title(subtitle, fontsize=10)
     return _save(fig, path)
 
 
-def _map(path: Path, params: list[_Param], coords: list[list[Any]], mean: np.ndarray,
-         metric: str, subtitle: str) -> Path:
+def _map(
+    path: Path,
+    params: list[_Param],
+    coords: list[list[Any]],
+    mean: np.ndarray,
+    metric: str,
+    subtitle: str,
+) -> Path:
     fig = Figure(figsize=(7.0, 5.2), layout="constrained")
     ax = fig.add_subplot()
     scale = {"vmin": 0.0, "vmax": 1.0} if is_probability(metric) else {}
@@ -278,9 +332,14 @@ def _map(path: Path, params: list[_Param], coords: list[list[Any]], mean: np.nda
     return _save(fig, path)
 
 
-def _scatter_matrix(path: Path, params: list[_Param], coords: list[list[Any]],
-                    stats: dict[str, dict[str, np.ndarray]], metrics: list[str],
-                    subtitle: str) -> Path:
+def _scatter_matrix(
+    path: Path,
+    params: list[_Param],
+    coords: list[list[Any]],
+    stats: dict[str, dict[str, np.ndarray]],
+    metrics: list[str],
+    subtitle: str,
+) -> Path:
     nr, nc = len(metrics), len(params)
     fig = Figure(figsize=(2.6 * nc + 1, 2.3 * nr + 1), layout="constrained")
     axes = fig.subplots(nr, nc, squeeze=False, sharey="row")
@@ -301,9 +360,14 @@ def _scatter_matrix(path: Path, params: list[_Param], coords: list[list[Any]],
     return _save(fig, path)
 
 
-def _main_effects(path: Path, params: list[_Param], coords: list[list[Any]],
-                  stats: dict[str, dict[str, np.ndarray]], metrics: list[str],
-                  subtitle: str) -> Path:
+def _main_effects(
+    path: Path,
+    params: list[_Param],
+    coords: list[list[Any]],
+    stats: dict[str, dict[str, np.ndarray]],
+    metrics: list[str],
+    subtitle: str,
+) -> Path:
     nr, nc = len(metrics), len(params)
     fig = Figure(figsize=(2.6 * nc + 1, 2.3 * nr + 1), layout="constrained")
     axes = fig.subplots(nr, nc, squeeze=False, sharey="row")
@@ -312,8 +376,10 @@ def _main_effects(path: Path, params: list[_Param], coords: list[list[Any]],
         for j, p in enumerate(params):
             ax = axes[i][j]
             levels = _levels(coords[j])
-            avg = [float(np.nanmean([mean[k] for k, x in enumerate(coords[j]) if x == lv]))
-                   for lv in levels]
+            avg = [
+                float(np.nanmean([mean[k] for k, x in enumerate(coords[j]) if x == lv]))
+                for lv in levels
+            ]
             ax.plot(levels, avg, "o-", color=BAND, ms=4)
             ax.grid(alpha=0.3)
             if i == nr - 1:
@@ -329,8 +395,9 @@ def _sens_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _sobol(path: Path, sens: Path, metrics: list[str], subtitle: str,
-           labels: dict[str, str]) -> Path:
+def _sobol(
+    path: Path, sens: Path, metrics: list[str], subtitle: str, labels: dict[str, str]
+) -> Path:
     rows = _sens_rows(sens)
     fig = Figure(figsize=(7.5, 2.6 * len(metrics) + 1.2), layout="constrained")
     axes = fig.subplots(len(metrics), 1, squeeze=False)
@@ -341,12 +408,21 @@ def _sobol(path: Path, sens: Path, metrics: list[str], subtitle: str,
         for k, (idx, colr, off) in enumerate((("S1", BAND, -0.2), ("ST", "#ff7f0e", 0.2))):
             v = np.array([_num(r[idx]) for r in mine])
             c = np.array([_num(r[f"{idx}_conf"]) for r in mine])
-            ax.barh(y + off, v, height=0.38, color=colr,
-                    xerr=np.where(np.isfinite(c), c, 0), capsize=3,
-                    label=("first order S1" if k == 0 else "total order ST") + " ± 95 % CI")
+            ax.barh(
+                y + off,
+                v,
+                height=0.38,
+                color=colr,
+                xerr=np.where(np.isfinite(c), c, 0),
+                capsize=3,
+                label=("first order S1" if k == 0 else "total order ST") + " ± 95 % CI",
+            )
         share = _num(mine[0]["noise_share"]) if mine else math.nan
-        noise = f"; replication noise {100 * share:.0f} % of the variance" \
-            if math.isfinite(share) else ""
+        noise = (
+            f"; replication noise {100 * share:.0f} % of the variance"
+            if math.isfinite(share)
+            else ""
+        )
         ax.set_yticks(y, names, fontsize=8)
         ax.invert_yaxis()
         ax.axvline(0, color="black", lw=0.6)
@@ -358,8 +434,9 @@ def _sobol(path: Path, sens: Path, metrics: list[str], subtitle: str,
     return _save(fig, path)
 
 
-def _morris(path: Path, sens: Path, metrics: list[str], subtitle: str,
-            labels: dict[str, str]) -> Path:
+def _morris(
+    path: Path, sens: Path, metrics: list[str], subtitle: str, labels: dict[str, str]
+) -> Path:
     rows = _sens_rows(sens)
     n = len(metrics)
     fig = Figure(figsize=(6.5 * min(n, 2), 5.0 * math.ceil(n / 2)), layout="constrained")
@@ -370,12 +447,18 @@ def _morris(path: Path, sens: Path, metrics: list[str], subtitle: str,
         mu = np.array([_num(r["mu_star"]) for r in mine])
         conf = np.array([_num(r["mu_star_conf"]) for r in mine])
         sigma = np.array([_num(r["sigma"]) for r in mine])
-        ax.errorbar(mu, sigma, xerr=np.where(np.isfinite(conf), conf, 0), fmt="o",
-                    color=BAND, capsize=3)
+        ax.errorbar(
+            mu, sigma, xerr=np.where(np.isfinite(conf), conf, 0), fmt="o", color=BAND, capsize=3
+        )
         for r, x, y in zip(mine, mu, sigma, strict=True):
             if np.isfinite(x) and np.isfinite(y):
-                ax.annotate(labels.get(r["parameter"], r["parameter"]), (x, y), fontsize=7,
-                            xytext=(4, 4), textcoords="offset points")
+                ax.annotate(
+                    labels.get(r["parameter"], r["parameter"]),
+                    (x, y),
+                    fontsize=7,
+                    xytext=(4, 4),
+                    textcoords="offset points",
+                )
         top = float(np.nanmax(np.concatenate([mu, sigma]))) if mine else 1.0
         if np.isfinite(top) and top > 0:
             ax.plot([0, top], [0, top], ls=":", color="grey", lw=0.8, label="σ = μ*")

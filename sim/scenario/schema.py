@@ -454,8 +454,10 @@ def check_references(s: Scenario) -> list[tuple[str, str]]:
                 where = names.get(t)
                 if where is not None:
                     problems.append(
-                        (f"fleets.{f}.targets[{i}]", f"{t!r} is in {where}; a {fleet.mode} "
-                         f"fleet needs a {kind}")
+                        (
+                            f"fleets.{f}.targets[{i}]",
+                            f"{t!r} is in {where}; a {fleet.mode} fleet needs a {kind}",
+                        )
                     )
                 else:
                     unknown(f"fleets.{f}.targets[{i}]", kind, t, allowed)
@@ -464,9 +466,13 @@ def check_references(s: Scenario) -> list[tuple[str, str]]:
         for attr in ("active_from", "active_to"):
             d = getattr(fleet, attr)
             if d is not None and not (cal.start <= d <= cal.end):
-                problems.append((f"fleets.{f}.{attr}", f"{d} is outside the calendar "
-                                 f"({cal.start} to {cal.end})"))
-        if (fleet.active_from and fleet.active_to and fleet.active_to < fleet.active_from):
+                problems.append(
+                    (
+                        f"fleets.{f}.{attr}",
+                        f"{d} is outside the calendar ({cal.start} to {cal.end})",
+                    )
+                )
+        if fleet.active_from and fleet.active_to and fleet.active_to < fleet.active_from:
             problems.append((f"fleets.{f}.active_to", "is before active_from"))
 
     for r, route in s.routes.items():
@@ -479,8 +485,12 @@ def check_references(s: Scenario) -> list[tuple[str, str]]:
 
     for i, ev in enumerate(s.events):
         if not (cal.start <= ev.date <= cal.end):
-            problems.append((f"events[{i}].date", f"{ev.date} is outside the calendar "
-                             f"({cal.start} to {cal.end})"))
+            problems.append(
+                (
+                    f"events[{i}].date",
+                    f"{ev.date} is outside the calendar ({cal.start} to {cal.end})",
+                )
+            )
 
     seen: set[str] = set()
     for i, ob in enumerate(s.observations):
@@ -490,8 +500,9 @@ def check_references(s: Scenario) -> list[tuple[str, str]]:
         seen.add(ob.id)
         for attr, d in (("from", ob.from_), ("to", ob.to)):
             if not (cal.start <= d <= cal.end):
-                problems.append((f"{path}.{attr}", f"{d} is outside the calendar "
-                                 f"({cal.start} to {cal.end})"))
+                problems.append(
+                    (f"{path}.{attr}", f"{d} is outside the calendar ({cal.start} to {cal.end})")
+                )
         sel = ob.selector
         for j, f in enumerate(sel.fleets or []):
             if f not in s.fleets:
@@ -503,8 +514,9 @@ def check_references(s: Scenario) -> list[tuple[str, str]]:
         if ob.metric in ("stock_t", "days_of_supply") and (
             sel.pocket is None or sel.commodity is None
         ):
-            problems.append((f"{path}.selector", f"metric {ob.metric} needs a pocket and a "
-                             "commodity"))
+            problems.append(
+                (f"{path}.selector", f"metric {ob.metric} needs a pocket and a commodity")
+            )
         if ob.metric in ("ration_level",) and sel.pocket is None:
             problems.append((f"{path}.selector", "metric ration_level needs a pocket"))
     return problems
@@ -521,7 +533,7 @@ def json_schema() -> dict[str, Any]:
     }
     schema["properties"]["set"] = {
         "type": "object",
-        "description": 'Dotted path → value, applied after extends is merged, e.g. '
+        "description": "Dotted path → value, applied after extends is merged, e.g. "
         '{ "events[3].date" = 2017-02-01 } (the same paths as --set).',
     }
     return schema

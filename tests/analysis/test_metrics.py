@@ -19,14 +19,26 @@ def test_names_and_order_are_the_contract(fake_scenario, make_result):
     keys = list(m)
     assert keys[:3] == ["delivered_t", "delivered_t__drops", "delivered_t__planes"]
     expected_some = [
-        "received_t__city", "received_t__base",
-        "sorties_flown__drops", "sorties_aborted__planes", "deliveries__drops",
-        "aircraft_lost__drops", "aircraft_lost__planes", "aircraft_lost",
-        "first_stockout_day__city__food", "first_stockout_day__base__ammo",
-        "stockout__city__food", "person_days_below_full__city",
-        "person_days_below_half__base", "person_days_below_full", "person_days_below_half",
-        "min_days_of_supply__city__food", "shortfall_t__base__ammo",
-        "combat_sorties_per_day", "targets_destroyed", "obs__drops_total",
+        "received_t__city",
+        "received_t__base",
+        "sorties_flown__drops",
+        "sorties_aborted__planes",
+        "deliveries__drops",
+        "aircraft_lost__drops",
+        "aircraft_lost__planes",
+        "aircraft_lost",
+        "first_stockout_day__city__food",
+        "first_stockout_day__base__ammo",
+        "stockout__city__food",
+        "person_days_below_full__city",
+        "person_days_below_half__base",
+        "person_days_below_full",
+        "person_days_below_half",
+        "min_days_of_supply__city__food",
+        "shortfall_t__base__ammo",
+        "combat_sorties_per_day",
+        "targets_destroyed",
+        "obs__drops_total",
     ]
     for k in expected_some:
         assert k in m, k
@@ -57,14 +69,19 @@ def test_totals(fake_scenario, make_result):
 def test_first_stockout_needs_demand(fake_scenario, make_result):
     stock = [5, 4, 3, 0.5, 0, 0, 2, 0, 0, 0]
     dos = [5, 4, 3, 0.5, 0, 0, 2, 0, 0, 0]
-    r = make_result(fake_scenario, **{"stock_t__city__food": stock,
-                                      "days_of_supply__city__food": dos,
-                                      # no demand (NaN days of supply): no stock-out
-                                      "stock_t__city__ammo": np.zeros(10),
-                                      "days_of_supply__city__ammo": np.full(10, np.nan),
-                                      # demand and nothing in stock: out on day 0
-                                      "stock_t__base__ammo": np.zeros(10),
-                                      "days_of_supply__base__ammo": np.zeros(10)})
+    r = make_result(
+        fake_scenario,
+        **{
+            "stock_t__city__food": stock,
+            "days_of_supply__city__food": dos,
+            # no demand (NaN days of supply): no stock-out
+            "stock_t__city__ammo": np.zeros(10),
+            "days_of_supply__city__ammo": np.full(10, np.nan),
+            # demand and nothing in stock: out on day 0
+            "stock_t__base__ammo": np.zeros(10),
+            "days_of_supply__base__ammo": np.zeros(10),
+        },
+    )
     m = replication_metrics(fake_scenario, r)
     assert m["first_stockout_day__city__food"] == 4.0
     assert m["stockout__city__food"] == 1.0
@@ -85,8 +102,9 @@ def test_first_stockout_threshold():
 def test_person_days_below(fake_scenario, make_result):
     civ_r = [1, 1, 0.75, 0.75, 0.5, 0.49, 1, 1, 1, 1]
     gar_r = [1, 1, 1, 1, 1, 0.4, 0.4, 1, 1, 1 - 1e-12]
-    r = make_result(fake_scenario, **{"civilian_ration__city": civ_r,
-                                      "garrison_ration__city": gar_r})
+    r = make_result(
+        fake_scenario, **{"civilian_ration__city": civ_r, "garrison_ration__city": gar_r}
+    )
     m = replication_metrics(fake_scenario, r)
     # below full: civilians on days 2,3,4,5 (4 × 1000); garrison days 5,6 (2 × 100)
     assert m["person_days_below_full__city"] == 4 * 1000 + 2 * 100
@@ -100,13 +118,18 @@ def test_person_days_below(fake_scenario, make_result):
 
 def test_person_days_below_changing_headcount():
     civ = np.array([100.0, 80.0, 60.0])
-    assert person_days_below(civ, np.array([0.4, 0.4, 1.0]), np.zeros(3),
-                             np.full(3, np.nan), level=0.5) == 180.0
+    assert (
+        person_days_below(
+            civ, np.array([0.4, 0.4, 1.0]), np.zeros(3), np.full(3, np.nan), level=0.5
+        )
+        == 180.0
+    )
 
 
 def test_shortfall_sum(fake_scenario, make_result):
-    r = make_result(fake_scenario, **{"shortfall_t__city__food": [0, 0, 1.5, 2.5, 0, 0, 0, 0,
-                                                                  0, 1]})
+    r = make_result(
+        fake_scenario, **{"shortfall_t__city__food": [0, 0, 1.5, 2.5, 0, 0, 0, 0, 0, 1]}
+    )
     assert replication_metrics(fake_scenario, r)["shortfall_t__city__food"] == 5.0
 
 

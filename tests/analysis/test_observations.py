@@ -19,8 +19,15 @@ from sim.scenario.schema import Observation
 
 
 def obs(metric: str, frm: str = "2020-01-01", to: str = "2020-01-10", **kw) -> Observation:
-    data = {"id": "x", "metric": metric, "from": dt.date.fromisoformat(frm),
-            "to": dt.date.fromisoformat(to), "value": 1.0, "source": "test", **kw}
+    data = {
+        "id": "x",
+        "metric": metric,
+        "from": dt.date.fromisoformat(frm),
+        "to": dt.date.fromisoformat(to),
+        "value": 1.0,
+        "source": "test",
+        **kw,
+    }
     return Observation.model_validate(data)
 
 
@@ -58,10 +65,15 @@ def test_window_is_inclusive(fake_scenario, make_result):
 
 
 def test_cargo_share_follows_the_timeline(make_result, fake_scenario_factory):
-    scn = fake_scenario_factory(events=[
-        {"date": dt.date(2020, 1, 6), "title": "Ammo only",
-         "set": {"fleets.planes.cargo": {"ammo": 1.0}}},
-    ])
+    scn = fake_scenario_factory(
+        events=[
+            {
+                "date": dt.date(2020, 1, 6),
+                "title": "Ammo only",
+                "set": {"fleets.planes.cargo": {"ammo": 1.0}},
+            },
+        ]
+    )
     r = make_result(scn, **{"delivered_t__planes": np.ones(10)})
     o = obs("delivered_t", selector={"fleets": ["planes"], "commodity": "ammo"})
     # days 0-4 half ammo, days 5-9 all ammo
@@ -78,8 +90,10 @@ def test_dropped(fake_scenario, make_result):
 def test_sortie_counts(fake_scenario, make_result):
     r = make_result(fake_scenario, **{"aircraft_lost__planes": [0, 0, 1, 0, 0, 0, 0, 0, 0, 1]})
     assert observation_value(fake_scenario, r, obs("sorties_flown")) == 40.0
-    assert observation_value(fake_scenario, r,
-                             obs("deliveries", selector={"fleets": ["drops"]})) == 20.0
+    assert (
+        observation_value(fake_scenario, r, obs("deliveries", selector={"fleets": ["drops"]}))
+        == 20.0
+    )
     assert observation_value(fake_scenario, r, obs("aircraft_lost", to="2020-01-05")) == 1.0
     # a pocket keeps the fleets with a target there
     o = obs("sorties_flown", selector={"pocket": "base"})
@@ -89,32 +103,43 @@ def test_sortie_counts(fake_scenario, make_result):
 
 def test_daily_means(fake_scenario, make_result):
     r = make_result(fake_scenario, combat_sorties=RAMP, targets_destroyed=2 * RAMP)
-    assert observation_value(fake_scenario, r,
-                             obs("combat_sorties_per_day", to="2020-01-03")) == 1.0
-    assert observation_value(fake_scenario, r,
-                             obs("targets_destroyed_per_day", to="2020-01-03")) == 2.0
+    assert (
+        observation_value(fake_scenario, r, obs("combat_sorties_per_day", to="2020-01-03")) == 1.0
+    )
+    assert (
+        observation_value(fake_scenario, r, obs("targets_destroyed_per_day", to="2020-01-03"))
+        == 2.0
+    )
 
 
 def test_pocket_metrics(fake_scenario, make_result):
     dos = RAMP.copy()
     dos[:5] = np.nan
-    r = make_result(fake_scenario, **{
-        "stock_t__city__food": RAMP, "days_of_supply__city__food": dos,
-        "ration_level__city": [1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5],
-        "shortfall_t__city__food": np.ones(10), "shortfall_t__base__ammo": np.ones(10),
-    })
+    r = make_result(
+        fake_scenario,
+        **{
+            "stock_t__city__food": RAMP,
+            "days_of_supply__city__food": dos,
+            "ration_level__city": [1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5],
+            "shortfall_t__city__food": np.ones(10),
+            "shortfall_t__base__ammo": np.ones(10),
+        },
+    )
     sel = {"pocket": "city", "commodity": "food"}
-    assert observation_value(fake_scenario, r, obs("stock_t", to="2020-01-04",
-                                                   selector=sel)) == 3.0
+    assert observation_value(fake_scenario, r, obs("stock_t", to="2020-01-04", selector=sel)) == 3.0
     assert observation_value(fake_scenario, r, obs("days_of_supply", selector=sel)) == 7.0
-    assert math.isnan(observation_value(fake_scenario, r, obs("days_of_supply", to="2020-01-02",
-                                                              selector=sel)))
-    assert observation_value(fake_scenario, r,
-                             obs("ration_level", selector={"pocket": "city"})) == 0.75
+    assert math.isnan(
+        observation_value(fake_scenario, r, obs("days_of_supply", to="2020-01-02", selector=sel))
+    )
+    assert (
+        observation_value(fake_scenario, r, obs("ration_level", selector={"pocket": "city"}))
+        == 0.75
+    )
     assert observation_value(fake_scenario, r, obs("shortfall_t", selector=sel)) == 10.0
     assert observation_value(fake_scenario, r, obs("shortfall_t")) == 20.0
-    assert observation_value(fake_scenario, r,
-                             obs("shortfall_t", selector={"pocket": "base"})) == 10.0
+    assert (
+        observation_value(fake_scenario, r, obs("shortfall_t", selector={"pocket": "base"})) == 10.0
+    )
 
 
 def test_within_tolerance_value_and_range():
@@ -124,26 +149,59 @@ def test_within_tolerance_value_and_range():
     assert not within_tolerance(o, 110.5)
     o = obs("delivered_t", value=0.0, abs_tolerance=2.0, tolerance=0.1)
     assert within_tolerance(o, 2.0) and not within_tolerance(o, 2.1)
-    o = Observation.model_validate({"id": "r", "metric": "delivered_t", "from": "2020-01-01",
-                                    "to": "2020-01-10", "range": [80.0, 120.0],
-                                    "tolerance": 0.05, "source": "t"})
+    o = Observation.model_validate(
+        {
+            "id": "r",
+            "metric": "delivered_t",
+            "from": "2020-01-01",
+            "to": "2020-01-10",
+            "range": [80.0, 120.0],
+            "tolerance": 0.05,
+            "source": "t",
+        }
+    )
     # slack = 5 % of the middle (100) = 5 at each end
     assert within_tolerance(o, 76.0) and within_tolerance(o, 125.0)
     assert not within_tolerance(o, 74.9) and not within_tolerance(o, 125.1)
 
 
 def test_table(fake_scenario_factory):
-    scn = fake_scenario_factory(observations=[
-        {"id": "a", "metric": "delivered_t", "from": "2020-01-01", "to": "2020-01-10",
-         "value": 100.0, "unit": "t", "source": "WFP"},
-        {"id": "zero", "metric": "aircraft_lost", "from": "2020-01-01", "to": "2020-01-10",
-         "value": 0.0, "abs_tolerance": 1.0, "unit": "aircraft", "source": "press"},
-        {"id": "undefined", "metric": "days_of_supply",
-         "selector": {"pocket": "city", "commodity": "food"},
-         "from": "2020-01-01", "to": "2020-01-10", "value": 3.0, "source": "x"},
-    ])
-    metrics = [{"obs__a": v, "obs__zero": z, "obs__undefined": math.nan}
-               for v, z in zip(range(90, 111), [0] * 20 + [3], strict=True)]
+    scn = fake_scenario_factory(
+        observations=[
+            {
+                "id": "a",
+                "metric": "delivered_t",
+                "from": "2020-01-01",
+                "to": "2020-01-10",
+                "value": 100.0,
+                "unit": "t",
+                "source": "WFP",
+            },
+            {
+                "id": "zero",
+                "metric": "aircraft_lost",
+                "from": "2020-01-01",
+                "to": "2020-01-10",
+                "value": 0.0,
+                "abs_tolerance": 1.0,
+                "unit": "aircraft",
+                "source": "press",
+            },
+            {
+                "id": "undefined",
+                "metric": "days_of_supply",
+                "selector": {"pocket": "city", "commodity": "food"},
+                "from": "2020-01-01",
+                "to": "2020-01-10",
+                "value": 3.0,
+                "source": "x",
+            },
+        ]
+    )
+    metrics = [
+        {"obs__a": v, "obs__zero": z, "obs__undefined": math.nan}
+        for v, z in zip(range(90, 111), [0] * 20 + [3], strict=True)
+    ]
     rows = observation_table(scn, metrics)
     assert [list(r) for r in rows] == [list(TABLE_COLUMNS)] * 3
     a, zero, undefined = rows
@@ -152,8 +210,7 @@ def test_table(fake_scenario_factory):
     assert a["model_p95"] == pytest.approx(109.0)
     assert a["rel_error"] == 0.0
     assert a["within_tolerance"] is True
-    assert (a["from"], a["to"], a["source"], a["unit"]) == ("2020-01-01", "2020-01-10",
-                                                            "WFP", "t")
+    assert (a["from"], a["to"], a["source"], a["unit"]) == ("2020-01-01", "2020-01-10", "WFP", "t")
     assert math.isnan(zero["rel_error"])
     assert zero["within_tolerance"] is True
     assert math.isnan(undefined["model_p50"]) and undefined["within_tolerance"] is None

@@ -52,8 +52,14 @@ def test_accumulator_requires_every_replication(fake_scenario, make_result):
 
 
 def test_derived_series():
-    d = derived_series({"delivered_t__a": np.array([1.0, 2.0]), "sorties_flown__a": np.ones(2),
-                        "delivered_t__a__p": np.ones(2), "stock_t__p__c": np.ones(2)})
+    d = derived_series(
+        {
+            "delivered_t__a": np.array([1.0, 2.0]),
+            "sorties_flown__a": np.ones(2),
+            "delivered_t__a__p": np.ones(2),
+            "stock_t__p__c": np.ones(2),
+        }
+    )
     assert sorted(d) == ["cumulative_delivered_t__a", "cumulative_sorties_flown__a"]
     np.testing.assert_array_equal(d["cumulative_delivered_t__a"], [1.0, 3.0])
 

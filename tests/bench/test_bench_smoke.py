@@ -18,11 +18,23 @@ MINIMAL = str(ROOT / "scenarios" / "examples" / "minimal.toml")
 BASELINE = ROOT / "scenarios" / "deir_ez_zor" / "baseline.toml"
 
 
-def test_quick_run_writes_results_and_a_table(tmp_path: Path, capsys: pytest.CaptureFixture
-                                              ) -> None:
+def test_quick_run_writes_results_and_a_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     out = tmp_path / "results.json"
-    code = main(["--quick", "--scenario", MINIMAL, "--only", "replication", "throughput",
-                 "scaling", "--out", str(out)])
+    code = main(
+        [
+            "--quick",
+            "--scenario",
+            MINIMAL,
+            "--only",
+            "replication",
+            "throughput",
+            "scaling",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     res = json.loads(out.read_text())
     assert res["mode"] == "quick"
@@ -62,11 +74,12 @@ def test_scaled_scenarios() -> None:
 
 
 def test_peak_memory_of_a_process_tree_is_seen(tmp_path: Path) -> None:
-    code = ("import subprocess, sys, time; b = bytearray(60 * 2**20); "
-            "subprocess.run([sys.executable, '-c', "
-            "'import time; b = bytearray(60 * 2**20); time.sleep(0.6)']); time.sleep(0.1)")
-    rec = measures.run_sampled([sys.executable, "-c", code], tmp_path / "log.txt",
-                               interval=0.02)
+    code = (
+        "import subprocess, sys, time; b = bytearray(60 * 2**20); "
+        "subprocess.run([sys.executable, '-c', "
+        "'import time; b = bytearray(60 * 2**20); time.sleep(0.6)']); time.sleep(0.1)"
+    )
+    rec = measures.run_sampled([sys.executable, "-c", code], tmp_path / "log.txt", interval=0.02)
     assert rec["exit_status"] == 0
     assert rec["peak_tree_mib"] >= 120  # parent and child, both holding 60 MiB
     peaks = rec["process_peaks_mib"]
@@ -74,10 +87,20 @@ def test_peak_memory_of_a_process_tree_is_seen(tmp_path: Path) -> None:
 
 
 def test_report_marks_targets() -> None:
-    res = {"replication": {"engine_events": 100_000, "engine_wall_s": 0.1, "engine_cpu_s": 0.1,
-                           "replication_wall_s": 0.06, "replication_cpu_s": 0.04,
-                           "ratio_wall": 0.6, "ratio_cpu": 0.4, "sim_events_median": 9000,
-                           "us_per_event": 6.7, "engine_us_per_event": 1.0}}
+    res = {
+        "replication": {
+            "engine_events": 100_000,
+            "engine_wall_s": 0.1,
+            "engine_cpu_s": 0.1,
+            "replication_wall_s": 0.06,
+            "replication_cpu_s": 0.04,
+            "ratio_wall": 0.6,
+            "ratio_cpu": 0.4,
+            "sim_events_median": 9000,
+            "us_per_event": 6.7,
+            "engine_us_per_event": 1.0,
+        }
+    }
     (_, _, _, _), (name, _, measured, verdict), *_ = report.rows(res)
     assert name.startswith("baseline replication") and verdict == "NOT MET"
     assert "0.60 × engine" in measured

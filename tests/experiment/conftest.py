@@ -58,4 +58,3 @@ def write_sweep(tiny_path: Path) -> Callable[..., Path]:
         return p
 
     return write
-

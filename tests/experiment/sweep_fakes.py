@@ -54,11 +54,15 @@ def bulky(scenario: Scenario, replication: int, seed: int) -> dict[str, float]:
 
 def folder_files(d: Path) -> dict[str, bytes]:
     """Every file of a result folder but manifest.json: relative path → bytes."""
-    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*"))
-            if p.is_file() and p.name != "manifest.json"}
+    return {
+        str(p.relative_to(d)): p.read_bytes()
+        for p in sorted(d.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
 
 
 # ---- task functions for the executor tests ---------------------------------------------
+
 
 def square(context: int, task: int) -> int:
     """``context × task²``."""

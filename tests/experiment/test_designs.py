@@ -72,7 +72,7 @@ def test_sobol_and_morris_sizes(design: str, n: int, expected: int) -> None:
 def test_morris_trajectories_move_one_parameter_at_a_time() -> None:
     d = sample("morris", (REC, N_INT, AIR), 4, seed=5)
     for t in range(4):
-        block = d.x[t * 4:(t + 1) * 4]
+        block = d.x[t * 4 : (t + 1) * 4]
         changed = (np.abs(np.diff(block, axis=0)) > 1e-12).sum(axis=1)
         assert list(changed) == [1, 1, 1]
 

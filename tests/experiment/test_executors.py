@@ -37,8 +37,7 @@ def test_drive_keeps_at_most_window_tasks_in_flight() -> None:
 def test_process_executor_in_order_and_unordered() -> None:
     ex = ProcessExecutor(2)
     assert list(ex.imap(square, 3, range(20), ordered=True)) == [3 * i * i for i in range(20)]
-    assert sorted(ex.imap(square, 1, range(20), ordered=False)) == sorted(
-        i * i for i in range(20))
+    assert sorted(ex.imap(square, 1, range(20), ordered=False)) == sorted(i * i for i in range(20))
 
 
 def test_workers_are_other_processes_that_ignore_sigint() -> None:

@@ -12,10 +12,15 @@ from sim.scenario.load import load_scenario
 
 
 def _same(a: RunResult, b: RunResult) -> bool:
-    return (a.replication == b.replication and a.seed == b.seed
-            and a.series.keys() == b.series.keys()
-            and all(np.array_equal(a.series[k], b.series[k], equal_nan=True) for k in a.series)
-            and a.counters == b.counters and a.balance == b.balance and a.events == b.events)
+    return (
+        a.replication == b.replication
+        and a.seed == b.seed
+        and a.series.keys() == b.series.keys()
+        and all(np.array_equal(a.series[k], b.series[k], equal_nan=True) for k in a.series)
+        and a.counters == b.counters
+        and a.balance == b.balance
+        and a.events == b.events
+    )
 
 
 def test_two_workers_give_the_serial_results_in_order(tiny_path: Path) -> None:

@@ -19,8 +19,10 @@ SENSITIVITY = FOLDER / "sensitivity.toml"
 # baseline's timeline being reordered under the sweep files.
 EVENTS = {
     TEMPO: {0: ("Russian air campaign begins", "siege.combat_sorties_per_day")},
-    SENSITIVITY: {6: ("ISIL offensive begins", "siege.reinforcement_per_day"),
-                  14: ("WFP pace slows (spring–summer 2017)", "fleets.wfp_il76.payload_t")},
+    SENSITIVITY: {
+        6: ("ISIL offensive begins", "siege.reinforcement_per_day"),
+        14: ("WFP pace slows (spring–summer 2017)", "fleets.wfp_il76.payload_t"),
+    },
 }
 
 
@@ -47,14 +49,17 @@ def test_sensitivity_is_a_sobol_design_over_seven_parameters() -> None:
     assert spec.metrics[0] == "person_days_below_half"
 
 
-@pytest.mark.parametrize("path,options", [
-    (TEMPO, ["--replications", "1"]),
-    (SENSITIVITY, ["--samples", "2", "--replications", "2"]),
-], ids=["tempo", "sensitivity"])
+@pytest.mark.parametrize(
+    "path,options",
+    [
+        (TEMPO, ["--replications", "1"]),
+        (SENSITIVITY, ["--samples", "2", "--replications", "2"]),
+    ],
+    ids=["tempo", "sensitivity"],
+)
 def test_reduced_run_of_each_sweep_file(path: Path, options: list[str], tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert main(["sweep", str(path), "--out", str(out), "--workers", "2", "--quiet",
-                 *options]) == 0
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "2", "--quiet", *options]) == 0
     with open(out / "points.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and all(r["failed"] == "0" for r in rows)

@@ -15,10 +15,13 @@ HEADER = store.runs_header(["y", "z"])
 
 
 def test_design_text_formats_dates_lists_and_numbers() -> None:
-    text = store.design_text(["a", "b", "c"], [(0.1, dt.date(2016, 1, 2), ["mon", "thu"]),
-                                               (2, dt.date(2016, 2, 1), ["sun"])])
-    assert text == ('point,a,b,c\n0,0.1,2016-01-02,"[""mon"", ""thu""]"\n'
-                    '1,2,2016-02-01,"[""sun""]"\n')
+    text = store.design_text(
+        ["a", "b", "c"],
+        [(0.1, dt.date(2016, 1, 2), ["mon", "thu"]), (2, dt.date(2016, 2, 1), ["sun"])],
+    )
+    assert text == (
+        'point,a,b,c\n0,0.1,2016-01-02,"[""mon"", ""thu""]"\n1,2,2016-02-01,"[""sun""]"\n'
+    )
 
 
 def test_run_line_of_a_success_and_of_a_failure() -> None:
@@ -35,16 +38,18 @@ def test_read_journal_drops_a_torn_last_line_bad_rows_and_duplicates(tmp_path: P
         "point,replication,seed,y,z,error\n"
         "1,0,9,1,2,\n"
         "0,1,9,3,4,\n"
-        "0,1,9,99,99,\n"         # a duplicate: the first row wins
+        "0,1,9,99,99,\n"  # a duplicate: the first row wins
         "garbage\n"
-        "7,0,9,1,2,\n"           # outside the design
-        "0,0,9,5,6\n"            # a column short
-        "0,0,9,5,",              # torn by a kill: no newline
-        encoding="utf-8")
+        "7,0,9,1,2,\n"  # outside the design
+        "0,0,9,5,6\n"  # a column short
+        "0,0,9,5,",  # torn by a kill: no newline
+        encoding="utf-8",
+    )
     done = store.read_journal(p, HEADER, n_points=2, replications=2)
     assert done == {(1, 0): "1,0,9,1,2,\n", (0, 1): "0,1,9,3,4,\n"}
     assert store.journal_text(HEADER, done) == (
-        "point,replication,seed,y,z,error\n0,1,9,3,4,\n1,0,9,1,2,\n")
+        "point,replication,seed,y,z,error\n0,1,9,3,4,\n1,0,9,1,2,\n"
+    )
 
 
 def test_read_journal_rejects_other_columns(tmp_path: Path) -> None:
@@ -55,11 +60,14 @@ def test_read_journal_rejects_other_columns(tmp_path: Path) -> None:
 
 
 def test_summarize_runs_per_point(tmp_path: Path) -> None:
-    runs = ("point,replication,seed,y,z,error\n"
-            "0,0,9,1,10,\n0,1,9,2,20,\n0,2,9,3,30,\n"
-            "1,0,9,,,ValueError: boom\n1,1,9,5,,\n1,2,9,7,,\n")
+    runs = (
+        "point,replication,seed,y,z,error\n"
+        "0,0,9,1,10,\n0,1,9,2,20,\n0,2,9,3,30,\n"
+        "1,0,9,,,ValueError: boom\n1,1,9,5,,\n1,2,9,7,,\n"
+    )
     text, means, matrix, failed = store.summarize_runs(
-        runs, ["y", "z"], ["a"], [(0.5,), (0.7,)], replications=3, keep_matrix=True)
+        runs, ["y", "z"], ["a"], [(0.5,), (0.7,)], replications=3, keep_matrix=True
+    )
     lines = text.splitlines()
     assert lines[0].startswith("point,a,runs,failed,y_mean,y_ci95_low,y_ci95_high,y_p05,y_p50")
     cells = lines[1].split(",")

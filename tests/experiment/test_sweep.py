@@ -75,16 +75,21 @@ def real_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     d = tmp_path_factory.mktemp("real")
     (d / "tiny.toml").write_text(tiny_text(), encoding="utf-8")
     (d / "sweep.toml").write_text(REAL_SWEEP, encoding="utf-8")
-    assert main(["sweep", str(d / "sweep.toml"), "--out", str(d / "ref"), "--workers", "2",
-                 "--quiet"]) == 0
+    assert (
+        main(["sweep", str(d / "sweep.toml"), "--out", str(d / "ref"), "--workers", "2", "--quiet"])
+        == 0
+    )
     return d / "sweep.toml", d / "ref"
 
 
-def test_workers_1_and_2_give_identical_files(real_reference: tuple[Path, Path],
-                                              tmp_path: Path) -> None:
+def test_workers_1_and_2_give_identical_files(
+    real_reference: tuple[Path, Path], tmp_path: Path
+) -> None:
     sweep_file, ref = real_reference
-    assert main(["sweep", str(sweep_file), "--out", str(tmp_path / "w1"), "--workers", "1",
-                 "--quiet"]) == 0
+    assert (
+        main(["sweep", str(sweep_file), "--out", str(tmp_path / "w1"), "--workers", "1", "--quiet"])
+        == 0
+    )
     one, two = folder_files(tmp_path / "w1"), folder_files(ref)
     assert one.keys() == two.keys()
     assert {"design.csv", "runs.csv", "points.csv", "sweep.toml", "scenario.toml"} <= set(one)
@@ -101,8 +106,9 @@ def test_workers_1_and_2_give_identical_files(real_reference: tuple[Path, Path],
     assert manifest["points"] == 15 and manifest["runs"] == REAL_RUNS
 
 
-def test_common_random_numbers_across_points(write_sweep: Callable[..., Path],
-                                             tmp_path: Path) -> None:
+def test_common_random_numbers_across_points(
+    write_sweep: Callable[..., Path], tmp_path: Path
+) -> None:
     result = sweep(write_sweep(), tmp_path / "out", workers=1, evaluate=sweep_fakes.smooth)
     design = (tmp_path / "out" / "design.csv").read_text().splitlines()[1:]
     values = {int(p): (int(a), float(r)) for p, a, r in (d.split(",") for d in design)}
@@ -117,7 +123,8 @@ def test_common_random_numbers_across_points(write_sweep: Callable[..., Path],
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
-    write_sweep: Callable[..., Path], tmp_path: Path,
+    write_sweep: Callable[..., Path],
+    tmp_path: Path,
 ) -> None:
     result = sweep(write_sweep(), tmp_path / "out", workers=2, evaluate=sweep_fakes.failing)
     assert (result.failed, result.runs) == (3, 27)
@@ -135,7 +142,9 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
 
 
 def test_cli_exit_status_1_and_summary_when_runs_fail(
-    write_sweep: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    write_sweep: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     import sim.experiment.runner as runner
@@ -161,16 +170,21 @@ if __name__ == "__main__":
 """
 
 
-def test_kill_and_resume_gives_the_uninterrupted_files(write_sweep: Callable[..., Path],
-                                                       tmp_path: Path) -> None:
+def test_kill_and_resume_gives_the_uninterrupted_files(
+    write_sweep: Callable[..., Path], tmp_path: Path
+) -> None:
     sweep_file = write_sweep(FAKE_SWEEP)
     total = 3 * 5 * 8
     out = tmp_path / "killed"
     driver = tmp_path / "driver.py"
-    driver.write_text(DRIVER.format(fakes=str(Path(sweep_fakes.__file__).parent),
-                                    sweep_file=str(sweep_file), out=str(out)))
-    proc = subprocess.Popen([sys.executable, str(driver)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    driver.write_text(
+        DRIVER.format(
+            fakes=str(Path(sweep_fakes.__file__).parent), sweep_file=str(sweep_file), out=str(out)
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(driver)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         _wait_for_rows(proc, out / "runs.csv", 25)
         proc.send_signal(signal.SIGKILL)
@@ -198,15 +212,31 @@ def test_kill_and_resume_gives_the_uninterrupted_files(write_sweep: Callable[...
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_cli_sweep_killed_or_interrupted_then_resumed(
-    sig: signal.Signals, real_reference: tuple[Path, Path], tmp_path: Path,
+    sig: signal.Signals,
+    real_reference: tuple[Path, Path],
+    tmp_path: Path,
 ) -> None:
     sweep_file, ref = real_reference
     out = tmp_path / "cut"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "sweep", str(sweep_file), "--out", str(out),
-         "--workers", "2", "--quiet"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "sweep",
+            str(sweep_file),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--quiet",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
         _wait_for_rows(proc, out / "runs.csv", 30)
         proc.send_signal(sig)
@@ -233,10 +263,13 @@ def test_design_points_are_checked_before_anything_is_written(
     write_sweep: Callable[..., Path],
 ) -> None:
     # each value is fine on its own; the combination (from 10 Feb, to 20 Jan) is not
-    spec = load_sweep(write_sweep(
-        'base = "tiny.toml"\nmetrics = ["y"]\n[parameters]\n'
-        '"fleets.drops.active_from" = [2016-01-05, 2016-02-10]\n'
-        '"fleets.drops.active_to" = [2016-01-20, 2016-03-01]\n'))
+    spec = load_sweep(
+        write_sweep(
+            'base = "tiny.toml"\nmetrics = ["y"]\n[parameters]\n'
+            '"fleets.drops.active_from" = [2016-01-05, 2016-02-10]\n'
+            '"fleets.drops.active_to" = [2016-01-20, 2016-03-01]\n'
+        )
+    )
     points = spec.make_design().points
     with pytest.raises(ScenarioError, match=r"is before active_from \(design point 2: "):
         check_points(spec, points)
@@ -246,14 +279,13 @@ def test_design_points_are_checked_before_anything_is_written(
         check_points(spec, points, limit=3)  # 0, 2 and 3
 
 
-def test_existing_folder_is_refused_unless_forced(write_sweep: Callable[..., Path],
-                                                  tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_existing_folder_is_refused_unless_forced(
+    write_sweep: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    args = ["sweep", str(write_sweep(REAL_SWEEP)), "--out", str(out), "--workers", "1",
-            "--quiet"]
+    args = ["sweep", str(write_sweep(REAL_SWEEP)), "--out", str(out), "--workers", "1", "--quiet"]
     assert main(args) == 2
     assert "already exists" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
@@ -261,8 +293,9 @@ def test_existing_folder_is_refused_unless_forced(write_sweep: Callable[..., Pat
     assert (out / "points.csv").is_file() and not (out / "keep.txt").exists()
 
 
-def test_resume_refuses_an_edited_design(real_reference: tuple[Path, Path], tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_resume_refuses_an_edited_design(
+    real_reference: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import shutil
 
     _, ref = real_reference
@@ -275,15 +308,27 @@ def test_resume_refuses_an_edited_design(real_reference: tuple[Path, Path], tmp_
     assert "design.csv: does not match sweep.toml" in capsys.readouterr().err
 
 
-def test_dask_local_cluster_gives_the_local_files(real_reference: tuple[Path, Path],
-                                                  tmp_path: Path) -> None:
+def test_dask_local_cluster_gives_the_local_files(
+    real_reference: tuple[Path, Path], tmp_path: Path
+) -> None:
     distributed = pytest.importorskip("distributed")
     sweep_file, ref = real_reference
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
-        status = main(["sweep", str(sweep_file), "--out", str(tmp_path / "dask"),
-                       "--executor", "dask", "--scheduler", cluster.scheduler_address,
-                       "--quiet"])
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        status = main(
+            [
+                "sweep",
+                str(sweep_file),
+                "--out",
+                str(tmp_path / "dask"),
+                "--executor",
+                "dask",
+                "--scheduler",
+                cluster.scheduler_address,
+                "--quiet",
+            ]
+        )
     assert status == 0
     assert folder_files(tmp_path / "dask") == folder_files(ref)
 
@@ -299,17 +344,21 @@ if __name__ == "__main__":
 
 
 @pytest.mark.slow
-def test_memory_stays_flat_in_the_number_of_runs(write_sweep: Callable[..., Path],
-                                                 tmp_path: Path) -> None:
+def test_memory_stays_flat_in_the_number_of_runs(
+    write_sweep: Callable[..., Path], tmp_path: Path
+) -> None:
     peaks = {}
     for reps in (40, 400):  # 600 and 6,000 runs of the real model
         text = REAL_SWEEP.replace("replications = 12", f"replications = {reps}").replace(
-            "samples = 5", "samples = 5\nname = \"mem\"")
+            "samples = 5", 'samples = 5\nname = "mem"'
+        )
         sweep_file = write_sweep(text, name=f"mem{reps}.toml")
         driver = tmp_path / "mem_driver.py"
-        driver.write_text(MEMORY_DRIVER.format(sweep_file=str(sweep_file),
-                                               out=str(tmp_path / f"m{reps}")))
-        done = subprocess.run([sys.executable, str(driver)], cwd=tmp_path, check=True,
-                              capture_output=True, text=True)
+        driver.write_text(
+            MEMORY_DRIVER.format(sweep_file=str(sweep_file), out=str(tmp_path / f"m{reps}"))
+        )
+        done = subprocess.run(
+            [sys.executable, str(driver)], cwd=tmp_path, check=True, capture_output=True, text=True
+        )
         peaks[reps] = int(done.stdout.split()[-1])  # KiB
     assert peaks[400] - peaks[40] < 20_000, peaks

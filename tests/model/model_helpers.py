@@ -31,8 +31,12 @@ def scenario(**sections: Any) -> Scenario:
 def drop_fleet(**over: Any) -> dict[str, Any]:
     """An airdrop fleet on drop zone ``dz`` with no randomness-relevant settings."""
     f: dict[str, Any] = {
-        "mode": "airdrop", "aircraft": 1, "payload_t": 20.0, "cargo": {"food": 1.0},
-        "flight_h": 1.0, "targets": ["dz"],
+        "mode": "airdrop",
+        "aircraft": 1,
+        "payload_t": 20.0,
+        "cargo": {"food": 1.0},
+        "flight_h": 1.0,
+        "targets": ["dz"],
     }
     f.update(over)
     return f
@@ -41,8 +45,13 @@ def drop_fleet(**over: Any) -> dict[str, Any]:
 def land_fleet(**over: Any) -> dict[str, Any]:
     """A landing fleet on airfield ``strip``."""
     f: dict[str, Any] = {
-        "mode": "land", "aircraft": 1, "payload_t": 10.0, "cargo": {"food": 1.0},
-        "flight_h": 1.0, "ground_h": 1.0, "targets": ["strip"],
+        "mode": "land",
+        "aircraft": 1,
+        "payload_t": 10.0,
+        "cargo": {"food": 1.0},
+        "flight_h": 1.0,
+        "ground_h": 1.0,
+        "targets": ["strip"],
     }
     f.update(over)
     return f

@@ -13,35 +13,44 @@ DZ = {"dz": {"pocket": "city", "recovery": 1.0}}
 STRIP = {"strip": {"pocket": "city", "slots": 1}}
 
 
-@pytest.mark.parametrize(("aircraft", "per_day", "payload"), [(1, 1, 20.0), (3, 2, 16.5),
-                                                               (4, 0.5, 7.0)])
+@pytest.mark.parametrize(
+    ("aircraft", "per_day", "payload"), [(1, 1, 20.0), (3, 2, 16.5), (4, 0.5, 7.0)]
+)
 def test_fleet_lift_equals_n_times_sorties_times_payload(aircraft, per_day, payload) -> None:
     """E5 of planning.md: Q = N × s × P per day, exactly, with randomness off."""
     s = scenario(
         stochastic=False,
         drop_zones=DZ,
-        fleets={"f": drop_fleet(aircraft=aircraft, sorties_per_day=per_day, payload_t=payload,
-                                flight_h=0.5)},
+        fleets={
+            "f": drop_fleet(
+                aircraft=aircraft, sorties_per_day=per_day, payload_t=payload, flight_h=0.5
+            )
+        },
     )
     r = run_replication(s, 0)
     n_days = s.calendar.n_days
     assert r.series["delivered_t__f"].sum() == pytest.approx(
-        aircraft * per_day * payload * n_days, rel=1e-12)
+        aircraft * per_day * payload * n_days, rel=1e-12
+    )
     assert r.series["sorties_flown__f"].sum() == aircraft * per_day * n_days
     assert r.series["sorties_aborted__f"].sum() == 0
 
 
-@pytest.mark.parametrize(("slots", "hours", "ground_h"), [(1, 8.0, 2.0), (2, 10.0, 2.5),
-                                                          (3, 6.0, 1.0)])
-def test_airfield_bound_flow_equals_mog_times_hours_over_ground_time(slots, hours,
-                                                                     ground_h) -> None:
+@pytest.mark.parametrize(
+    ("slots", "hours", "ground_h"), [(1, 8.0, 2.0), (2, 10.0, 2.5), (3, 6.0, 1.0)]
+)
+def test_airfield_bound_flow_equals_mog_times_hours_over_ground_time(
+    slots, hours, ground_h
+) -> None:
     """E8 of planning.md without queueing loss: Q = MOG × H / t_g × P when slots bind."""
     s = scenario(
         stochastic=False,
-        airfields={"strip": {"pocket": "city", "slots": slots, "opens_h": 20.0,
-                             "hours": hours}},
-        fleets={"f": land_fleet(aircraft=40, payload_t=10.0, ground_h=ground_h,
-                                flight_h=1.0, depart_h=18.0)},
+        airfields={"strip": {"pocket": "city", "slots": slots, "opens_h": 20.0, "hours": hours}},
+        fleets={
+            "f": land_fleet(
+                aircraft=40, payload_t=10.0, ground_h=ground_h, flight_h=1.0, depart_h=18.0
+            )
+        },
     )
     r = run_replication(s, 0)
     per_day = slots * hours / ground_h * 10.0
@@ -54,8 +63,11 @@ def test_weekdays_and_active_window() -> None:
     s = scenario(
         stochastic=False,
         drop_zones=DZ,
-        fleets={"f": drop_fleet(days=["mon", "wed", "fri"], active_from="2016-01-11",
-                                active_to="2016-01-24")},
+        fleets={
+            "f": drop_fleet(
+                days=["mon", "wed", "fri"], active_from="2016-01-11", active_to="2016-01-24"
+            )
+        },
     )
     r = run_replication(s, 0)
     flown = r.series["sorties_flown__f"]
@@ -65,8 +77,7 @@ def test_weekdays_and_active_window() -> None:
 
 
 def test_mission_capable_rate_in_the_deterministic_limit() -> None:
-    s = scenario(stochastic=False, drop_zones=DZ,
-                 fleets={"f": drop_fleet(mission_capable=0.75)})
+    s = scenario(stochastic=False, drop_zones=DZ, fleets={"f": drop_fleet(mission_capable=0.75)})
     r = run_replication(s, 0)
     assert r.series["sorties_flown__f"].sum() == 63  # 84 slots × 0.75
     assert r.counters["aborted_not_mc__f"] == 21
@@ -90,17 +101,21 @@ def test_drop_recovery_is_binomial_over_pallets() -> None:
     assert r.counters["pallets_recovered__f"] / dropped == pytest.approx(0.8, abs=0.02)
     assert r.series["dropped_t__f"].sum() == pytest.approx(5 * 84 * 20.0)
     assert r.series["delivered_t__f"].sum() == pytest.approx(
-        r.counters["pallets_recovered__f"] * 0.8)
+        r.counters["pallets_recovered__f"] * 0.8
+    )
 
 
 def test_closed_target_aborts_and_falls_back_to_next_preference() -> None:
     s = scenario(
         stochastic=False,
-        drop_zones={"dz": {"pocket": "city", "recovery": 1.0, "open": False},
-                    "dz2": {"pocket": "city", "recovery": 0.5}},
+        drop_zones={
+            "dz": {"pocket": "city", "recovery": 1.0, "open": False},
+            "dz2": {"pocket": "city", "recovery": 0.5},
+        },
         fleets={"f": drop_fleet(targets=["dz", "dz2"])},
-        events=[{"date": "2016-02-01", "title": "dz2 overrun",
-                 "set": {"drop_zones.dz2.open": False}}],
+        events=[
+            {"date": "2016-02-01", "title": "dz2 overrun", "set": {"drop_zones.dz2.open": False}}
+        ],
     )
     r = run_replication(s, 0)
     assert r.series["delivered_t__f"][:28].sum() == pytest.approx(28 * 10.0)
@@ -148,9 +163,18 @@ def test_shuttle_moves_stock_between_pockets() -> None:
             "base": {"civilians": 0, "stock_t": {"food": 0.0}},
         },
         helipads={"pad": {"pocket": "base"}},
-        fleets={"heli": {"mode": "helicopter", "aircraft": 1, "payload_t": 3.0,
-                         "cargo": {"food": 1.0}, "flight_h": 0.5, "ground_h": 0.5,
-                         "targets": ["pad"], "origin": "city"}},
+        fleets={
+            "heli": {
+                "mode": "helicopter",
+                "aircraft": 1,
+                "payload_t": 3.0,
+                "cargo": {"food": 1.0},
+                "flight_h": 0.5,
+                "ground_h": 0.5,
+                "targets": ["pad"],
+                "origin": "city",
+            }
+        },
     )
     r = run_replication(s, 0)
     # 33 full loads of 3 t, then the last 1 t, then nothing left to carry
@@ -169,9 +193,19 @@ def test_shuttle_leaves_its_reserve_in_the_origin() -> None:
             "base": {"civilians": 0, "stock_t": {"food": 0.0}},
         },
         helipads={"pad": {"pocket": "base"}},
-        fleets={"heli": {"mode": "helicopter", "aircraft": 1, "payload_t": 3.0,
-                         "cargo": {"food": 1.0}, "flight_h": 0.5, "ground_h": 0.5,
-                         "targets": ["pad"], "origin": "city", "origin_reserve_days": 20}},
+        fleets={
+            "heli": {
+                "mode": "helicopter",
+                "aircraft": 1,
+                "payload_t": 3.0,
+                "cargo": {"food": 1.0},
+                "flight_h": 0.5,
+                "ground_h": 0.5,
+                "targets": ["pad"],
+                "origin": "city",
+                "origin_reserve_days": 20,
+            }
+        },
     )
     r = run_replication(s, 0)
     city = r.series["stock_t__city__food"]
@@ -183,8 +217,9 @@ def test_shuttle_leaves_its_reserve_in_the_origin() -> None:
 
 
 def test_next_slot_skips_whole_days_without_waking() -> None:
-    s = scenario(stochastic=False, drop_zones=DZ,
-                 fleets={"f": drop_fleet(days=["sun"], sorties_per_day=4)})
+    s = scenario(
+        stochastic=False, drop_zones=DZ, fleets={"f": drop_fleet(days=["sun"], sorties_per_day=4)}
+    )
     r = run_replication(s, 0)
     assert r.series["sorties_flown__f"].sum() == 12 * 4
     # 12 Sundays × 4 slots × (slot, out, back) ≈ 150 events, not one per slot of the week

@@ -49,22 +49,34 @@ SCENARIO: dict[str, Any] = {
         "food": {"civilian_kg_day": 0.555, "soldier_kg_day": 1.45, "rationed": True},
         "medical": {"civilian_kg_day": 0.002, "soldier_kg_day": 0.02, "rationed": False},
         "ammunition": {
-            "civilian_kg_day": 0.0, "soldier_kg_day": 0.5, "rationed": False,
+            "civilian_kg_day": 0.0,
+            "soldier_kg_day": 0.5,
+            "rationed": False,
             "threat_scaled": True,
         },
     },
     "pockets": {
         "city": {
-            "civilians": 20000, "garrison": 800,
+            "civilians": 20000,
+            "garrison": 800,
             "stock_t": {"food": 200.0, "medical": 1.0, "ammunition": 10.0},
-            "rations": {"thresholds_days": [30.0, 15.0, 5.0], "levels": [0.75, 0.5, 0.25],
-                        "recover_factor": 1.25, "garrison_priority": True},
+            "rations": {
+                "thresholds_days": [30.0, 15.0, 5.0],
+                "levels": [0.75, 0.5, 0.25],
+                "recover_factor": 1.25,
+                "garrison_priority": True,
+            },
         },
         "base": {
-            "civilians": 3000, "garrison": 600,
+            "civilians": 3000,
+            "garrison": 600,
             "stock_t": {"food": 150.0, "medical": 2.0, "ammunition": 40.0},
-            "rations": {"thresholds_days": [20.0, 8.0], "levels": [0.6, 0.3],
-                        "recover_factor": 1.5, "garrison_priority": False},
+            "rations": {
+                "thresholds_days": [20.0, 8.0],
+                "levels": [0.6, 0.3],
+                "recover_factor": 1.5,
+                "garrison_priority": False,
+            },
         },
         "depot": {"civilians": 0, "garrison": 0, "stock_t": {"food": 500.0, "ammunition": 50.0}},
     },
@@ -79,61 +91,128 @@ SCENARIO: dict[str, Any] = {
         "dz2": {"pocket": "base", "recovery": 0.9, "pallet_t": 2.5, "open": False},
     },
     "routes": {
-        "road": {"a": "base", "b": "city", "capacity_t_day": 30.0, "transit_days": 1.0,
-                 "interdiction": 0.05},
+        "road": {
+            "a": "base",
+            "b": "city",
+            "capacity_t_day": 30.0,
+            "transit_days": 1.0,
+            "interdiction": 0.05,
+        },
         "supply": {"a": "depot", "b": "base", "capacity_t_day": 2.0, "transit_days": 0.0},
     },
     "fleets": {
         "il76": {
-            "mode": "airdrop", "aircraft": 1, "payload_t": 6.0,
-            "cargo": {"food": 0.9, "medical": 0.1}, "flight_h": 1.5, "base_h": 2.5,
-            "depart_h": 6.0, "sorties_per_day": 1.5, "mission_capable": 0.85,
-            "targets": ["dz", "dz2"], "loss_per_sortie": 0.002,
+            "mode": "airdrop",
+            "aircraft": 1,
+            "payload_t": 6.0,
+            "cargo": {"food": 0.9, "medical": 0.1},
+            "flight_h": 1.5,
+            "base_h": 2.5,
+            "depart_h": 6.0,
+            "sorties_per_day": 1.5,
+            "mission_capable": 0.85,
+            "targets": ["dz", "dz2"],
+            "loss_per_sortie": 0.002,
         },
         "an26": {
-            "mode": "land", "aircraft": 2, "payload_t": 3.0,
-            "cargo": {"food": 0.5, "ammunition": 0.5}, "flight_h": 1.0, "ground_h": 2.0,
-            "base_h": 3.0, "depart_h": 5.0, "days": ["mon", "tue", "wed", "thu", "fri"],
-            "sorties_per_day": 2.0, "mission_capable": 0.7, "active_to": dt.date(2016, 4, 1),
-            "targets": ["runway"], "loss_per_sortie": 0.005,
+            "mode": "land",
+            "aircraft": 2,
+            "payload_t": 3.0,
+            "cargo": {"food": 0.5, "ammunition": 0.5},
+            "flight_h": 1.0,
+            "ground_h": 2.0,
+            "base_h": 3.0,
+            "depart_h": 5.0,
+            "days": ["mon", "tue", "wed", "thu", "fri"],
+            "sorties_per_day": 2.0,
+            "mission_capable": 0.7,
+            "active_to": dt.date(2016, 4, 1),
+            "targets": ["runway"],
+            "loss_per_sortie": 0.005,
         },
         "helo": {
-            "mode": "helicopter", "aircraft": 3, "payload_t": 3.0,
-            "cargo": {"food": 0.6, "medical": 0.1, "ammunition": 0.3}, "flight_h": 1.0,
-            "ground_h": 0.5, "base_h": 3.0, "depart_h": 21.0, "days": ALL_DAYS,
-            "sorties_per_day": 1.0, "mission_capable": 0.7, "active_from": dt.date(2016, 1, 20),
-            "targets": ["pad", "runway"], "loss_per_sortie": 0.01,
+            "mode": "helicopter",
+            "aircraft": 3,
+            "payload_t": 3.0,
+            "cargo": {"food": 0.6, "medical": 0.1, "ammunition": 0.3},
+            "flight_h": 1.0,
+            "ground_h": 0.5,
+            "base_h": 3.0,
+            "depart_h": 21.0,
+            "days": ALL_DAYS,
+            "sorties_per_day": 1.0,
+            "mission_capable": 0.7,
+            "active_from": dt.date(2016, 1, 20),
+            "targets": ["pad", "runway"],
+            "loss_per_sortie": 0.01,
         },
         "shuttle": {
-            "mode": "helicopter", "aircraft": 1, "payload_t": 2.0, "cargo": {"food": 1.0},
-            "flight_h": 0.5, "ground_h": 0.5, "depart_h": 22.0, "sorties_per_day": 2.0,
-            "targets": ["pad"], "origin": "base", "loss_per_sortie": 0.01,
+            "mode": "helicopter",
+            "aircraft": 1,
+            "payload_t": 2.0,
+            "cargo": {"food": 1.0},
+            "flight_h": 0.5,
+            "ground_h": 0.5,
+            "depart_h": 22.0,
+            "sorties_per_day": 2.0,
+            "targets": ["pad"],
+            "origin": "base",
+            "loss_per_sortie": 0.01,
         },
     },
     "weather": {"unflyable_share": 0.1, "mean_spell_days": 2.0},
     "siege": {
-        "weapons": 300.0, "reference_weapons": 300.0, "combat_sorties_per_day": 10.0,
-        "targets_per_sortie": 0.3, "reinforcement_per_day": 2.0,
+        "weapons": 300.0,
+        "reference_weapons": 300.0,
+        "combat_sorties_per_day": 10.0,
+        "targets_per_sortie": 0.3,
+        "reinforcement_per_day": 2.0,
         "effects": {"airfield_closure_per_day": 0.05},
     },
     "events": [
         {"date": dt.date(2016, 2, 1), "title": "Road cut", "set": {"routes.road.open": False}},
-        {"date": dt.date(2016, 2, 10), "title": "Third Il-76",
-         "set": {"fleets.il76.aircraft": 2, "fleets.il76.payload_t": 5.0}},
-        {"date": dt.date(2016, 2, 20), "title": "DZ overrun, new DZ",
-         "set": {"drop_zones.dz.open": False, "drop_zones.dz2.open": True}},
-        {"date": dt.date(2016, 3, 1), "title": "Food stores burnt, second DZ lost",
-         "set": {"pockets.city.stock_t.food": 0.0, "pockets.base.stock_t.food": 0.0,
-                 "pockets.city.civilians": 15000, "pockets.base.civilians": 12000,
-                 "routes.supply.open": False, "drop_zones.dz2.open": False}},
-        {"date": dt.date(2016, 3, 10), "title": "Helicopters cut back",
-         "set": {"fleets.helo.aircraft": 1, "siege.weapons": 600.0}},
-        {"date": dt.date(2016, 3, 20), "title": "Road and DZ retaken, rainy season",
-         "set": {"routes.road.open": True, "drop_zones.dz.open": True,
-                 "weather.unflyable_share": 0.3,
-                 "siege.combat_sorties_per_day": 40.0}},
-        {"date": dt.date(2016, 4, 5), "title": "Runway shut",
-         "set": {"airfields.runway.open": False, "commodities.food.civilian_kg_day": 0.4}},
+        {
+            "date": dt.date(2016, 2, 10),
+            "title": "Third Il-76",
+            "set": {"fleets.il76.aircraft": 2, "fleets.il76.payload_t": 5.0},
+        },
+        {
+            "date": dt.date(2016, 2, 20),
+            "title": "DZ overrun, new DZ",
+            "set": {"drop_zones.dz.open": False, "drop_zones.dz2.open": True},
+        },
+        {
+            "date": dt.date(2016, 3, 1),
+            "title": "Food stores burnt, second DZ lost",
+            "set": {
+                "pockets.city.stock_t.food": 0.0,
+                "pockets.base.stock_t.food": 0.0,
+                "pockets.city.civilians": 15000,
+                "pockets.base.civilians": 12000,
+                "routes.supply.open": False,
+                "drop_zones.dz2.open": False,
+            },
+        },
+        {
+            "date": dt.date(2016, 3, 10),
+            "title": "Helicopters cut back",
+            "set": {"fleets.helo.aircraft": 1, "siege.weapons": 600.0},
+        },
+        {
+            "date": dt.date(2016, 3, 20),
+            "title": "Road and DZ retaken, rainy season",
+            "set": {
+                "routes.road.open": True,
+                "drop_zones.dz.open": True,
+                "weather.unflyable_share": 0.3,
+                "siege.combat_sorties_per_day": 40.0,
+            },
+        },
+        {
+            "date": dt.date(2016, 4, 5),
+            "title": "Runway shut",
+            "set": {"airfields.runway.open": False, "commodities.food.civilian_kg_day": 0.4},
+        },
     ],
 }
 """The checksum scenario (plain data; validated by :func:`scenario`)."""
@@ -219,12 +298,17 @@ def test_scenario_exercises_every_mechanism() -> None:
 
 plans = st.lists(  # per aircraft: (wait before asking, time holding the slot) pairs
     st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=4),
-    min_size=1, max_size=6,
+    min_size=1,
+    max_size=6,
 )
 
 
-def _trace(lean: bool, capacity: int, plan: list[list[tuple[int, int]]],
-           new_capacity: tuple[int, int] | None) -> tuple[list[tuple[float, int, str]], int]:
+def _trace(
+    lean: bool,
+    capacity: int,
+    plan: list[list[tuple[int, int]]],
+    new_capacity: tuple[int, int] | None,
+) -> tuple[list[tuple[float, int, str]], int]:
     env = simpy.Environment()
     res: Any = Slots(env, capacity) if lean else simpy.Resource(env, capacity)
     log: list[tuple[float, int, str]] = []
@@ -261,14 +345,26 @@ def _trace(lean: bool, capacity: int, plan: list[list[tuple[int, int]]],
 
 
 @settings(max_examples=300, deadline=None)
-@given(capacity=st.integers(1, 3), plan=plans,
-       new_capacity=st.none() | st.tuples(st.integers(0, 4), st.integers(1, 3)))
-@example(capacity=2, new_capacity=None, plan=[  # a release only its event could grant
-    [(0, 2), (1, 1), (0, 2)], [(2, 2)], [(0, 1), (0, 2), (1, 1)],
-    [(0, 2), (2, 1), (1, 0), (2, 1)], [(0, 2), (0, 2), (0, 2)],
-    [(1, 0), (1, 0), (2, 0), (2, 0)]])
-def test_slots_replay_simpy_resource(capacity: int, plan: list[list[tuple[int, int]]],
-                                     new_capacity: tuple[int, int] | None) -> None:
+@given(
+    capacity=st.integers(1, 3),
+    plan=plans,
+    new_capacity=st.none() | st.tuples(st.integers(0, 4), st.integers(1, 3)),
+)
+@example(
+    capacity=2,
+    new_capacity=None,
+    plan=[  # a release only its event could grant
+        [(0, 2), (1, 1), (0, 2)],
+        [(2, 2)],
+        [(0, 1), (0, 2), (1, 1)],
+        [(0, 2), (2, 1), (1, 0), (2, 1)],
+        [(0, 2), (0, 2), (0, 2)],
+        [(1, 0), (1, 0), (2, 0), (2, 0)],
+    ],
+)
+def test_slots_replay_simpy_resource(
+    capacity: int, plan: list[list[tuple[int, int]]], new_capacity: tuple[int, int] | None
+) -> None:
     """Same grants at the same moments in the same order; never more events."""
     lean, lean_events = _trace(True, capacity, plan, new_capacity)
     full, full_events = _trace(False, capacity, plan, new_capacity)

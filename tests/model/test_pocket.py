@@ -14,8 +14,9 @@ FOOD = {"food": Commodity(civilian_kg_day=0.5, soldier_kg_day=1.0)}
 
 
 def make(stock: float, civilians: int = 1000, garrison: int = 0, **rations) -> Pocket:
-    cfg = PocketConfig(civilians=civilians, garrison=garrison, stock_t={"food": stock},
-                       rations=rations or {})
+    cfg = PocketConfig(
+        civilians=civilians, garrison=garrison, stock_t={"food": stock}, rations=rations or {}
+    )
     return Pocket("city", cfg, FOOD)
 
 
@@ -78,8 +79,11 @@ def test_garrison_priority(priority: bool) -> None:
 
 
 def test_threat_scaled_commodity_scales_garrison_demand_only() -> None:
-    comms = {"ammo": Commodity(civilian_kg_day=0.0, soldier_kg_day=2.0, rationed=False,
-                               threat_scaled=True)}
+    comms = {
+        "ammo": Commodity(
+            civilian_kg_day=0.0, soldier_kg_day=2.0, rationed=False, threat_scaled=True
+        )
+    }
     p = Pocket("base", PocketConfig(civilians=500, garrison=100, stock_t={"ammo": 1.0}), comms)
     assert p.demand(0, 2.5) == pytest.approx((0.0, 0.5))
     assert math.isclose(p.days_of_supply(0, 2.5), 2.0)

@@ -24,8 +24,9 @@ def test_route_equalises_days_of_supply_within_capacity() -> None:
 
 
 def test_transit_time_and_in_transit_stock() -> None:
-    s = scenario(pockets=TWO, routes={"r": {"a": "a", "b": "b", "capacity_t_day": 10.0,
-                                            "transit_days": 3}})
+    s = scenario(
+        pockets=TWO, routes={"r": {"a": "a", "b": "b", "capacity_t_day": 10.0, "transit_days": 3}}
+    )
     r = run_replication(s, 0)
     b = r.series["stock_t__b__food"]
     assert b[0] == 0.0 and b[1] == 0.0 and b[2] == 0.0
@@ -50,8 +51,11 @@ def test_interdiction_destroys_a_threat_scaled_share() -> None:
         stochastic=False,
         pockets=TWO,
         routes={"r": {"a": "a", "b": "b", "capacity_t_day": 10.0, "interdiction": 0.1}},
-        siege={"weapons": 300.0, "reference_weapons": 100.0,
-               "effects": {"interdiction": 0.5}},  # multiplier 1 + 0.5 × 2 = 2
+        siege={
+            "weapons": 300.0,
+            "reference_weapons": 100.0,
+            "effects": {"interdiction": 0.5},
+        },  # multiplier 1 + 0.5 × 2 = 2
     )
     r = run_replication(s, 0)
     assert r.balance[("a", "food")]["lost"] == pytest.approx(r.counters["interdicted_t__r"])

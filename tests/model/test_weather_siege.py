@@ -33,9 +33,14 @@ def test_deterministic_weather_keeps_the_share() -> None:
 
 
 def test_siege_deterministic_dynamics() -> None:
-    cfg = SiegeConfig(weapons=100, reinforcement_per_day=2, reference_weapons=50,
-                      combat_sorties_per_day=60, targets_per_sortie=0.05,
-                      unflyable_sortie_share=0.5)
+    cfg = SiegeConfig(
+        weapons=100,
+        reinforcement_per_day=2,
+        reference_weapons=50,
+        combat_sorties_per_day=60,
+        targets_per_sortie=0.05,
+        unflyable_sortie_share=0.5,
+    )
     s = Siege(cfg, ExpectedStream(0, 0, "siege"))
     s.start_day(True)
     assert s.theta == 2.0
@@ -45,8 +50,9 @@ def test_siege_deterministic_dynamics() -> None:
     assert s.sorties_today == 30 and s.weapons == pytest.approx(99.5)
 
 
-@pytest.mark.parametrize(("theta", "e", "expected"), [(1.0, 3.0, 1.0), (2.0, 1.0, 2.0),
-                                                       (2.0, 0.0, 1.0), (0.0, 2.0, 0.0)])
+@pytest.mark.parametrize(
+    ("theta", "e", "expected"), [(1.0, 3.0, 1.0), (2.0, 1.0, 2.0), (2.0, 0.0, 1.0), (0.0, 2.0, 0.0)]
+)
 def test_threat_multiplier(theta, e, expected) -> None:
     assert Siege.multiplier(theta, e) == expected
 
@@ -54,8 +60,16 @@ def test_threat_multiplier(theta, e, expected) -> None:
 def test_no_combat_sorties_and_no_airlift_on_unflyable_days() -> None:
     s = scenario(
         drop_zones={"dz": {"pocket": "city", "recovery": 1.0}},
-        fleets={"f": {"mode": "airdrop", "aircraft": 1, "payload_t": 1.0,
-                      "cargo": {"food": 1.0}, "flight_h": 1.0, "targets": ["dz"]}},
+        fleets={
+            "f": {
+                "mode": "airdrop",
+                "aircraft": 1,
+                "payload_t": 1.0,
+                "cargo": {"food": 1.0},
+                "flight_h": 1.0,
+                "targets": ["dz"],
+            }
+        },
         weather={"unflyable_share": 0.3, "mean_spell_days": 2},
         siege={"weapons": 10, "combat_sorties_per_day": 50, "targets_per_sortie": 0.0},
     )

@@ -25,64 +25,113 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     n_pockets = draw(st.integers(1, 3))
     pockets = [f"p{i}" for i in range(n_pockets)]
     commodities = {
-        "food": {"civilian_kg_day": draw(st.floats(0.0, 1.0)),
-                 "soldier_kg_day": draw(st.floats(0.0, 3.0))},
-        "ammo": {"civilian_kg_day": 0.0, "soldier_kg_day": draw(st.floats(0.0, 5.0)),
-                 "rationed": False, "threat_scaled": True},
+        "food": {
+            "civilian_kg_day": draw(st.floats(0.0, 1.0)),
+            "soldier_kg_day": draw(st.floats(0.0, 3.0)),
+        },
+        "ammo": {
+            "civilian_kg_day": 0.0,
+            "soldier_kg_day": draw(st.floats(0.0, 5.0)),
+            "rationed": False,
+            "threat_scaled": True,
+        },
     }
     pk = {
         p: {
             "civilians": draw(st.integers(0, 5000)),
             "garrison": draw(st.integers(0, 500)),
             "stock_t": {"food": draw(st.floats(0, 200)), "ammo": draw(st.floats(0, 50))},
-            "rations": draw(st.sampled_from([
-                {}, {"thresholds_days": [20.0, 5.0], "levels": [0.6, 0.3]},
-            ])) | {"garrison_priority": draw(st.booleans())},
+            "rations": draw(
+                st.sampled_from(
+                    [
+                        {},
+                        {"thresholds_days": [20.0, 5.0], "levels": [0.6, 0.3]},
+                    ]
+                )
+            )
+            | {"garrison_priority": draw(st.booleans())},
         }
         for p in pockets
     }
-    airfields = {f"af{i}": {"pocket": p, "slots": draw(st.integers(1, 3)),
-                            "opens_h": draw(st.floats(0, 23.9)), "hours": draw(st.floats(1, 24)),
-                            "exposure": draw(st.floats(0, 2))}
-                 for i, p in enumerate(pockets)}
-    dzs = {f"dz{i}": {"pocket": p, "recovery": draw(share), "pallet_t": draw(st.floats(0.2, 2))}
-           for i, p in enumerate(pockets)}
+    airfields = {
+        f"af{i}": {
+            "pocket": p,
+            "slots": draw(st.integers(1, 3)),
+            "opens_h": draw(st.floats(0, 23.9)),
+            "hours": draw(st.floats(1, 24)),
+            "exposure": draw(st.floats(0, 2)),
+        }
+        for i, p in enumerate(pockets)
+    }
+    dzs = {
+        f"dz{i}": {"pocket": p, "recovery": draw(share), "pallet_t": draw(st.floats(0.2, 2))}
+        for i, p in enumerate(pockets)
+    }
     fleets = {}
     for i in range(draw(st.integers(0, 3))):
         mode = draw(st.sampled_from(["land", "airdrop", "helicopter"]))
         targets = list(dzs) if mode == "airdrop" else list(airfields)
         fleets[f"f{i}"] = {
-            "mode": mode, "aircraft": draw(st.integers(0, 4)), "payload_t": draw(pos),
-            "cargo": {"food": 0.5, "ammo": 0.5}, "flight_h": draw(st.floats(0.2, 6)),
-            "ground_h": draw(st.floats(0, 3)), "base_h": draw(st.floats(0, 3)),
-            "sorties_per_day": draw(st.floats(0.3, 3)), "mission_capable": draw(share),
+            "mode": mode,
+            "aircraft": draw(st.integers(0, 4)),
+            "payload_t": draw(pos),
+            "cargo": {"food": 0.5, "ammo": 0.5},
+            "flight_h": draw(st.floats(0.2, 6)),
+            "ground_h": draw(st.floats(0, 3)),
+            "base_h": draw(st.floats(0, 3)),
+            "sorties_per_day": draw(st.floats(0.3, 3)),
+            "mission_capable": draw(share),
             "targets": draw(st.lists(st.sampled_from(targets), min_size=1, max_size=2)),
             "loss_per_sortie": draw(st.floats(0, 0.05)),
             "origin": draw(st.sampled_from([None, *pockets])),
         }
     routes = {}
     if n_pockets > 1:
-        routes["r"] = {"a": pockets[0], "b": pockets[1], "capacity_t_day": draw(pos),
-                       "transit_days": draw(st.floats(0, 3)), "interdiction": draw(share)}
-    events = [{"date": dt.date(2016, 2, 1), "title": "change",
-               "set": {"siege.weapons": draw(st.floats(0, 300))}}]
+        routes["r"] = {
+            "a": pockets[0],
+            "b": pockets[1],
+            "capacity_t_day": draw(pos),
+            "transit_days": draw(st.floats(0, 3)),
+            "interdiction": draw(share),
+        }
+    events = [
+        {
+            "date": dt.date(2016, 2, 1),
+            "title": "change",
+            "set": {"siege.weapons": draw(st.floats(0, 300))},
+        }
+    ]
     if routes:
-        events.append({"date": dt.date(2016, 2, 10), "title": "cut",
-                       "set": {"routes.r.open": False}})
-    return Scenario.model_validate({
-        "name": "prop", "seed": draw(st.integers(0, 2**32)), "stochastic": draw(st.booleans()),
-        "calendar": {"start": dt.date(2016, 1, 1), "end": dt.date(2016, 3, 1)},
-        "commodities": commodities, "pockets": pk, "airfields": airfields,
-        "drop_zones": dzs, "fleets": fleets, "routes": routes,
-        "weather": {"unflyable_share": draw(st.floats(0, 0.5)),
-                    "mean_spell_days": draw(st.floats(1, 5))},
-        "siege": {"weapons": draw(st.floats(0, 200)), "reference_weapons": 100.0,
-                  "reinforcement_per_day": draw(st.floats(0, 3)),
-                  "combat_sorties_per_day": draw(st.floats(0, 70)),
-                  "targets_per_sortie": draw(st.floats(0, 0.5)),
-                  "effects": {"airfield_closure_per_day": draw(st.floats(0, 0.3))}},
-        "events": events,
-    })
+        events.append(
+            {"date": dt.date(2016, 2, 10), "title": "cut", "set": {"routes.r.open": False}}
+        )
+    return Scenario.model_validate(
+        {
+            "name": "prop",
+            "seed": draw(st.integers(0, 2**32)),
+            "stochastic": draw(st.booleans()),
+            "calendar": {"start": dt.date(2016, 1, 1), "end": dt.date(2016, 3, 1)},
+            "commodities": commodities,
+            "pockets": pk,
+            "airfields": airfields,
+            "drop_zones": dzs,
+            "fleets": fleets,
+            "routes": routes,
+            "weather": {
+                "unflyable_share": draw(st.floats(0, 0.5)),
+                "mean_spell_days": draw(st.floats(1, 5)),
+            },
+            "siege": {
+                "weapons": draw(st.floats(0, 200)),
+                "reference_weapons": 100.0,
+                "reinforcement_per_day": draw(st.floats(0, 3)),
+                "combat_sorties_per_day": draw(st.floats(0, 70)),
+                "targets_per_sortie": draw(st.floats(0, 0.5)),
+                "effects": {"airfield_closure_per_day": draw(st.floats(0, 0.3))},
+            },
+            "events": events,
+        }
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -98,9 +147,17 @@ def test_mass_balance_holds_for_random_scenarios(s: Scenario) -> None:
 
 
 def test_mass_balance_violation_is_an_error() -> None:
-    bad = {("city", "food"): {"initial": 10.0, "delivered": 5.0, "transferred_in": 0.0,
-                              "consumed": 3.0, "transferred_out": 0.0, "lost": 0.0,
-                              "final": 12.5}}
+    bad = {
+        ("city", "food"): {
+            "initial": 10.0,
+            "delivered": 5.0,
+            "transferred_in": 0.0,
+            "consumed": 3.0,
+            "transferred_out": 0.0,
+            "lost": 0.0,
+            "final": 12.5,
+        }
+    }
     with pytest.raises(MassBalanceError, match="city/food"):
         check_mass_balance(bad)
 
@@ -141,27 +198,48 @@ def test_streams_are_named_so_adding_a_fleet_does_not_reshuffle_the_weather() ->
     s = _stochastic()
     data = s.model_dump(by_alias=True)
     data["airfields"] = {"strip": {"pocket": "city"}}
-    data["fleets"]["extra"] = {"mode": "land", "aircraft": 3, "payload_t": 5.0,
-                               "cargo": {"food": 1.0}, "flight_h": 1.0, "mission_capable": 0.5,
-                               "targets": ["strip"]}
+    data["fleets"]["extra"] = {
+        "mode": "land",
+        "aircraft": 3,
+        "payload_t": 5.0,
+        "cargo": {"food": 1.0},
+        "flight_h": 1.0,
+        "mission_capable": 0.5,
+        "targets": ["strip"],
+    }
     bigger = Scenario.model_validate(data)
     a, b = run_replication(s, 0, 5), run_replication(bigger, 0, 5)
-    for k in ("flyable", "combat_sorties", "besieger_weapons", "sorties_flown__f",
-              "delivered_t__f"):
+    for k in (
+        "flyable",
+        "combat_sorties",
+        "besieger_weapons",
+        "sorties_flown__f",
+        "delivered_t__f",
+    ):
         np.testing.assert_array_equal(a.series[k], b.series[k])
 
 
 def test_events_are_recorded_with_their_day() -> None:
-    s = scenario(events=[{"date": "2016-01-14", "title": "Ten days in",
-                          "set": {"pockets.city.civilians": 10}}])
+    s = scenario(
+        events=[
+            {"date": "2016-01-14", "title": "Ten days in", "set": {"pockets.city.civilians": 10}}
+        ]
+    )
     r = run_replication(s, 0)
     assert r.events == [(10, "Ten days in")]
     assert r.series["civilians__city"][9] == 1000 and r.series["civilians__city"][10] == 10
 
 
 def test_event_sets_a_stock_level() -> None:
-    s = scenario(events=[{"date": "2016-01-14", "title": "Relief convoy",
-                          "set": {"pockets.city.stock_t.food": 5000.0}}])
+    s = scenario(
+        events=[
+            {
+                "date": "2016-01-14",
+                "title": "Relief convoy",
+                "set": {"pockets.city.stock_t.food": 5000.0},
+            }
+        ]
+    )
     r = run_replication(s, 0)
     assert r.series["stock_t__city__food"][10] == pytest.approx(5000.0 - 0.5)
     assert r.balance[("city", "food")]["delivered"] == pytest.approx(5000.0 - (1000 - 10 * 0.5))

@@ -12,12 +12,23 @@ def test_summary_text(fake_scenario, make_result):
     metrics = []
     for i in range(4):
         stock = [5, 4, 3, 2, 1, 0, 0, 0, 0, 0] if i < 3 else [5] * 10
-        metrics.append(replication_metrics(fake_scenario, make_result(
-            fake_scenario, replication=i, **{"stock_t__city__food": stock})))
+        metrics.append(
+            replication_metrics(
+                fake_scenario,
+                make_result(fake_scenario, replication=i, **{"stock_t__city__food": stock}),
+            )
+        )
     summary = summarize_metrics(metrics)
     obs = observation_table(fake_scenario, metrics)
-    text = format_summary(fake_scenario, summary, obs, replications=4, seed=7,
-                          wall_time_s=1.25, out_dir="results/fake/x")
+    text = format_summary(
+        fake_scenario,
+        summary,
+        obs,
+        replications=4,
+        seed=7,
+        wall_time_s=1.25,
+        out_dir="results/fake/x",
+    )
     lines = text.splitlines()
     assert lines[0] == "fake: 4 replications, seed 7, 1.2 s"
     assert any(line.startswith("delivered_t ") for line in lines)

@@ -37,10 +37,15 @@ def test_daily_csv_columns_and_round_trip(tmp_path):
         rows = list(csv.reader(fh))
     assert rows[0] == [
         "date",
-        "besieger_weapons_p05", "besieger_weapons_p50", "besieger_weapons_p95",
-        "days_of_supply__city__ammo_p05", "days_of_supply__city__ammo_p50",
+        "besieger_weapons_p05",
+        "besieger_weapons_p50",
+        "besieger_weapons_p95",
+        "days_of_supply__city__ammo_p05",
+        "days_of_supply__city__ammo_p50",
         "days_of_supply__city__ammo_p95",
-        "stock_t__city__food_p05", "stock_t__city__food_p50", "stock_t__city__food_p95",
+        "stock_t__city__food_p05",
+        "stock_t__city__food_p50",
+        "stock_t__city__food_p95",
     ]
     assert rows[1] == ["2016-02-28", "10", "10", "10", "", "", "", "1", "1.5", "2"]
     assert rows[2][0] == "2016-02-29"
@@ -57,15 +62,20 @@ def test_daily_csv_columns_and_round_trip(tmp_path):
 
 def test_replications_csv(tmp_path):
     path = tmp_path / "replications.csv"
-    metrics = [{"delivered_t": 1.5, "first_stockout_day__c__f": math.nan},
-               {"delivered_t": 2.0, "first_stockout_day__c__f": 4.0}]
+    metrics = [
+        {"delivered_t": 1.5, "first_stockout_day__c__f": math.nan},
+        {"delivered_t": 2.0, "first_stockout_day__c__f": 4.0},
+    ]
     files.write_replications_csv(path, [0, 1], [9, 9], metrics)
     text = path.read_text()
-    assert text == ("replication,seed,delivered_t,first_stockout_day__c__f\n"
-                    "0,9,1.5,\n1,9,2,4\n")
+    assert text == ("replication,seed,delivered_t,first_stockout_day__c__f\n0,9,1.5,\n1,9,2,4\n")
     back = files.read_replications_csv(path)
-    assert back[1] == {"replication": 1.0, "seed": 9.0, "delivered_t": 2.0,
-                       "first_stockout_day__c__f": 4.0}
+    assert back[1] == {
+        "replication": 1.0,
+        "seed": 9.0,
+        "delivered_t": 2.0,
+        "first_stockout_day__c__f": 4.0,
+    }
     assert math.isnan(back[0]["first_stockout_day__c__f"])
 
 
@@ -76,30 +86,62 @@ def test_summary_json_nulls(tmp_path):
 
 
 def test_observations_csv(tmp_path):
-    row = {"id": "a", "metric": "delivered_t", "from": "2016-01-01", "to": "2016-02-01",
-           "observed": 2060.0, "unit": "t", "model_p05": 1900.0, "model_p50": 2000.0,
-           "model_p95": 2100.5, "rel_error": -60 / 2060, "within_tolerance": True,
-           "source": "WFP, 2016"}
+    row = {
+        "id": "a",
+        "metric": "delivered_t",
+        "from": "2016-01-01",
+        "to": "2016-02-01",
+        "observed": 2060.0,
+        "unit": "t",
+        "model_p05": 1900.0,
+        "model_p50": 2000.0,
+        "model_p95": 2100.5,
+        "rel_error": -60 / 2060,
+        "within_tolerance": True,
+        "source": "WFP, 2016",
+    }
     path = tmp_path / "observations.csv"
-    files.write_observations_csv(path, [row, {**row, "id": "b", "rel_error": math.nan,
-                                              "within_tolerance": None}])
+    files.write_observations_csv(
+        path, [row, {**row, "id": "b", "rel_error": math.nan, "within_tolerance": None}]
+    )
     lines = path.read_text().splitlines()
     assert lines[0] == ",".join(TABLE_COLUMNS)
-    assert lines[0] == ("id,metric,from,to,observed,unit,model_p05,model_p50,model_p95,"
-                        "rel_error,within_tolerance,source")
-    assert lines[1] == ('a,delivered_t,2016-01-01,2016-02-01,2060,t,1900,2000,2100.5,'
-                        '-0.02912621359,true,"WFP, 2016"')
+    assert lines[0] == (
+        "id,metric,from,to,observed,unit,model_p05,model_p50,model_p95,"
+        "rel_error,within_tolerance,source"
+    )
+    assert lines[1] == (
+        "a,delivered_t,2016-01-01,2016-02-01,2060,t,1900,2000,2100.5,"
+        '-0.02912621359,true,"WFP, 2016"'
+    )
     back = files.read_observations_csv(path)
     assert back[0]["within_tolerance"] is True and back[1]["within_tolerance"] is None
     assert back[0]["model_p95"] == 2100.5 and math.isnan(back[1]["rel_error"])
 
 
 def test_manifest_fields():
-    m = files.build_manifest(seed=3, replications=5, workers=2, wall_time_s=1.23456,
-                             command=["siege", "run", "x.toml"], scenario_name="x")
-    for key in ("siege_sim_version", "git_commit", "seed", "replications", "workers",
-                "wall_time_s", "python", "simpy", "numpy", "pydantic", "command",
-                "created_utc"):
+    m = files.build_manifest(
+        seed=3,
+        replications=5,
+        workers=2,
+        wall_time_s=1.23456,
+        command=["siege", "run", "x.toml"],
+        scenario_name="x",
+    )
+    for key in (
+        "siege_sim_version",
+        "git_commit",
+        "seed",
+        "replications",
+        "workers",
+        "wall_time_s",
+        "python",
+        "simpy",
+        "numpy",
+        "pydantic",
+        "command",
+        "created_utc",
+    ):
         assert key in m
     assert m["seed"] == 3 and m["wall_time_s"] == 1.235 and m["workers"] == 2
     assert m["git_commit"] is None or len(m["git_commit"]) == 40

@@ -20,15 +20,26 @@ def test_draw_all(tmp_path, fake_scenario, make_result):
     acc = SeriesAccumulator(3, n)
     metrics = []
     for i in range(3):
-        r = make_result(fake_scenario, replication=i, scale=1.0 + i,
-                        **{"stock_t__city__food": np.linspace(5, 0, n),
-                           "days_of_supply__city__food": np.linspace(5, 0, n)})
+        r = make_result(
+            fake_scenario,
+            replication=i,
+            scale=1.0 + i,
+            **{
+                "stock_t__city__food": np.linspace(5, 0, n),
+                "days_of_supply__city__food": np.linspace(5, 0, n),
+            },
+        )
         acc.add(i, r)
         metrics.append(replication_metrics(fake_scenario, r))
-    dates = [fake_scenario.calendar.start + dt.timedelta(days=d)
-             for d in range(n)]
-    paths = draw_all(tmp_path / "plots", fake_scenario, dates, acc.percentiles(), metrics,
-                     observation_table(fake_scenario, metrics))
+    dates = [fake_scenario.calendar.start + dt.timedelta(days=d) for d in range(n)]
+    paths = draw_all(
+        tmp_path / "plots",
+        fake_scenario,
+        dates,
+        acc.percentiles(),
+        metrics,
+        observation_table(fake_scenario, metrics),
+    )
     assert [p.name for p in paths] == list(PLOT_FILES)
     for p in paths:
         data = p.read_bytes()
@@ -40,10 +51,8 @@ def test_draw_all_without_fleets_or_observations(tmp_path, fake_scenario_factory
     r = make_result(scn)
     acc = SeriesAccumulator(1, scn.calendar.n_days)
     acc.add(0, r)
-    dates = [scn.calendar.start + dt.timedelta(days=d)
-             for d in range(scn.calendar.n_days)]
-    paths = draw_all(tmp_path, scn, dates, acc.percentiles(),
-                     [replication_metrics(scn, r)], [])
+    dates = [scn.calendar.start + dt.timedelta(days=d) for d in range(scn.calendar.n_days)]
+    paths = draw_all(tmp_path, scn, dates, acc.percentiles(), [replication_metrics(scn, r)], [])
     assert all(p.stat().st_size > 1000 for p in paths)
 
 

@@ -26,8 +26,7 @@ CASES = {
     "one_range": ('design = "grid"\n', REC, ["y.png", "z.png"]),
     "one_list": ('design = "grid"\n', AIR, ["y.png", "z.png"]),
     "one_date": ('design = "lhs"\nsamples = 6\n', DATE, ["y.png", "z.png"]),
-    "two_grid": ('design = "grid"\nsamples = 3\n', AIR + REC,
-                 ["heatmap__y.png", "heatmap__z.png"]),
+    "two_grid": ('design = "grid"\nsamples = 3\n', AIR + REC, ["heatmap__y.png", "heatmap__z.png"]),
     "two_lhs": ('design = "lhs"\nsamples = 10\n', REC + PAY, ["map__y.png", "map__z.png"]),
     "three_lhs": ('design = "lhs"\nsamples = 10\n', AIR + REC + PAY, ["scatter_matrix.png"]),
     "three_grid": ('design = "grid"\nsamples = 2\n', AIR + REC + PAY, ["main_effects.png"]),
@@ -59,14 +58,17 @@ def test_plots_of_each_kind_of_sweep(case: str, tmp_path: Path, tiny_toml: str) 
 
 def test_sensitivity_csv_of_a_sobol_sweep(tmp_path: Path, tiny_toml: str) -> None:
     (tmp_path / "tiny.toml").write_text(tiny_toml)
-    (tmp_path / "s.toml").write_text(HEAD + 'design = "sobol"\nsamples = 64\n[parameters]\n'
-                                     + AIR + REC + PAY)
+    (tmp_path / "s.toml").write_text(
+        HEAD + 'design = "sobol"\nsamples = 64\n[parameters]\n' + AIR + REC + PAY
+    )
     sweep(tmp_path / "s.toml", tmp_path / "out", workers=2, evaluate=sweep_fakes.smooth)
     with open(tmp_path / "out" / "sensitivity.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["metric"], r["parameter"]) for r in rows] == [
-        (m, p) for m in ("y", "z") for p in
-        ("fleets.drops.aircraft", "drop_zones.field.recovery", "fleets.drops.payload_t")]
+        (m, p)
+        for m in ("y", "z")
+        for p in ("fleets.drops.aircraft", "drop_zones.field.recovery", "fleets.drops.payload_t")
+    ]
     z = {r["parameter"]: r for r in rows if r["metric"] == "z"}  # z = recovery², no noise
     assert float(z["drop_zones.field.recovery"]["S1"]) == pytest.approx(1.0, abs=0.05)
     assert abs(float(z["fleets.drops.aircraft"]["ST"])) < 0.02
@@ -76,8 +78,9 @@ def test_sensitivity_csv_of_a_sobol_sweep(tmp_path: Path, tiny_toml: str) -> Non
     assert 0.0 < float(y["fleets.drops.aircraft"]["noise_share"]) < 0.2
 
 
-def test_siege_plot_redraws_a_sweep_folder(tmp_path: Path, tiny_toml: str,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_siege_plot_redraws_a_sweep_folder(
+    tmp_path: Path, tiny_toml: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "tiny.toml").write_text(tiny_toml)
     (tmp_path / "s.toml").write_text(HEAD + 'design = "grid"\n[parameters]\n' + REC)
     sweep(tmp_path / "s.toml", tmp_path / "out", workers=1, evaluate=sweep_fakes.smooth)

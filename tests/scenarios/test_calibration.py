@@ -24,10 +24,15 @@ BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "deir_ez_zor" / "
 
 CALIBRATED: dict[str, tuple[float, float, str]] = {
     "fleets.wfp_il76.sorties_per_day": (
-        0.0, 2.0, "planning.md §4: an Il-76 flies up to 2 rotations a day (WFP, Sudan)"),
+        0.0,
+        2.0,
+        "planning.md §4: an Il-76 flies up to 2 rotations a day (WFP, Sudan)",
+    ),
     "fleets.wfp_il76.payload_t": (
-        16.7, 35.0, "deir_ez_zor.md §1.3/§1.4, planning.md §7: high-altitude Il-76 drops "
-        "16.7–21 t, up to 35 t"),
+        16.7,
+        35.0,
+        "deir_ez_zor.md §1.3/§1.4, planning.md §7: high-altitude Il-76 drops 16.7–21 t, up to 35 t",
+    ),
     "fleets.wfp_il76.mission_capable": (0.70, 0.92, "planning.md §4: MC rates"),
     "fleets.ru_il76.sorties_per_day": (0.0, 2.0, "planning.md §4"),
     "fleets.ru_il76.payload_t": (20.0, 35.0, "deir_ez_zor.md §1.4: 20 t (TASS) to 35 t (5-tv)"),

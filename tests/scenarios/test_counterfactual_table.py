@@ -81,7 +81,7 @@ def test_a_tiny_real_run_gives_a_table_that_parses_back() -> None:
 def test_the_readme_holds_a_table_for_every_scenario() -> None:
     text = ct.README.read_text(encoding="utf-8")
     assert ct.START_MARK in text and ct.END_MARK in text
-    block = text[text.index(ct.START_MARK):text.index(ct.END_MARK)]
+    block = text[text.index(ct.START_MARK) : text.index(ct.END_MARK)]
     rows = ct.parse_table(block)
     assert list(rows) == list(ct.SCENARIOS)
     m = re.search(r"(\d+) replications per scenario", block)
@@ -91,7 +91,7 @@ def test_the_readme_holds_a_table_for_every_scenario() -> None:
 @pytest.mark.slow
 def test_the_readme_table_matches_a_fresh_run_within_its_intervals() -> None:
     text = ct.README.read_text(encoding="utf-8")
-    published = ct.parse_table(text[text.index(ct.START_MARK):text.index(ct.END_MARK)])
+    published = ct.parse_table(text[text.index(ct.START_MARK) : text.index(ct.END_MARK)])
     seed = ct.DEFAULT_SEED + 1  # a fresh draw, not the published one
     fresh = ct.parse_table(ct.markdown(ct.build(200, seed, workers=2), 200, seed))
     problems = []
@@ -101,12 +101,14 @@ def test_the_readme_table_matches_a_fresh_run_within_its_intervals() -> None:
             old_num, new_num = ct.parse_cell(cell), ct.parse_cell(new)
             if old_num is None or new_num is None:
                 same_kind = cell.split(" ")[0] == new.split(" ")[0] or (
-                    cell[:4].isdigit() and new[:4].isdigit())
+                    cell[:4].isdigit() and new[:4].isdigit()
+                )
                 if not same_kind:
                     problems.append(f"{name}/{key}: README {cell!r}, fresh {new!r}")
                 continue
             lo, _, hi = new_num
             if not lo <= old_num[1] <= hi:
-                problems.append(f"{name}/{key}: README median {old_num[1]} outside fresh "
-                                f"[{lo}, {hi}]")
+                problems.append(
+                    f"{name}/{key}: README median {old_num[1]} outside fresh [{lo}, {hi}]"
+                )
     assert problems == []

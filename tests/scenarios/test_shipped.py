@@ -252,8 +252,11 @@ def _same_but_events(baseline: Scenario, child: Scenario) -> None:
 
 def _changed_events(baseline: Scenario, child: Scenario) -> dict[int, tuple]:
     assert len(child.events) == len(baseline.events)
-    return {i: e for i, (b, e) in enumerate(zip(_events(baseline), _events(child), strict=True))
-            if b != e}
+    return {
+        i: e
+        for i, (b, e) in enumerate(zip(_events(baseline), _events(child), strict=True))
+        if b != e
+    }
 
 
 def test_no_split_only_defuses_the_split_event(baseline: Scenario) -> None:
@@ -276,8 +279,7 @@ def test_tempo_40_holds_the_combat_tempo_from_august_2017(baseline: Scenario) ->
     assert len(tempo) == 2
     changed = _changed_events(baseline, child)
     assert sorted(changed) == tempo
-    assert all(e[2] == {key: 40.0} and e[0] == _events(baseline)[i][0]
-               for i, e in changed.items())
+    assert all(e[2] == {key: 40.0} and e[0] == _events(baseline)[i][0] for i, e in changed.items())
 
 
 def test_early_relief_moves_only_the_relief_three_months_earlier(baseline: Scenario) -> None:
