@@ -223,14 +223,19 @@ def build_manifest(
     command: Sequence[str] | str | None,
     scenario_name: str,
     now: dt.datetime | None = None,
+    kind: str = "run",
 ) -> dict[str, Any]:
-    """The manifest of a run: what ran, with what, how long, when."""
+    """The manifest of a result folder: its ``kind``, what ran, with what, how long, when.
+
+    ``kind`` (``run``, ``sweep``...) is what ``--force`` checks before it replaces a folder.
+    """
     from sim import __version__
 
     commit, dirty = git_commit()
     now = now or dt.datetime.now(dt.UTC)
     cmd = command if isinstance(command, str) or command is None else list(command)
     return {
+        "kind": kind,
         "siege_sim_version": __version__,
         "git_commit": commit,
         "git_dirty": dirty,
