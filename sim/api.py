@@ -28,7 +28,15 @@ import numpy as np
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
 
-__all__ = ["RunSet", "load_scenario", "redraw_plots", "run", "write_run"]
+__all__ = [
+    "RunSet",
+    "load_scenario",
+    "redraw_plots",
+    "run",
+    "run_to_folder",
+    "write_run",
+    "write_run_files",
+]
 
 
 @dataclass
@@ -142,45 +150,84 @@ def write_run(
 ) -> Path:
     """Write ``runset`` as a result folder; return its path.
 
-    ``out_dir`` defaults to ``results/<scenario name>/<UTC timestamp>``. The folder
-    appears complete or not at all; an existing one is replaced only with ``force``
-    (else :class:`~sim.output.folder.OutputExistsError`). ``command`` is recorded in
-    the manifest.
+    ``out_dir`` defaults to ``results/<scenario name>/<UTC timestamp>`` (``-2``... if
+    taken). The folder appears complete or not at all; an existing one is replaced only
+    with ``force``, and only if it is a run folder (else
+    :class:`~sim.output.folder.OutputExistsError`). ``command`` is recorded in the
+    manifest.
     """
-    from sim.output import files
-    from sim.output.folder import atomic_folder, default_out_dir
-    from sim.scenario.load import dump_toml
+    from sim.output.folder import ResultFolder, default_out_dir
 
     out = Path(out_dir) if out_dir is not None else default_out_dir(runset.scenario.name)
-    with atomic_folder(out, force=force) as tmp:
-        (tmp / "scenario.toml").write_text(dump_toml(runset.scenario), encoding="utf-8")
-        files.write_daily_csv(tmp / "daily.csv", runset.start, runset.daily)
-        files.write_replications_csv(
-            tmp / "replications.csv", runset.replication_ids, runset.seeds, runset.metrics
-        )
-        files.write_summary_json(tmp / "summary.json", runset.summary)
-        files.write_observations_csv(tmp / "observations.csv", runset.observations)
-        if plots:
-            from sim.output.plots import draw_all
+    with ResultFolder(out, "run", force=force, unique=out_dir is None) as folder:
+        write_run_files(runset, folder.tmp, command=command, plots=plots)
+    return folder.path
 
-            draw_all(
-                tmp / "plots",
-                runset.scenario,
-                runset.dates,
-                runset.daily,
-                runset.metrics,
-                runset.observations,
-            )
-        manifest = files.build_manifest(
-            seed=runset.seed,
-            replications=runset.replications,
-            workers=runset.workers,
-            wall_time_s=runset.wall_time_s,
-            command=command,
-            scenario_name=runset.scenario.name,
+
+def run_to_folder(
+    scenario: Scenario,
+    out_dir: Path | str | None = None,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    force: bool = False,
+    progress: bool = False,
+    command: Sequence[str] | str | None = None,
+) -> tuple[RunSet, Path]:
+    """Reserve the result folder, run the replications, write the folder; ``(runset, path)``.
+
+    The folder is reserved before the first replication runs, so a folder that cannot
+    be written (it exists, is protected, its parent is a file...) is refused at once
+    with :class:`~sim.output.folder.InputError`, and two runs into the same folder never
+    both succeed.
+    """
+    from sim.output.folder import ResultFolder, default_out_dir
+
+    out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name)
+    with ResultFolder(out, "run", force=force, unique=out_dir is None) as folder:
+        runset = run(scenario, replications, seed, workers, progress=progress)
+        write_run_files(runset, folder.tmp, command=command)
+    return runset, folder.path
+
+
+def write_run_files(
+    runset: RunSet,
+    folder: Path,
+    command: Sequence[str] | str | None = None,
+    plots: bool = True,
+) -> None:
+    """Write the files of a run folder into the existing, empty ``folder``."""
+    from sim.output import files
+    from sim.scenario.load import dump_toml
+
+    (folder / "scenario.toml").write_text(dump_toml(runset.scenario), encoding="utf-8")
+    files.write_daily_csv(folder / "daily.csv", runset.start, runset.daily)
+    files.write_replications_csv(
+        folder / "replications.csv", runset.replication_ids, runset.seeds, runset.metrics
+    )
+    files.write_summary_json(folder / "summary.json", runset.summary)
+    files.write_observations_csv(folder / "observations.csv", runset.observations)
+    if plots:
+        from sim.output.plots import draw_all
+
+        draw_all(
+            folder / "plots",
+            runset.scenario,
+            runset.dates,
+            runset.daily,
+            runset.metrics,
+            runset.observations,
         )
-        files.write_json(tmp / "manifest.json", manifest)
-    return out
+    manifest = files.build_manifest(
+        seed=runset.seed,
+        replications=runset.replications,
+        workers=runset.workers,
+        wall_time_s=runset.wall_time_s,
+        command=command,
+        scenario_name=runset.scenario.name,
+    )
+    files.write_json(folder / "manifest.json", manifest)
 
 
 def redraw_plots(result_dir: Path | str) -> Path:
@@ -189,7 +236,7 @@ def redraw_plots(result_dir: Path | str) -> Path:
     Raises :class:`~sim.output.folder.InputError` if ``result_dir`` is not a run folder.
     """
     from sim.output import files
-    from sim.output.folder import InputError, atomic_folder
+    from sim.output.folder import InputError, rewritten_subfolder
     from sim.output.plots import draw_all
 
     d = Path(result_dir)
@@ -201,6 +248,6 @@ def redraw_plots(result_dir: Path | str) -> Path:
     dates, daily = files.read_daily_csv(d / "daily.csv")
     metrics = files.read_replications_csv(d / "replications.csv")
     observations = files.read_observations_csv(d / "observations.csv")
-    with atomic_folder(d / "plots", force=True) as tmp:
+    with rewritten_subfolder(d / "plots") as tmp:
         draw_all(tmp, scenario, dates, daily, metrics, observations)
     return d

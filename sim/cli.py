@@ -178,14 +178,19 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``siege run``."""
     from sim import api
     from sim.output.console import format_summary
-    from sim.output.folder import check_writable, default_out_dir
 
     scenario = api.load_scenario(args.scenario, overrides=tuple(args.set))
-    out = Path(args.out) if args.out else default_out_dir(scenario.name)
-    check_writable(out, args.force)  # refuse before spending time on the run
     progress = not args.quiet and sys.stderr.isatty()
-    runset = api.run(scenario, args.replications, args.seed, args.workers, progress=progress)
-    path = api.write_run(runset, out, force=args.force, command=["siege", *argv])
+    runset, path = api.run_to_folder(
+        scenario,
+        args.out,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        force=args.force,
+        progress=progress,
+        command=["siege", *argv],
+    )
     if args.quiet:
         print(path)
     else:

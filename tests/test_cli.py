@@ -141,11 +141,18 @@ def test_existing_folder_needs_force(tiny, tmp_path, capsys):
     code, _, err = siege(capsys, "run", tiny, "--out", out_dir, "--replications", "1")
     assert code == 2 and len(err.splitlines()) == 1 and "--force" in err
     assert [p.name for p in out_dir.iterdir()] == ["mine.txt"]
+    # --force replaces only a run folder, never a folder of the user's
+    code, _, err = siege(capsys, "run", tiny, "--out", out_dir, "--replications", "1", "--force")
+    assert code == 2 and "not a folder written by siege" in err
+    assert [p.name for p in out_dir.iterdir()] == ["mine.txt"]
+    run_dir = tmp_path / "run2"
+    code, _, err = siege(capsys, "run", tiny, "--out", run_dir, "--replications", "1", "--quiet")
+    assert code == 0, err
     code, _, err = siege(
-        capsys, "run", tiny, "--out", out_dir, "--replications", "1", "--force", "--quiet"
+        capsys, "run", tiny, "--out", run_dir, "--replications", "2", "--force", "--quiet"
     )
     assert code == 0, err
-    assert not (out_dir / "mine.txt").exists() and (out_dir / "daily.csv").is_file()
+    assert json.loads((run_dir / "manifest.json").read_text())["replications"] == 2
 
 
 def test_internal_error_exits_1(tiny, tmp_path, capsys, monkeypatch):

@@ -36,9 +36,7 @@ import argparse
 import datetime as dt
 import json
 import math
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -133,15 +131,11 @@ def check_points(
 
 
 def default_out(spec: SweepSpec) -> Path:
-    """``results/<scenario name>/<sweep name>-<UTC timestamp>`` (``-2``... if taken)."""
-    from sim.output.folder import utc_stamp
+    """``results/<scenario name>/<sweep name>-<UTC timestamp>`` (a name only: the folder
+    is reserved when it is created, ``-2``... if taken)."""
+    from sim.output.folder import default_out_dir
 
-    base = Path("results") / spec.base.name / f"{spec.name}-{utc_stamp()}"
-    candidate, k = base, 1
-    while candidate.exists():
-        k += 1
-        candidate = base.with_name(f"{base.name}-{k}")
-    return candidate
+    return default_out_dir(spec.base.name, prefix=f"{spec.name}-")
 
 
 def start(
@@ -154,24 +148,43 @@ def start(
     """Check every design point, then create the sweep folder with its input files.
 
     Raises :class:`ScenarioError` (bad design point) or
-    :class:`~sim.output.folder.OutputExistsError` before anything is written.
+    :class:`~sim.output.folder.InputError` (the folder may not be written) before
+    anything is written. ``force`` replaces only a sweep folder nobody is running.
     """
-    from sim.output.folder import OutputExistsError
+    out, lock = _start(spec, out_dir, force=force, command=command)
+    lock.release()
+    return out
+
+
+def _start(
+    spec: SweepSpec,
+    out_dir: str | Path | None,
+    *,
+    force: bool,
+    command: Sequence[str] | None,
+) -> tuple[Path, Any]:
+    """:func:`start`, returning the folder and its lock, still held (for :func:`resume`)."""
+    from sim.output.folder import FolderLock, OutputExistsError, ResultFolder
     from sim.scenario.load import dump_toml
 
     design = spec.make_design()
     check_points(spec, design.points)
     out = Path(out_dir) if out_dir is not None else default_out(spec)
-    if out.exists() and not force:
-        raise OutputExistsError(
-            f"{out}: already exists (use --force to replace it, or --resume {out} to finish it)"
-        )
-    if out.exists() and not out.is_dir():
-        raise OutputExistsError(f"{out}: exists and is not a folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        tmp.chmod(store.default_mode("dir"))
+        folder = ResultFolder(out, "sweep", force=force, unique=out_dir is None)
+        folder.open()
+    except OutputExistsError as err:
+        if out.is_dir() and not force and str(err).endswith("(use --force to replace it)"):
+            raise OutputExistsError(
+                f"{out}: already exists (use --force to replace it, or --resume {out} to finish it)"
+            ) from None
+        raise
+    lock = None
+    try:
+        tmp = folder.tmp
+        # The lock is taken inside the temporary folder and stays held across the rename,
+        # so nobody can resume the new sweep before this process has run it.
+        lock = FolderLock(tmp).acquire("siege sweep")
         (tmp / store.SCENARIO_TOML).write_text(dump_toml(spec.base), encoding="utf-8")
         (tmp / store.SWEEP_TOML).write_text(resolved_toml(spec), encoding="utf-8")
         (tmp / store.DESIGN_CSV).write_text(
@@ -182,13 +195,19 @@ def start(
         )
         manifest = _manifest(spec, len(design), status="running", command=command)
         (tmp / store.MANIFEST_JSON).write_text(_json(manifest), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if lock is not None:
+            lock.release()
+        folder.abort()
         raise
-    return out
+    try:
+        path = folder.commit()
+    except BaseException:
+        lock.release()
+        raise
+    lock.folder = path
+    lock.path = path / lock.path.name
+    return path, lock
 
 
 # ---- running what is missing -----------------------------------------------------------
@@ -228,15 +247,47 @@ def resume(
     evaluate: Evaluate | None = None,
     progress: bool = False,
     command: Sequence[str] | None = None,
+    lock: Any = None,
 ) -> SweepResult:
     """Run every (point, replication) missing from the folder's ``runs.csv``; finalize.
 
     ``executor`` defaults to local processes (``workers``, default: the machine's
-    cores; one worker runs in this process).
+    cores; one worker runs in this process). The folder is locked while it runs: a
+    second process is refused with :class:`~sim.output.folder.FolderLockedError`
+    naming the holder. ``lock`` is a lock already held on the folder (a new sweep).
     """
+    from sim.output.folder import FolderLock
+
+    out = Path(out_dir)
+    if lock is None:
+        if not out.is_dir():
+            raise SweepFolderError(str(out), "", "no such sweep folder")
+        lock = FolderLock(out).acquire("siege sweep --resume")
+    try:
+        return _resume(
+            out,
+            executor=executor,
+            workers=workers,
+            evaluate=evaluate,
+            progress=progress,
+            command=command,
+        )
+    finally:
+        lock.release()
+
+
+def _resume(
+    out: Path,
+    *,
+    executor: Executor | None,
+    workers: int | None,
+    evaluate: Evaluate | None,
+    progress: bool,
+    command: Sequence[str] | None,
+) -> SweepResult:
+    """:func:`resume` once the folder's lock is held."""
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.UTC)
-    out = Path(out_dir)
     spec, design = load_folder(out)
     header = store.runs_header(spec.metrics)
     runs_path = out / store.RUNS_CSV
@@ -385,6 +436,7 @@ def _manifest(
     from sim.output.files import build_manifest
 
     m = build_manifest(
+        kind="sweep",
         seed=spec.seed,
         replications=spec.replications,
         workers=workers or 0,
@@ -394,7 +446,6 @@ def _manifest(
     )
     m.update(
         {
-            "kind": "sweep",
             "sweep": spec.name,
             "design": spec.design,
             "samples": spec.samples,
@@ -508,7 +559,7 @@ def sweep(
     """
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec, probe=make_probe(evaluate))
-    out = start(spec, out_dir, force=force, command=command)
+    out, lock = _start(spec, out_dir, force=force, command=command)
     ex = (
         executor
         if not isinstance(executor, str)
@@ -516,7 +567,13 @@ def sweep(
     )
     try:
         return resume(
-            out, executor=ex, workers=workers, evaluate=evaluate, progress=progress, command=command
+            out,
+            executor=ex,
+            workers=workers,
+            evaluate=evaluate,
+            progress=progress,
+            command=command,
+            lock=lock,
         )
     finally:
         if isinstance(executor, str) and ex is not None:
@@ -563,6 +620,7 @@ def main_sweep(args: argparse.Namespace) -> int:
     if scheduler and kind != "dask":
         raise ScenarioError("--scheduler", "", "needs --executor dask")
     resume_dir = getattr(args, "resume", None)
+    lock = None
     if resume_dir:
         given = [k for k in _DESIGN_OPTIONS if getattr(args, k, None)]
         if given:
@@ -577,7 +635,7 @@ def main_sweep(args: argparse.Namespace) -> int:
             raise ScenarioError("--resume", "", "--out cannot be given with --resume")
     else:
         spec = spec_from_args(args)
-        out = start(
+        out, lock = _start(
             spec,
             getattr(args, "out", None),
             force=bool(getattr(args, "force", False)),
@@ -587,7 +645,12 @@ def main_sweep(args: argparse.Namespace) -> int:
     executor = make_executor(kind, workers, scheduler) if kind == "dask" else None
     try:
         result = resume(
-            resume_dir, executor=executor, workers=workers, progress=progress, command=command
+            resume_dir,
+            executor=executor,
+            workers=workers,
+            progress=progress,
+            command=command,
+            lock=lock,
         )
     except KeyboardInterrupt:
         print(

@@ -289,8 +289,15 @@ def test_existing_folder_is_refused_unless_forced(
     assert main(args) == 2
     assert "already exists" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
-    assert main([*args, "--force"]) == 0
-    assert (out / "points.csv").is_file() and not (out / "keep.txt").exists()
+    # --force never replaces a folder that is not a sweep folder of ours
+    assert main([*args, "--force"]) == 2
+    assert "not a folder written by siege" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    done = tmp_path / "done"
+    assert main([*args[:3], str(done), *args[4:]]) == 0
+    (done / "stray.txt").write_text("replaced with the folder")
+    assert main([*args[:3], str(done), *args[4:], "--force"]) == 0
+    assert (done / "points.csv").is_file() and not (done / "stray.txt").exists()
 
 
 def test_resume_refuses_an_edited_design(
