@@ -7,7 +7,8 @@ window of ``hours`` starting at ``opens_h``. An aircraft holds a slot from the
 moment it gets one until it has unloaded; it may start unloading only if it can
 finish inside the window, so a slot handles at most ⌊hours / ground_h⌋ aircraft a
 day and the field at most ``slots`` times that (the closed form
-MOG × hours ÷ ground time, AFPAM 10-1403 formula 9.0 without queueing loss).
+MOG × hours ÷ ground time, AFPAM 10-1403 formula 9.0 without queueing loss: E8 of
+[S:plan-equations] in ``docs/sources.md``).
 
 A field is shut on a day when an event has closed it (``open = false``) or when
 shelling closes it: each day with probability

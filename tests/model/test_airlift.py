@@ -17,7 +17,7 @@ STRIP = {"strip": {"pocket": "city", "slots": 1}}
     ("aircraft", "per_day", "payload"), [(1, 1, 20.0), (3, 2, 16.5), (4, 0.5, 7.0)]
 )
 def test_fleet_lift_equals_n_times_sorties_times_payload(aircraft, per_day, payload) -> None:
-    """E5 of planning.md: Q = N × s × P per day, exactly, with randomness off."""
+    """E5 of [S:plan-equations]: Q = N × s × P per day, exactly, with randomness off."""
     s = scenario(
         stochastic=False,
         drop_zones=DZ,
@@ -42,7 +42,7 @@ def test_fleet_lift_equals_n_times_sorties_times_payload(aircraft, per_day, payl
 def test_airfield_bound_flow_equals_mog_times_hours_over_ground_time(
     slots, hours, ground_h
 ) -> None:
-    """E8 of planning.md without queueing loss: Q = MOG × H / t_g × P when slots bind."""
+    """E8 of [S:plan-equations] without queueing loss: Q = MOG × H / t_g × P when slots bind."""
     s = scenario(
         stochastic=False,
         airfields={"strip": {"pocket": "city", "slots": slots, "opens_h": 20.0, "hours": hours}},

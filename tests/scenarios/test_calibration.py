@@ -26,26 +26,26 @@ CALIBRATED: dict[str, tuple[float, float, str]] = {
     "fleets.wfp_il76.sorties_per_day": (
         0.0,
         2.0,
-        "planning.md §4: an Il-76 flies up to 2 rotations a day (WFP, Sudan)",
+        "[S:plan-il76]: an Il-76 flies up to 2 rotations a day (WFP, Sudan)",
     ),
     "fleets.wfp_il76.payload_t": (
         16.7,
         35.0,
-        "deir_ez_zor.md §1.3/§1.4, planning.md §7: high-altitude Il-76 drops 16.7–21 t, up to 35 t",
+        "[S:dez-wfp] [S:dez-russian]: high-altitude Il-76 drops 16.7–21 t, up to 35 t",
     ),
-    "fleets.wfp_il76.mission_capable": (0.70, 0.92, "planning.md §4: MC rates"),
-    "fleets.ru_il76.sorties_per_day": (0.0, 2.0, "planning.md §4"),
-    "fleets.ru_il76.payload_t": (20.0, 35.0, "deir_ez_zor.md §1.4: 20 t (TASS) to 35 t (5-tv)"),
-    "fleets.ru_il76.mission_capable": (0.50, 0.92, "planning.md §4: MC rates"),
-    "weather.unflyable_share": (0.02, 0.15, "planning.md §5: recommended 0.05, 0.02–0.15"),
-    "siege.targets_per_sortie": (22 / 70, 22 / 60, "about 22 targets by 60–70 sorties"),
+    "fleets.wfp_il76.mission_capable": (0.70, 0.92, "[S:plan-tempo]: MC rates"),
+    "fleets.ru_il76.sorties_per_day": (0.0, 2.0, "[S:plan-il76]"),
+    "fleets.ru_il76.payload_t": (20.0, 35.0, "[S:dez-russian]: 20 t (TASS) to 35 t (5-tv)"),
+    "fleets.ru_il76.mission_capable": (0.50, 0.92, "[S:plan-tempo]: MC rates"),
+    "weather.unflyable_share": (0.02, 0.15, "[S:dez-weather]: recommended 0.05, 0.02–0.15"),
+    "siege.targets_per_sortie": (22 / 70, 22 / 60, "[S:dez-combat]: 22 targets by 60–70 sorties"),
     "siege.weapons": (200.0, 1000.0, "ASSUMPTION in baseline.toml"),
     "siege.reinforcement_per_day": (0.0, 10.0, "ASSUMPTION in baseline.toml"),
 }
 """Calibrated parameter → (low, high, basis): the range every value in force must respect."""
 
 AUGUST_2017_TEMPO = (60.0, 70.0)
-"""The combat sortie tempo in force during August 2017 (planning.md §4, SANA; Tishreen)."""
+"""The combat sortie tempo in force during August 2017 (SANA; Tishreen) [S:dez-combat]."""
 
 
 def _get(scenario: Scenario, path: str) -> Any:
