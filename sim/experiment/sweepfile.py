@@ -1,43 +1,21 @@
 """Sweep files and ``--param`` options: what to vary, how, how often, what to report.
 
-A sweep file is TOML::
+The sweep-file format is documented for users in ``scenarios/README.md``, section
+"Sweep files": a base scenario, the parameters to vary by dotted path (a list of
+values or a ``{ low, high }`` range of numbers or dates), the design and its
+``samples``, replications, seed, metrics, and optional ``name``, ``title``,
+``description``, ``set`` and ``labels``. ``--param path=v1,v2`` and
+``--param path=lo:hi`` are the same on the command line (values are TOML literals;
+a bare word is a string).
 
-    base = "baseline.toml"        # the scenario, relative to this file
-    design = "grid"               # grid | lhs | sobol | morris
-    samples = 5                   # grid: levels per range; lhs: points;
-                                  # sobol: base N (a power of 2); morris: trajectories
-    replications = 20             # per design point (default: the scenario's)
-    seed = 1                      # root seed (default: the scenario's)
-    metrics = ["stockout__city__food", "person_days_below_half"]
-    name = "tempo"                # optional (default: the file's name): result folder name
-    title = "..."                 # optional, shown on the plots
-    description = "..."           # optional
-    set = { "fleets.wfp.active_from" = 2015-05-01 }   # optional fixed changes to the base
-    labels = { "siege.combat_sorties_per_day" = "combat sorties per day" }  # optional,
-                                  # axis labels of the plots (default: the dotted path)
-
-    [parameters]
-    "siege.combat_sorties_per_day" = [0, 20, 40, 60]            # a list of values
-    "drop_zones.west.recovery" = { low = 0.6, high = 0.95 }     # a range
-    "events[2].date" = { low = 2016-06-01, high = 2017-06-01 }  # a range of dates
-
-Keys under ``[parameters]`` are dotted scenario paths (see :mod:`sim.scenario.paths`);
-quote them, or TOML reads ``a.b = [..]`` as nested tables (which is also accepted).
-``set`` changes the base scenario for every point (like ``--set``); the folder's
-``scenario.toml`` is the base with those changes. The same from the command line:
-``siege sweep SCENARIO --param path=v1,v2 --param path=lo:hi`` (values are TOML
-literals; a bare word is a string).
-
-``metrics`` defaults to ``delivered_t``, ``aircraft_lost``,
-``person_days_below_half`` and every ``stockout__<pocket>__<commodity>`` the model
-reports. Names are checked against the metrics of one probe run of the base scenario
-before anything is written.
-
-Every problem is a :class:`~sim.scenario.errors.ScenarioError` naming the sweep file
-(or ``--param``) and the dotted key: ``tempo.toml: parameters."siege.x": unknown key
-'x' ...``. :func:`resolved_toml` writes the sweep back with every default filled in
-and ``base = "scenario.toml"``: the sweep folder's own ``sweep.toml``, from which
-``--resume`` rebuilds the identical design.
+This module reads both into a :class:`SweepSpec`. Keys under ``[parameters]`` are
+dotted scenario paths (see :mod:`sim.scenario.paths`). Metric names are checked
+against the metrics of one probe run of the base scenario before anything is
+written. Every problem is a :class:`~sim.scenario.errors.ScenarioError` naming the
+sweep file (or ``--param``) and the dotted key: ``tempo.toml: parameters."siege.x":
+unknown key 'x' ...``. :func:`resolved_toml` writes the sweep back with every
+default filled in and ``base = "scenario.toml"``: the sweep folder's own
+``sweep.toml``, from which ``--resume`` rebuilds the identical design.
 """
 
 from __future__ import annotations
