@@ -32,9 +32,29 @@ from sim.model.world import run_replication
 from sim.scenario.load import with_values
 from sim.scenario.schema import Scenario
 
+REPO = Path(__file__).resolve().parent.parent
+"""The repository root: recorded paths are relative to it."""
+
 ENGINE_PROCESSES = 10
 ENGINE_TIMEOUTS = 10_000
 """The engine reference: this many processes, each yielding this many ``timeout(1)``."""
+
+
+def shown_path(arg: str | Path) -> str:
+    """``arg`` as the results file records it: no path of the machine it ran on.
+
+    An absolute path inside the repository becomes relative to it
+    (``.venv/bin/python``, ``bench/out/run_1000``); any other absolute path is cut to
+    its file name (``python3``); anything else is kept as given.
+    """
+    text = str(arg)
+    path = Path(text)
+    if not path.is_absolute():
+        return text
+    for candidate in (Path(os.path.normpath(path)), path.resolve()):  # symlinks kept first
+        if candidate.is_relative_to(REPO):
+            return candidate.relative_to(REPO).as_posix()
+    return path.name
 
 
 # -- 1. engine reference ------------------------------------------------------------
@@ -328,7 +348,7 @@ def run_sampled(cmd: Sequence[str], log: Path, interval: float = 0.05) -> dict[s
     wall = time.perf_counter() - w0
     proc.returncode = os.waitstatus_to_exitcode(status)
     rec: dict[str, Any] = {
-        "command": " ".join(str(c) for c in cmd),
+        "command": " ".join(shown_path(c) for c in cmd),
         "exit_status": proc.returncode,
         "wall_s": wall,
         "peak_tree_mib": peak,

@@ -134,7 +134,7 @@ def measure(
     results: dict[str, Any] = {
         "mode": "quick" if cfg is QUICK else "full",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "scenario": scenario_path,
+        "scenario": measures.shown_path(scenario_path),
         "n_days": scenario.calendar.n_days,
         "machine": machine_info(),
         "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},

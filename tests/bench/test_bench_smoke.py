@@ -38,6 +38,7 @@ def test_quick_run_writes_results_and_a_table(
     assert code == 0
     res = json.loads(out.read_text())
     assert res["mode"] == "quick"
+    assert res["scenario"] == "scenarios/examples/minimal.toml"  # given as an absolute path
     rep = res["replication"]
     assert rep["sim_events_median"] > 0
     assert 0 < rep["ratio_wall"] < 1 and math.isfinite(rep["ratio_cpu"])
@@ -53,6 +54,17 @@ def test_quick_run_writes_results_and_a_table(
     assert main(["--report", str(out)]) == 0
     md = capsys.readouterr().out
     assert md.count("\n|") >= 6 and "| baseline replication" in md
+
+
+def test_recorded_paths_name_no_machine_path() -> None:
+    assert measures.shown_path(ROOT / "bench" / "out" / "run_1000") == "bench/out/run_1000"
+    assert measures.shown_path(ROOT / ".venv" / "bin" / "python") == ".venv/bin/python"
+    assert measures.shown_path("/usr/local/bin/python3") == "python3"
+    assert measures.shown_path("scenarios/deir_ez_zor/baseline.toml") == (
+        "scenarios/deir_ez_zor/baseline.toml"
+    )
+    assert measures.shown_path("--force") == "--force"
+    assert not measures.shown_path(sys.executable).startswith("/")
 
 
 def test_scaled_scenarios() -> None:
