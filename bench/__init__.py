@@ -27,6 +27,7 @@ file without measuring anything):
 5. **memory** — peak resident memory (all processes of the run together) of a
    2,000-run ``siege sweep`` against a 200-run one, each in a subprocess.
 
-Every measure is set against the targets of tracker issue 5 (:data:`bench.report.TARGETS`).
+Every measure is set against the targets for the 2-core development machine
+(:data:`bench.report.TARGETS`).
 Times are seconds unless a key says ``_ms``; memory is MiB.
 """

@@ -1,6 +1,6 @@
 """The targets of the benchmark suite and the table that sets measures beside them.
 
-:data:`TARGETS` are those of tracker issue 5, for the 2-core development machine.
+:data:`TARGETS` are the targets set for the 2-core development machine.
 :func:`rows` turns a results dict (what ``bench/results.json`` holds) into table
 rows ``(measure, target, measured, verdict)``; :func:`text_table` prints them and
 :func:`markdown_table` renders them for the README's Performance section.
