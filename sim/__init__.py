@@ -7,6 +7,8 @@ stays light)::
     sim.run(scenario, replications=None, seed=None, workers=1, progress=False) -> RunSet
     sim.write_run(runset, out_dir=None, force=False, command=None) -> Path
     sim.sweep(...)                          (see sim.experiment.sweep)
+    sim.compare([scenario, ...], out_dir=None, replications=None, seed=None, workers=1)
+                                            -> Comparison (paired, common random numbers)
 """
 
 from __future__ import annotations
@@ -22,9 +24,23 @@ _API = {
     "redraw_plots": "sim.api",
     "RunSet": "sim.api",
     "sweep": "sim.experiment.sweep",
+    "compare": "sim.api",
+    "Comparison": "sim.api",
+    "redraw_comparison_plots": "sim.api",
 }
 
-__all__ = ["RunSet", "__version__", "load_scenario", "redraw_plots", "run", "sweep", "write_run"]
+__all__ = [
+    "Comparison",
+    "RunSet",
+    "__version__",
+    "compare",
+    "load_scenario",
+    "redraw_comparison_plots",
+    "redraw_plots",
+    "run",
+    "sweep",
+    "write_run",
+]
 
 
 def __getattr__(name: str) -> Any:

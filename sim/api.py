@@ -18,19 +18,34 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.experiment import compare as comparing
+from sim.model.record import RunResult
+from sim.output import comparison as comparison_files
+from sim.output.compare_plots import plot_comparison
+from sim.output.files import build_manifest, write_json
+from sim.output.folder import (
+    InputError,
+    ResultFolder,
+    default_out_dir,
+    folder_kind,
+    rewritten_subfolder,
+)
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
 
 __all__ = [
+    "Comparison",
     "RunSet",
+    "compare",
     "load_scenario",
+    "redraw_comparison_plots",
     "redraw_plots",
     "run",
     "run_to_folder",
@@ -83,12 +98,15 @@ def run(
     seed: int | None = None,
     workers: int = 1,
     progress: bool = False,
+    on_result: Callable[[int, RunResult, dict[str, float]], None] | None = None,
 ) -> RunSet:
     """Run ``replications`` replications (default: the scenario's) from root ``seed``.
 
     The results do not depend on ``workers``. ``progress`` shows a progress bar on
-    stderr. Raises ``ValueError`` for a non-positive count and lets the model's errors
-    (e.g. :class:`~sim.model.record.MassBalanceError`) through.
+    stderr. ``on_result(index, result, metrics)`` is called with every replication, in
+    order, as it arrives (``siege compare`` pairs them this way). Raises ``ValueError``
+    for a non-positive count and lets the model's errors (e.g.
+    :class:`~sim.model.record.MassBalanceError`) through.
     """
     from sim.analysis.metrics import replication_metrics
     from sim.analysis.observations import observation_table
@@ -124,6 +142,8 @@ def run(
         seeds.append(int(result.seed))
         metrics.append(replication_metrics(scenario, result))
         sim_events += int(result.sim_events)
+        if on_result is not None:
+            on_result(i, result, metrics[-1])
     daily = acc.percentiles()
     return RunSet(
         scenario=scenario,
@@ -250,4 +270,117 @@ def redraw_plots(result_dir: Path | str) -> Path:
     observations = files.read_observations_csv(d / "observations.csv")
     with rewritten_subfolder(d / "plots") as tmp:
         draw_all(tmp, scenario, dates, daily, metrics, observations)
+    return d
+
+
+# ---- compare ----------------------------------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    """The outcome of :func:`compare`.
+
+    ``labels`` name the scenarios (reference first; a repeated name gets ``-2``...);
+    ``rows`` are the rows of ``comparison.csv`` (see
+    :data:`sim.experiment.compare.COLUMNS`); ``runsets`` each scenario's own run, as
+    :func:`run` gives it; ``path`` the comparison folder.
+    """
+
+    path: Path
+    labels: list[str]
+    seed: int
+    replications: int
+    rows: list[dict[str, Any]]
+    runsets: list[RunSet]
+    wall_time_s: float
+
+
+def compare(
+    scenarios: Sequence[Scenario],
+    out_dir: Path | str | None = None,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    force: bool = False,
+    progress: bool = False,
+    sources: Sequence[str] | None = None,
+    command: Sequence[str] | str | None = None,
+    plots: bool = True,
+) -> Comparison:
+    """Run every scenario on the same seed and replications; compare each with the first.
+
+    Defaults: the first scenario's seed and replications. ``sources`` name the files
+    the scenarios came from (for error messages and the manifest). The folder (default
+    ``results/<first scenario's name>/compare-<UTC timestamp>``) holds
+    ``comparison.csv``, ``daily_diff.csv``, each scenario's run folder under
+    ``runs/<label>/``, ``plots/`` and ``manifest.json``; it is written whole or not at
+    all. Raises :class:`~sim.scenario.errors.ScenarioError` when the calendars differ
+    and ``ValueError`` for fewer than two scenarios or a bad count. ``plots=False``
+    leaves out every plot (the comparison's and the runs'), for speed.
+    """
+    scenarios = list(scenarios)
+    if len(scenarios) < 2:
+        raise ValueError(f"compare needs at least two scenarios, got {len(scenarios)}")
+    names = [s.name for s in scenarios]
+    sources = list(sources) if sources is not None else names
+    comparing.check_calendars(scenarios, sources)
+    labels = comparing.labels_for(names)
+    reference = scenarios[0]
+    reps = reference.replications if replications is None else int(replications)
+    root = reference.seed if seed is None else int(seed)
+    if reps < 1:
+        raise ValueError(f"replications must be at least 1, got {reps}")
+    t0 = time.perf_counter()
+    out = (
+        Path(out_dir) if out_dir is not None else default_out_dir(reference.name, prefix="compare-")
+    )
+    runsets: list[RunSet] = []
+    with ResultFolder(out, "comparison", force=force, unique=out_dir is None) as folder:
+        pairing = comparing.Pairing(reference, reps, labels[0])
+        runs = folder.tmp / comparison_files.RUNS_DIR
+        runs.mkdir()
+        for label, scenario in zip(labels, scenarios, strict=True):
+            pairing.start(label, scenario)
+            runset = run(scenario, reps, root, workers, progress=progress, on_result=pairing.add)
+            pairing.finish()
+            (runs / label).mkdir()
+            write_run_files(runset, runs / label, command=command, plots=plots)
+            runsets.append(runset)
+        rows = comparing.comparison_rows(labels[0], pairing.options)
+        comparison_files.write_comparison_csv(folder.tmp / comparison_files.COMPARISON_CSV, rows)
+        comparison_files.write_daily_diff_csv(
+            folder.tmp / comparison_files.DAILY_DIFF_CSV, reference.calendar.start, pairing.options
+        )
+        wall = time.perf_counter() - t0
+        manifest = build_manifest(
+            kind="comparison",
+            seed=root,
+            replications=reps,
+            workers=workers,
+            wall_time_s=wall,
+            command=command,
+            scenario_name=reference.name,
+        )
+        manifest["reference"] = labels[0]
+        manifest["scenarios"] = [
+            {"label": label, "name": s.name, "source": src}
+            for label, s, src in zip(labels, scenarios, sources, strict=True)
+        ]
+        write_json(folder.tmp / "manifest.json", manifest)
+        if plots:
+            plot_comparison(folder.tmp)
+    return Comparison(folder.path, labels, root, reps, rows, runsets, wall)
+
+
+def redraw_comparison_plots(result_dir: Path | str) -> Path:
+    """Re-draw ``plots/`` of a comparison folder from its files alone; return the folder.
+
+    Raises :class:`~sim.output.folder.InputError` if ``result_dir`` is not one.
+    """
+    d = Path(result_dir)
+    if folder_kind(d) != "comparison" or not (d / comparison_files.COMPARISON_CSV).is_file():
+        raise InputError(f"{d}: not a comparison folder")
+    with rewritten_subfolder(d / "plots") as tmp:
+        plot_comparison(d, tmp)
     return d

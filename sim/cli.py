@@ -161,7 +161,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("plot", help="re-draw the plots of a finished run or sweep")
+    p = sub.add_parser(
+        "compare",
+        help="run scenarios on common random numbers; compare each with the first",
+    )
+    p.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="SCENARIO",
+        help="scenario files; the first is the reference",
+    )
+    p.add_argument(
+        "--replications",
+        type=_int_at_least(1),
+        metavar="N",
+        help="replications of every scenario (default: the reference's)",
+    )
+    p.add_argument(
+        "--seed",
+        type=_int_at_least(0),
+        metavar="S",
+        help="root random seed of every scenario (default: the reference's)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="path=VALUE",
+        help="override a parameter in every scenario (TOML literal; repeatable)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_int_at_least(1),
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help=f"parallel worker processes (default: {DEFAULT_WORKERS}; results do not depend on it)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="comparison folder (default: results/<reference name>/compare-<UTC timestamp>)",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing comparison folder")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no table; print only the folder"
+    )
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("plot", help="re-draw the plots of a finished run, sweep or comparison")
     p.add_argument("result_dir", metavar="RESULT_DIR")
     p.set_defaults(func=cmd_plot)
 
@@ -223,6 +270,46 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return int(main_sweep(args))
 
 
+def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``siege compare``: the paired comparison; prints the decisive differences first."""
+    from sim import api
+    from sim.output.comparison import format_comparison
+    from sim.output.folder import InputError
+
+    if len(args.scenarios) < 2:
+        raise InputError(
+            "siege compare: give at least two scenarios, the reference first "
+            "(see siege compare --help)"
+        )
+    scenarios = [api.load_scenario(f, overrides=tuple(args.set)) for f in args.scenarios]
+    progress = not args.quiet and sys.stderr.isatty()
+    result = api.compare(
+        scenarios,
+        args.out,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        force=args.force,
+        progress=progress,
+        sources=list(args.scenarios),
+        command=["siege", *argv],
+    )
+    if args.quiet:
+        print(result.path)
+    else:
+        print(
+            format_comparison(
+                result.rows,
+                replications=result.replications,
+                seed=result.seed,
+                labels=result.labels,
+                out_dir=str(result.path),
+                wall_time_s=result.wall_time_s,
+            )
+        )
+    return EXIT_OK
+
+
 def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``siege plot``: re-draw a run folder's plots (or a sweep folder's)."""
     from sim.output.folder import InputError
@@ -230,7 +317,14 @@ def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
     d = Path(args.result_dir)
     if not d.is_dir():
         raise InputError(f"{d}: no such result folder")
-    if (d / "design.csv").is_file():
+    from sim.output.folder import folder_kind
+
+    kind = folder_kind(d)
+    if kind == "comparison":
+        from sim import api
+
+        api.redraw_comparison_plots(d)
+    elif (d / "design.csv").is_file():
         from sim.output.sweep_plots import plot_sweep
 
         plot_sweep(d)
