@@ -9,6 +9,8 @@ stays light)::
     sim.sweep(...)                          (see sim.experiment.sweep)
     sim.compare([scenario, ...], out_dir=None, replications=None, seed=None, workers=1)
                                             -> Comparison (paired, common random numbers)
+    sim.plan(scenario, "PATH=LOW:HIGH", "METRIC OP VALUE", out_dir=None, ...) -> PlanResult
+    sim.resume_plan(folder)                 -> PlanResult
 """
 
 from __future__ import annotations
@@ -26,17 +28,25 @@ _API = {
     "sweep": "sim.experiment.sweep",
     "compare": "sim.api",
     "Comparison": "sim.api",
+    "plan": "sim.api",
+    "resume_plan": "sim.api",
+    "PlanResult": "sim.api",
     "redraw_comparison_plots": "sim.api",
+    "redraw_plan_plots": "sim.api",
 }
 
 __all__ = [
     "Comparison",
+    "PlanResult",
     "RunSet",
     "__version__",
     "compare",
     "load_scenario",
+    "plan",
     "redraw_comparison_plots",
+    "redraw_plan_plots",
     "redraw_plots",
+    "resume_plan",
     "run",
     "sweep",
     "write_run",

@@ -208,7 +208,62 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("plot", help="re-draw the plots of a finished run, sweep or comparison")
+    p = sub.add_parser(
+        "plan",
+        help="find the least (or most) of one parameter for which a goal holds",
+    )
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file (TOML)")
+    p.add_argument(
+        "--vary",
+        metavar="PATH=LOW:HIGH",
+        help="the parameter to search and its range (LOW:HIGH:STEP for a step); "
+        "whole numbers for counts, YYYY-MM-DD for dates",
+    )
+    p.add_argument(
+        "--goal",
+        metavar='"METRIC OP VALUE [and ...]"',
+        help='e.g. "stockout__city__food <= 0.05 and min_days_of_supply__city__food >= 7"',
+    )
+    p.add_argument(
+        "--confidence",
+        type=float,
+        metavar="C",
+        help="level of the one-sided bounds the goals are judged on (default 0.95)",
+    )
+    p.add_argument(
+        "--replications",
+        type=_int_at_least(1),
+        metavar="N",
+        help="most replications per candidate (default: the scenario's)",
+    )
+    p.add_argument("--seed", type=_int_at_least(0), metavar="S", help="root random seed")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="path=VALUE",
+        help="override a parameter of the scenario (TOML literal; repeatable)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_int_at_least(1),
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help=f"parallel worker processes (default: {DEFAULT_WORKERS}; results do not depend on it)",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="plan folder (default: results/<name>/plan-<UTC timestamp>)"
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing plan folder")
+    p.add_argument("--resume", metavar="DIR", help="finish an interrupted plan folder")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress lines; print only the plan folder"
+    )
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser(
+        "plot", help="re-draw the plots of a finished run, sweep, comparison or plan"
+    )
     p.add_argument("result_dir", metavar="RESULT_DIR")
     p.set_defaults(func=cmd_plot)
 
@@ -310,6 +365,72 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+_PLAN_OPTIONS = ("scenario", "vary", "goal", "confidence", "replications", "seed", "set", "out")
+
+
+def cmd_plan(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``siege plan``: the search; prints the answer and every candidate evaluated."""
+    from sim import api
+    from sim.experiment.plan_store import PlanInterrupted
+    from sim.output.folder import InputError
+
+    progress = not args.quiet and sys.stderr.isatty()
+    command = ["siege", *argv]
+    try:
+        if args.resume:
+            given = [k for k in _PLAN_OPTIONS if getattr(args, k, None)]
+            if given:
+                opt = "SCENARIO" if given[0] == "scenario" else f"--{given[0]}"
+                raise InputError(
+                    f"--resume: {opt} cannot be given with --resume: the plan is read "
+                    "from the folder's plan.toml"
+                )
+            result = api.resume_plan(
+                args.resume, workers=args.workers, progress=progress, command=command
+            )
+        else:
+            missing = [
+                name
+                for name, v in (
+                    ("SCENARIO", args.scenario),
+                    ("--vary", args.vary),
+                    ("--goal", args.goal),
+                )
+                if not v
+            ]
+            if missing:
+                raise InputError(
+                    f"siege plan: {', '.join(missing)} missing: give SCENARIO --vary "
+                    'PATH=LOW:HIGH --goal "METRIC OP VALUE" (or --resume DIR)'
+                )
+            scenario = api.load_scenario(args.scenario, overrides=tuple(args.set))
+            result = api.plan(
+                scenario,
+                args.vary,
+                args.goal,
+                args.out,
+                confidence=0.95 if args.confidence is None else args.confidence,
+                replications=args.replications,
+                seed=args.seed,
+                workers=args.workers,
+                force=args.force,
+                progress=progress,
+                command=command,
+            )
+    except PlanInterrupted as err:
+        print(
+            f"\ninterrupted: the finished runs are in {err.path}/runs.csv; continue with"
+            f"\n  siege plan --resume {err.path}",
+            file=sys.stderr,
+        )
+        return 130
+    if args.quiet:
+        print(result.path)
+    else:
+        print(api.format_plan(result))
+    return EXIT_OK
+
+
 def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``siege plot``: re-draw a run folder's plots (or a sweep folder's)."""
     from sim.output.folder import InputError
@@ -324,6 +445,10 @@ def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
         from sim import api
 
         api.redraw_comparison_plots(d)
+    elif kind == "plan":
+        from sim import api
+
+        api.redraw_plan_plots(d)
     elif (d / "design.csv").is_file():
         from sim.output.sweep_plots import plot_sweep
 

@@ -1,10 +1,12 @@
-"""``siege compare`` from the command line: output, exit codes, and every class of bad
-input (exit 2, one stderr line, nothing written)."""
+"""``siege compare`` and ``siege plan`` from the command line: output, exit codes, and
+every class of bad input (exit 2, one stderr line, nothing written)."""
 
 from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,128 @@ def test_compare_bad_input(tiny, tmp_path, capsys, args, words):
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("error: ") and words in err, err
     assert nothing_written(tmp_path)
+
+
+def test_plan_prints_the_answer(tiny, tmp_path, capsys):
+    out = tmp_path / "plan"
+    code, text, err = siege(
+        capsys,
+        "plan",
+        tiny,
+        "--vary",
+        "fleets.drops.aircraft=1:6",
+        "--goal",
+        "stockout__town__food <= 0.05",
+        "--replications",
+        "60",
+        "--out",
+        out,
+    )
+    assert code == 0, err
+    assert "answer: the smallest fleets.drops.aircraft in [1, 6]" in text
+    record = json.loads((out / "plan.json").read_text())
+    assert record["answer"] == 2 and record["direction"] == "increasing"
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    code, text, err = siege(capsys, "plan", "--resume", out)
+    assert code == 0 and "0 run now" in text
+    code, text, err = siege(capsys, "plot", out)
+    assert code == 0 and (out / "plots" / "plan.png").is_file()
+
+
+def test_plan_without_an_answer_says_why(tiny, tmp_path, capsys):
+    out = tmp_path / "none"
+    code, text, err = siege(
+        capsys,
+        "plan",
+        tiny,
+        "--vary",
+        "fleets.drops.aircraft=1:2",
+        "--goal",
+        "delivered_t >= 100000",
+        "--out",
+        out,
+    )
+    assert code == 0, err
+    assert "answer: none" in text and "not met at either end" in text
+    record = json.loads((out / "plan.json").read_text())
+    assert record["answer"] is None and "not met at either end" in record["reason"]
+
+
+PLAN_OK = ["--vary", "fleets.drops.aircraft=1:3", "--goal", "delivered_t >= 10"]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ["{tiny}", "--vary", "fleets.drops.aircraft=1:3", "--goal", "delivered_tt >= 1"],
+            "error: --goal: unknown metric 'delivered_tt' — did you mean 'delivered_t'",
+        ),
+        (
+            ["{tiny}", "--vary", "fleets.drops.aircraft=1:3", "--goal", "delivered_t about 1"],
+            "error: --goal: cannot read 'delivered_t about 1'",
+        ),
+        (
+            ["{tiny}", "--vary", "fleets.drops.mode=1:3", "--goal", "delivered_t >= 1"],
+            "error: --vary: fleets.drops.mode: is not a numeric or date-valued parameter",
+        ),
+        (
+            ["{tiny}", "--vary", "fleets.drops.aircraft=3:1", "--goal", "delivered_t >= 1"],
+            "error: --vary: fleets.drops.aircraft: LOW (3) is above HIGH (1)",
+        ),
+        (
+            ["{tiny}", "--vary", "fleets.jets.aircraft=1:3", "--goal", "delivered_t >= 1"],
+            "error: --vary: fleets.jets.aircraft: no entry 'jets'",
+        ),
+        (
+            ["{tiny}", "--vary", "fleets.drops.wings=1:3", "--goal", "delivered_t >= 1"],
+            "error: --vary: fleets.drops.wings: unknown key 'wings'",
+        ),
+        (
+            [
+                "{tiny}",
+                "--vary",
+                "fleets.drops.aircraft=1:3",
+                "--goal",
+                "stockout__town__food < 0.1",
+            ],
+            "error: --replications: with at most 4 replications",
+        ),
+        (["{tiny}", *PLAN_OK, "--confidence", "1.5"], "error: --confidence: must be in"),
+        (["{tiny}", "--goal", "delivered_t >= 1"], "--vary missing"),
+        (["--resume", "{tmp}/out"], "no such plan folder"),
+        (["{tiny}", *PLAN_OK, "--resume", "{tmp}/out"], "SCENARIO cannot be given with --resume"),
+    ],
+)
+def test_plan_bad_input(tiny, tmp_path, capsys, args, words):
+    argv = [a.format(tiny=tiny, tmp=tmp_path) for a in args]
+    if "--resume" not in argv:
+        argv += ["--out", str(tmp_path / "out")]
+    code, _out, err = siege(capsys, "plan", *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: ") and words in err, err
+    assert nothing_written(tmp_path)
+
+
+def test_plan_bad_input_in_a_subprocess_has_no_traceback(tiny, tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "plan",
+            str(tiny),
+            "--vary",
+            "fleets.drops.aircraft=1:3",
+            "--goal",
+            "nonsense",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path / "work",
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("error: --goal:") and proc.stderr.count("\n") == 1

@@ -43,7 +43,7 @@ import secrets
 import shutil
 import socket
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -381,6 +381,43 @@ class ResultFolder:
         for parent in reversed(self._created):
             with contextlib.suppress(OSError):
                 parent.rmdir()  # only if still empty
+
+
+def create_locked(
+    out: Path | str,
+    kind: str,
+    write: Callable[[Path], None],
+    *,
+    force: bool = False,
+    unique: bool = False,
+    what: str = "siege",
+) -> tuple[Path, FolderLock]:
+    """Create a resumable result folder holding what ``write(tmp)`` puts in it; locked.
+
+    The lock is taken inside the temporary folder and stays held across the rename, so
+    nobody can resume the new folder before this process has worked in it. Returns the
+    final path and the held :class:`FolderLock` (release it when done). Raises
+    :class:`InputError` (and leaves nothing behind) if the folder may not be written.
+    """
+    folder = ResultFolder(out, kind, force=force, unique=unique)
+    folder.open()
+    lock: FolderLock | None = None
+    try:
+        lock = FolderLock(folder.tmp).acquire(what)
+        write(folder.tmp)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        folder.abort()
+        raise
+    try:
+        path = folder.commit()
+    except BaseException:
+        lock.release()
+        raise
+    lock.folder = path
+    lock.path = path / lock.path.name
+    return path, lock
 
 
 @contextlib.contextmanager
