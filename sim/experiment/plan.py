@@ -465,9 +465,14 @@ def search(
     k = b if increasing else a
     extreme = low_word if increasing else high_word
     answer = vary.value(k)
-    other = vary.value(a if increasing else b)
+    neighbour = next(e for e in trace if e.index == (a if increasing else b))
     statement = f"the {extreme} {where} for which {goal} holds is {_fmt(answer)}"
-    reason = f"the goal holds at {_fmt(answer)} but not at the neighbouring {_fmt(other)}"
+    reason = f"the goal holds at {_fmt(answer)} but not at the neighbouring {_fmt(neighbour.value)}"
+    if neighbour.verdict == "undecided":
+        reason += (
+            f" (undecided after {neighbour.replications} replications there, counted as not "
+            "met: more replications may move the answer)"
+        )
     return PlanOutcome(
         answer,
         k,

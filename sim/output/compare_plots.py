@@ -184,7 +184,7 @@ def plot_forest(
         ax.axvline(0.0, color="0.4", linewidth=0.8)
         ax.set_yticks(range(len(options)), ticks, fontsize=7)
         ax.set_ylim(len(options) - 0.5, -0.5)
-        ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+        ax.xaxis.set_major_formatter(FuncFormatter(number_tick))
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(True, axis="x", alpha=0.3)
         r0 = next(r for r in rows if r["metric"] == name)
@@ -212,7 +212,7 @@ def _short(x: float) -> str:
     return f"{x:+.3g}"
 
 
-def _tick(x: float, pos: int | None = None) -> str:
+def number_tick(x: float, pos: int | None = None) -> str:
     """An axis tick: plain below 10,000, then k and M (never SI milli)."""
     a = abs(x)
     if a >= 1e6:

@@ -21,8 +21,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.ticker import FuncFormatter
 
+from sim.output.compare_plots import number_tick
 from sim.output.plots import COLORS, _figure
 
 PLOT_FILE = "plan.png"
@@ -54,33 +56,44 @@ def plot_plan(folder: Path, out: Path | None = None) -> list[Path]:
     for ax, goal in zip(axes, goals, strict=True):
         metric = goal["metric"]
         side = "upper" if goal["op"] in ("<=", "<") else "lower"
-        for row in trace:
-            x = _x(row["value"], kind)
+        xs = [_x(row["value"], kind) for row in trace]
+        nums = [date2num(x) if kind == "date" else float(x) for x in xs]
+        span = (max(nums) - min(nums)) or 1.0
+        labelled: list[float] = []
+        for row, x, xn in zip(trace, xs, nums, strict=True):
             est = _num(row[f"{metric}_estimate"])
             bound = _num(row[f"{metric}_{side}_bound"])
             color = VERDICT_COLORS.get(row["verdict"], "0.4")
             if math.isfinite(est) and math.isfinite(bound) and bound != est:
-                ax.plot([x, x], [est, bound], color=color, linewidth=2.5, alpha=0.6)
+                ax.plot([x, x], [est, bound], color=color, linewidth=2.5, alpha=0.6, zorder=3)
             if math.isfinite(est):
-                ax.plot([x], [est], "o", color=color, markersize=6)
-                ax.annotate(
-                    f"n={row['replications']}",
-                    (x, est),
-                    xytext=(4, -10),
-                    textcoords="offset points",
-                    fontsize=6.5,
-                    color="0.35",
-                )
+                ax.plot([x], [est], "o", color=color, markersize=6, zorder=4)
+                if all(abs(xn - other) > 0.04 * span for other in labelled):
+                    labelled.append(xn)
+                    ax.annotate(
+                        f"n={row['replications']}",
+                        (x, est),
+                        xytext=(4, -10),
+                        textcoords="offset points",
+                        fontsize=6.5,
+                        color="0.35",
+                    )
         ax.axhline(
             goal["threshold"],
             color="0.2",
             linestyle="--",
             linewidth=1,
-            label=f"goal: {metric} {goal['op']} {goal['threshold']:g}",
+            label=f"goal: {metric} {goal['op']} {number_tick(goal['threshold'])}",
+            zorder=2,
         )
         if ax_answer is not None:
             ax.axvline(
-                ax_answer, color=COLORS[0], linewidth=1.5, label=f"answer: {record['answer']}"
+                ax_answer,
+                color=COLORS[0],
+                linewidth=1.5,
+                alpha=0.7,
+                zorder=1,
+                label=f"answer: {record['answer']}",
             )
         if goal.get("share"):
             top = max([goal["threshold"], *_values(trace, metric, side)], default=1.0)
@@ -92,6 +105,7 @@ def plot_plan(folder: Path, out: Path | None = None) -> list[Path]:
             fontsize=9,
             loc="left",
         )
+        ax.yaxis.set_major_formatter(FuncFormatter(number_tick))
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize=7.5, framealpha=0.8)
     last = axes[-1]
@@ -100,7 +114,10 @@ def plot_plan(folder: Path, out: Path | None = None) -> list[Path]:
         loc = AutoDateLocator(minticks=3, maxticks=8)
         last.xaxis.set_major_locator(loc)
         last.xaxis.set_major_formatter(ConciseDateFormatter(loc))
-    legend = "green: met; red: not met; orange: undecided at the cap, counted as not met"
+    legend = (
+        "green: met; red: not met; orange: undecided at the cap, counted as not met; "
+        "n = replications (trace.csv)"
+    )
     statement = record["statement"] if answer is not None else record["reason"]
     fig.suptitle(
         "\n".join(textwrap.wrap(f"{record['scenario']}: {statement}", 110)) + f"\n({legend})",
