@@ -470,8 +470,8 @@ def search(
     reason = f"the goal holds at {_fmt(answer)} but not at the neighbouring {_fmt(neighbour.value)}"
     if neighbour.verdict == "undecided":
         reason += (
-            f" (undecided after {neighbour.replications} replications there, counted as not "
-            "met: more replications may move the answer)"
+            f"; it was undecided there after {neighbour.replications} replications and "
+            "counted as not met, so more replications may move the answer"
         )
     return PlanOutcome(
         answer,

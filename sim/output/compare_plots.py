@@ -7,7 +7,8 @@
                              colour per option; timeline events of the reference dashed
 ``forest.png``               forest plot of the metric differences: per metric (one row,
                              its own unit), each option's mean paired difference and its
-                             95 % interval; decisive differences first
+                             95 % interval, coloured by the verdict (better, worse, no
+                             clear difference); decisive differences first
 ``survival.png``             share of replications whose stock has not yet run out, by
                              date, every scenario overlaid (Kaplan–Meier, censored at
                              the end of the run), per inhabited pocket and rationed
@@ -60,6 +61,14 @@ PLOT_FILES: tuple[str, ...] = ("days_of_supply_diff.png", "forest.png", "surviva
 
 FOREST_ROWS = 12
 """At most this many metrics in the forest plot (the rest are in comparison.csv)."""
+
+VERDICT_COLORS = {
+    "better": COLORS[2],
+    "worse": COLORS[3],
+    "higher": COLORS[0],
+    "lower": COLORS[0],
+}
+"""Forest-plot colours by verdict; anything else (no clear difference, identical) grey."""
 
 
 def scenario_labels(folder: Path) -> list[str]:
@@ -170,7 +179,7 @@ def plot_forest(
                 ticks.append(f"{label}  (not compared)")
                 continue
             mean, lo, hi = (float(r[c]) for c in ("diff_mean", "diff_ci95_low", "diff_ci95_high"))
-            color = COLORS[k % len(COLORS)]
+            color = VERDICT_COLORS.get(str(r["verdict"]), "0.55")
             if math.isfinite(lo) and math.isfinite(hi):
                 ax.errorbar(
                     [mean], [k], xerr=[[mean - lo], [hi - mean]], fmt="o", color=color, capsize=3
@@ -193,8 +202,10 @@ def plot_forest(
         )
         ax.set_title(f"{name}  ({r0['unit']}; {arrow})", fontsize=8, loc="left")
     fig.suptitle(
-        f"Paired differences, option − {labels[0]}: mean and 95 % interval\n"
-        "(* = the interval excludes 0; one row per metric, each on its own scale)",
+        f"Paired differences, option − {labels[0]}: mean and 95 % interval "
+        "(one row per metric, each on its own scale)\n"
+        "green: better, red: worse, blue: differs (no better direction), "
+        "grey: no clear difference; * = the interval excludes 0",
         fontsize=9,
     )
     fig.savefig(path)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.output.compare_plots import number_tick
 from sim.output.plots import COLORS, _figure
@@ -114,6 +114,8 @@ def plot_plan(folder: Path, out: Path | None = None) -> list[Path]:
         loc = AutoDateLocator(minticks=3, maxticks=8)
         last.xaxis.set_major_locator(loc)
         last.xaxis.set_major_formatter(ConciseDateFormatter(loc))
+    elif kind == "integer":
+        last.xaxis.set_major_locator(MaxNLocator(integer=True))
     legend = (
         "green: met; red: not met; orange: undecided at the cap, counted as not met; "
         "n = replications (trace.csv)"

@@ -59,7 +59,7 @@ def format_plan(
         lines.append(f"answer: none — {outcome.reason}")
     else:
         lines.append(f"answer: {outcome.statement}")
-        lines.append(f"  ({outcome.reason})")
+        lines.append(f"  why: {outcome.reason}")
     undecided = sum(1 for e in outcome.trace if e.verdict == "undecided")
     if undecided:
         lines.append(
