@@ -8,7 +8,13 @@
                        [--design grid|lhs|sobol|morris] [--samples N] [--replications N]
                        [--workers N] [--executor local|dask] [--scheduler ADDRESS]
                        [--out DIR] [--resume DIR]
-    siege plot RESULT_DIR          re-draw the plots of a finished run or sweep
+    siege compare SCENARIO SCENARIO... [--replications N] [--seed S] [--set ...]
+                       [--workers N] [--out DIR] [--force] [--quiet]
+    siege plan SCENARIO --vary PATH=LOW:HIGH[:STEP] --goal "METRIC OP VALUE [and ...]"
+                       [--confidence C] [--replications N] [--seed S] [--set ...]
+                       [--workers N] [--out DIR] [--force] [--quiet] | --resume DIR
+    siege plot RESULT_DIR          re-draw the plots of a finished run, sweep, comparison
+                                   or plan
     siege validate SCENARIO...     check files, run nothing
     siege schema                   print the JSON Schema of the scenario format
 
