@@ -39,6 +39,7 @@ from sim.output.files import build_manifest, write_json
 from sim.output.folder import (
     FolderLock,
     InputError,
+    OutputExistsError,
     ResultFolder,
     create_locked,
     default_out_dir,
@@ -462,9 +463,16 @@ def plan(
         write_json(tmp / "manifest.json", _plan_manifest(spec, "running", [], command, workers))
 
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name, prefix="plan-")
-    path, lock = create_locked(
-        out, "plan", write, force=force, unique=out_dir is None, what="siege plan"
-    )
+    try:
+        path, lock = create_locked(
+            out, "plan", write, force=force, unique=out_dir is None, what="siege plan"
+        )
+    except OutputExistsError:
+        if folder_kind(out) == "plan" and not force:
+            raise OutputExistsError(
+                f"{out}: already exists (use --force to replace it, or --resume {out} to finish it)"
+            ) from None
+        raise
     return _run_plan(path, lock, workers, progress, command, evaluate)
 
 

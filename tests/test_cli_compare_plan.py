@@ -100,6 +100,18 @@ def test_plan_prints_the_answer(tiny, tmp_path, capsys):
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
     code, text, err = siege(capsys, "plan", "--resume", out)
     assert code == 0 and "0 run now" in text
+    code, text, err = siege(
+        capsys,
+        "plan",
+        tiny,
+        "--vary",
+        "fleets.drops.aircraft=1:6",
+        "--goal",
+        "delivered_t >= 1",
+        "--out",
+        out,
+    )
+    assert code == 2 and f"or --resume {out} to finish it" in err
     code, text, err = siege(capsys, "plot", out)
     assert code == 0 and (out / "plots" / "plan.png").is_file()
 
