@@ -547,7 +547,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     if args.command is None:
         _error_line(
-            "siege: a command is required: run, sweep, plot, validate or schema (see siege --help)"
+            "siege: a command is required: run, sweep, compare, plan, plot, validate or schema "
+            "(see siege --help)"
         )
         return EXIT_INPUT
     try:
