@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
-import json
 import math
 import tomllib
 from collections.abc import Iterable
@@ -342,25 +340,8 @@ def plan_record(spec: PlanSpec, outcome: PlanOutcome) -> dict[str, Any]:
     }
 
 
-def json_text(data: Any) -> str:
-    """Indented JSON with NaN/inf as null."""
-    buf = io.StringIO()
-    json.dump(_clean(data), buf, indent=2, allow_nan=False, default=str)
-    return buf.getvalue() + "\n"
-
-
-def _clean(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 def write_results(folder: Path, spec: PlanSpec, outcome: PlanOutcome, journal: RunJournal) -> None:
     """The final ``runs.csv``, ``trace.csv`` and ``plan.json`` (each written atomically)."""
     store.atomic_write(folder / RUNS_CSV, journal.final_text())
     store.atomic_write(folder / TRACE_CSV, trace_text(spec, outcome.trace))
-    store.atomic_write(folder / PLAN_JSON, json_text(plan_record(spec, outcome)))
+    store.atomic_write(folder / PLAN_JSON, store.json_text(plan_record(spec, outcome)))

@@ -112,6 +112,21 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def json_text(data: Any) -> str:
+    """Indented JSON text (with its ``\\n``); NaN and infinities become ``null``."""
+    return json.dumps(_finite(data), indent=2, allow_nan=False, default=str) + "\n"
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
 # ---- design.csv ------------------------------------------------------------------------
 
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -194,7 +193,7 @@ def _start(
             store.csv_line(store.runs_header(spec.metrics)), encoding="utf-8"
         )
         manifest = _manifest(spec, len(design), status="running", command=command)
-        (tmp / store.MANIFEST_JSON).write_text(_json(manifest), encoding="utf-8")
+        (tmp / store.MANIFEST_JSON).write_text(store.json_text(manifest), encoding="utf-8")
     except BaseException:
         if lock is not None:
             lock.release()
@@ -410,20 +409,6 @@ def _first_error(runs_path: Path, n_metrics: int) -> str:
 # ---- manifest and progress -------------------------------------------------------------
 
 
-def _clean(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def _json(data: Any) -> str:
-    return json.dumps(_clean(data), indent=2, allow_nan=False, default=str) + "\n"
-
-
 def _manifest(
     spec: SweepSpec,
     n_points: int,
@@ -506,7 +491,7 @@ def _update_manifest(
     m["sessions"] = sessions
     if failed is not None:
         m["failed"] = failed
-    store.atomic_write(path, _json(m))
+    store.atomic_write(path, store.json_text(m))
 
 
 class _NoBar:

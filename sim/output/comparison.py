@@ -31,7 +31,7 @@ import numpy as np
 
 from sim.analysis.paired import is_decisive
 from sim.experiment.compare import COLUMNS, OptionResult, decisive_first
-from sim.output.files import PERCENTILE_SUFFIXES, fmt
+from sim.output.files import PERCENTILE_SUFFIXES, _write_rows
 
 COMPARISON_CSV = "comparison.csv"
 DAILY_DIFF_CSV = "daily_diff.csv"
@@ -39,17 +39,9 @@ RUNS_DIR = "runs"
 """Sub-folder holding each scenario's own run folder, ``runs/<label>/``."""
 
 
-def _write(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
-        for row in rows:
-            w.writerow([fmt(v) for v in row])
-
-
 def write_comparison_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
     """``comparison.csv`` (columns :data:`~sim.experiment.compare.COLUMNS`)."""
-    _write(path, COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
+    _write_rows(path, COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
 
 
 def read_comparison_csv(path: Path) -> list[dict[str, Any]]:
@@ -79,7 +71,7 @@ def write_daily_diff_csv(path: Path, start: dt.date, options: Sequence[OptionRes
         for d in range(n_days):
             date = (start + dt.timedelta(days=d)).isoformat()
             rows.append([o.label, date, *(float(c[d]) for c in cols)])
-    _write(path, header, rows)
+    _write_rows(path, header, rows)
 
 
 def read_daily_diff_csv(
