@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-# Worker processes unpickle the test helpers by module name: make ``sweep_fakes``
-# importable everywhere (workers inherit sys.path).
-sys.path.insert(0, str(Path(__file__).parent))
 
 GRID_SWEEP = """\
 base = "tiny.toml"

@@ -1,7 +1,7 @@
 """Stand-ins for the model in sweep tests: module-level, so they pickle into workers.
 
-Imported as ``sweep_fakes`` (``conftest.py`` puts this folder on ``sys.path``, which
-worker processes inherit).
+Imported as ``sweep_fakes``: this folder is on pytest's ``pythonpath``
+(``pyproject.toml``), which worker processes inherit.
 
 Each ``evaluate(scenario, replication, seed) -> {metric: value}`` is a deterministic
 function of the scenario's values and of (seed, replication) — like the model, whose

@@ -160,8 +160,6 @@ def test_cli_exit_status_1_and_summary_when_runs_fail(
 
 
 DRIVER = """\
-import sys
-sys.path.insert(0, {fakes!r})
 import sweep_fakes
 from sim.experiment.sweep import sweep
 
@@ -177,13 +175,14 @@ def test_kill_and_resume_gives_the_uninterrupted_files(
     total = 3 * 5 * 8
     out = tmp_path / "killed"
     driver = tmp_path / "driver.py"
-    driver.write_text(
-        DRIVER.format(
-            fakes=str(Path(sweep_fakes.__file__).parent), sweep_file=str(sweep_file), out=str(out)
-        )
-    )
+    driver.write_text(DRIVER.format(sweep_file=str(sweep_file), out=str(out)))
+    env = {**os.environ, "PYTHONPATH": str(Path(sweep_fakes.__file__).parent)}
     proc = subprocess.Popen(
-        [sys.executable, str(driver)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, str(driver)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         _wait_for_rows(proc, out / "runs.csv", 25)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import csv
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiment"))
-import sweep_fakes  # worker-side fakes (see tests/experiment/conftest.py)
+import sweep_fakes  # worker-side fakes (tests/experiment, on pytest's pythonpath)
 
 from sim.cli import main
 from sim.experiment.sweep import sweep

@@ -9,31 +9,12 @@ agree), i.e. that the published table is reproducible, not a lucky draw.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import re
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "counterfactual_table.py"
-
-
-def _load_tool() -> ModuleType:
-    """Import tools/counterfactual_table.py by path (the repository root is not on sys.path)."""
-    name = "counterfactual_table"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, TOOL)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-ct = _load_tool()
+from tools import counterfactual_table as ct  # the repository root is on pytest's pythonpath
 
 
 def test_format_number_and_parse_cell_round_trip() -> None:

@@ -1,6 +1,0 @@
-"""Model tests import their scenario builders from ``model_helpers`` beside this file."""
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
