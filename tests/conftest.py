@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -156,64 +157,20 @@ def make_result() -> Callable[..., RunResult]:
     return build_fake_result
 
 
-TINY_TOML = """\
-name = "tiny"
-seed = 5
-replications = 4
+TINY_FILE = Path(__file__).with_name("tiny.toml")
+"""The one tiny runnable scenario of the tests (90 days, one pocket, one airdrop fleet,
+one event, one observation); a run of a few replications takes well under 1 s."""
 
-[calendar]
-start = 2016-01-01
-end = 2016-03-30
 
-[commodities.food]
-civilian_kg_day = 0.5
-soldier_kg_day = 1.0
-
-[pockets.town]
-civilians = 2000
-garrison = 100
-stock_t = { food = 20.0 }
-
-[pockets.town.rations]
-thresholds_days = [10.0, 4.0]
-levels = [0.75, 0.5]
-
-[drop_zones.field]
-pocket = "town"
-recovery = 0.8
-
-[fleets.drops]
-mode = "airdrop"
-aircraft = 1
-payload_t = 2.0
-cargo = { food = 1.0 }
-flight_h = 2.0
-mission_capable = 0.8
-targets = ["field"]
-
-[weather]
-unflyable_share = 0.1
-mean_spell_days = 2.0
-
-[[events]]
-date = 2016-02-15
-title = "Drop zone overrun"
-set = { "drop_zones.field.open" = false }
-
-[[observations]]
-id = "drops_jan"
-metric = "delivered_t"
-selector = { fleets = ["drops"] }
-from = 2016-01-01
-to = 2016-01-31
-value = 40.0
-unit = "t"
-source = "made up for the test"
-"""
+@pytest.fixture(scope="session")
+def tiny_toml() -> str:
+    """The text of ``tests/tiny.toml`` (edit it with ``str.replace`` for variants)."""
+    return TINY_FILE.read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def tiny_toml() -> str:
-    """A tiny runnable scenario file (90 days, one pocket, one airdrop fleet, one event,
-    one observation), as TOML text; a run of a few replications takes well under 1 s."""
-    return TINY_TOML
+def tiny_path(tmp_path: Path, tiny_toml: str) -> Path:
+    """``tiny.toml`` (see the ``tiny_toml`` fixture) written to a temporary folder."""
+    p = tmp_path / "tiny.toml"
+    p.write_text(tiny_toml, encoding="utf-8")
+    return p

@@ -22,27 +22,6 @@ metrics = ["y", "z"]
 """
 
 
-def tiny_text() -> str:
-    """The tiny scenario of the shared ``tests/conftest.py`` (its ``tiny_toml`` fixture),
-    for fixtures of a wider scope than a function."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_siege_tests_root_conftest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.TINY_TOML)
-
-
-@pytest.fixture
-def tiny_path(tmp_path: Path, tiny_toml: str) -> Path:
-    """``tiny.toml`` (see the ``tiny_toml`` fixture) written to a temporary folder."""
-    p = tmp_path / "tiny.toml"
-    p.write_text(tiny_toml, encoding="utf-8")
-    return p
-
-
 @pytest.fixture
 def write_sweep(tiny_path: Path) -> Callable[..., Path]:
     """``write_sweep(text=GRID_SWEEP, name="sweep.toml")``: a sweep file beside tiny.toml."""

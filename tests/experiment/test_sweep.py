@@ -68,12 +68,10 @@ def _wait_for_rows(proc: subprocess.Popen, runs: Path, rows: int, timeout: float
 
 
 @pytest.fixture(scope="module")
-def real_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def real_reference(tmp_path_factory: pytest.TempPathFactory, tiny_toml: str) -> tuple[Path, Path]:
     """The real-model sweep run uninterrupted with 2 workers: (sweep file, folder)."""
-    from conftest import tiny_text
-
     d = tmp_path_factory.mktemp("real")
-    (d / "tiny.toml").write_text(tiny_text(), encoding="utf-8")
+    (d / "tiny.toml").write_text(tiny_toml, encoding="utf-8")
     (d / "sweep.toml").write_text(REAL_SWEEP, encoding="utf-8")
     assert (
         main(["sweep", str(d / "sweep.toml"), "--out", str(d / "ref"), "--workers", "2", "--quiet"])
