@@ -35,10 +35,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from sim.conventions import default_workers, one_line
+
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
-DEFAULT_WORKERS = os.cpu_count() or 1
+DEFAULT_WORKERS = default_workers()
 """Default --workers: one process per core (results are identical whatever the count)."""
 
 
@@ -516,12 +518,8 @@ def cmd_schema(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
-
-
 def _error_line(message: str) -> None:
-    print(f"error: {_one_line(message)}", file=sys.stderr)
+    print(f"error: {one_line(message)}", file=sys.stderr)
 
 
 def _input_error_types() -> tuple[type[BaseException], ...]:

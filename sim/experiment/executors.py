@@ -51,6 +51,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
+from sim.conventions import default_workers
+
 C = TypeVar("C")
 T = TypeVar("T")
 R = TypeVar("R")
@@ -65,11 +67,6 @@ PRELOAD: tuple[str, ...] = (
     "sim.analysis.metrics",
 )
 """Modules the fork server imports once, so forked workers start warm."""
-
-
-def default_workers() -> int:
-    """The machine's cores (``os.cpu_count()``; 1 if unknown)."""
-    return os.cpu_count() or 1
 
 
 class Executor(Protocol):

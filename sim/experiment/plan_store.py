@@ -45,6 +45,7 @@ import tomli_w
 
 from sim import __version__
 from sim.analysis import metric_registry
+from sim.conventions import json_text
 from sim.experiment import store
 from sim.experiment.executors import Executor
 from sim.experiment.plan import Evaluation, PlanOutcome, PlanSpec, make_spec, parse_vary
@@ -344,4 +345,4 @@ def write_results(folder: Path, spec: PlanSpec, outcome: PlanOutcome, journal: R
     """The final ``runs.csv``, ``trace.csv`` and ``plan.json`` (each written atomically)."""
     store.atomic_write(folder / RUNS_CSV, journal.final_text())
     store.atomic_write(folder / TRACE_CSV, trace_text(spec, outcome.trace))
-    store.atomic_write(folder / PLAN_JSON, store.json_text(plan_record(spec, outcome)))
+    store.atomic_write(folder / PLAN_JSON, json_text(plan_record(spec, outcome)))

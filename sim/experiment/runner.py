@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sim.conventions import one_line
 from sim.scenario.schema import Scenario
 
 Evaluate = Callable[[Scenario, int, int], Mapping[str, float]]
@@ -68,11 +69,6 @@ class RunRow:
     replication: int
     metrics: tuple[float, ...] | None
     error: str = ""
-
-
-def one_line(text: str) -> str:
-    """Collapse whitespace (line breaks included) to single spaces."""
-    return " ".join(str(text).split())
 
 
 def describe(err: BaseException) -> str:

@@ -1,7 +1,7 @@
 """The sweep folder on disk: a journal of finished runs, resume, and the final tables.
 
 Files (all UTF-8 CSV with a header row, ``\\n`` line ends, numbers written by
-:func:`sim.output.files.fmt` — 10 significant digits, NaN as an empty cell):
+:func:`sim.conventions.fmt` — 10 significant digits, NaN as an empty cell):
 
 ``design.csv``
     ``point``, then one column per swept parameter (its dotted path): the values
@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import math
 import os
 import tempfile
@@ -43,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.conventions import fmt
 from sim.experiment.runner import RunRow
 
 DESIGN_CSV = "design.csv"
@@ -64,15 +64,6 @@ _SUMMARY_KEYS = {
     "p50": "median",
     "p95": "p95",
 }
-
-
-def fmt(x: Any) -> str:
-    """One CSV cell (numbers as in every result file; dates ISO; lists JSON-style)."""
-    from sim.output.files import fmt as fmt_number
-
-    if isinstance(x, list | tuple | dict):
-        return json.dumps(x, default=str, ensure_ascii=False)
-    return fmt_number(x)
 
 
 def csv_line(cells: Sequence[Any]) -> str:
@@ -110,21 +101,6 @@ def atomic_write(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-def json_text(data: Any) -> str:
-    """Indented JSON text (with its ``\\n``); NaN and infinities become ``null``."""
-    return json.dumps(_finite(data), indent=2, allow_nan=False, default=str) + "\n"
-
-
-def _finite(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _finite(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_finite(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 # ---- design.csv ------------------------------------------------------------------------

@@ -42,8 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.conventions import default_workers, fmt, json_text
 from sim.experiment import store
-from sim.experiment.executors import Executor, default_workers, make_executor
+from sim.experiment.executors import Executor, make_executor
 from sim.experiment.runner import Evaluate, RunTask, SweepContext, default_evaluate, execute
 from sim.experiment.sweepfile import (
     SweepSpec,
@@ -123,7 +124,7 @@ def check_points(
         try:
             with_values(spec.base, dict(zip(spec.paths, pt, strict=True)), source=spec.source)
         except ScenarioError as err:
-            shown = ", ".join(f"{p}={store.fmt(v)}" for p, v in zip(spec.paths, pt, strict=True))
+            shown = ", ".join(f"{p}={fmt(v)}" for p, v in zip(spec.paths, pt, strict=True))
             raise ScenarioError(
                 err.file, err.path, f"{err.message} (design point {i}: {shown})"
             ) from None
@@ -193,7 +194,7 @@ def _start(
             store.csv_line(store.runs_header(spec.metrics)), encoding="utf-8"
         )
         manifest = _manifest(spec, len(design), status="running", command=command)
-        (tmp / store.MANIFEST_JSON).write_text(store.json_text(manifest), encoding="utf-8")
+        (tmp / store.MANIFEST_JSON).write_text(json_text(manifest), encoding="utf-8")
     except BaseException:
         if lock is not None:
             lock.release()
@@ -491,7 +492,7 @@ def _update_manifest(
     m["sessions"] = sessions
     if failed is not None:
         m["failed"] = failed
-    store.atomic_write(path, store.json_text(m))
+    store.atomic_write(path, json_text(m))
 
 
 class _NoBar:

@@ -14,7 +14,7 @@
                        defined (no demand) or not in that option
 =====================  ================================================================
 
-Numbers are written like every result file (:func:`sim.output.files.fmt`: ten
+Numbers are written like every result file (:func:`sim.conventions.fmt`: ten
 significant digits, NaN blank; an infinite variance reduction is ``inf``).
 """
 

@@ -14,9 +14,9 @@
 ``observations.csv``     the columns of :data:`sim.analysis.observations.TABLE_COLUMNS`
 =======================  ==============================================================
 
-Numbers are written with :func:`fmt` (``format(x, '.10g')``, ten significant digits):
-the same inputs always give the same bytes. An undefined value (NaN) is an empty CSV
-cell and ``null`` in JSON; booleans are ``true``/``false``.
+Numbers are written with :func:`sim.conventions.fmt` (``format(x, '.10g')``, ten
+significant digits): the same inputs always give the same bytes. An undefined value
+(NaN) is an empty CSV cell and ``null`` in JSON; booleans are ``true``/``false``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib.metadata
-import json
 import math
 import platform
 import subprocess
@@ -35,26 +34,9 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.observations import TABLE_COLUMNS
+from sim.conventions import fmt, json_text
 
 PERCENTILE_SUFFIXES: tuple[str, str, str] = ("_p05", "_p50", "_p95")
-
-
-def fmt(x: Any) -> str:
-    """One CSV cell: compact, exact to 10 significant digits, deterministic."""
-    if x is None:
-        return ""
-    if isinstance(x, bool | np.bool_):
-        return "true" if x else "false"
-    if isinstance(x, int | np.integer):
-        return str(int(x))
-    if isinstance(x, float | np.floating):
-        v = float(x)
-        if math.isnan(v):
-            return ""
-        if v == 0.0:
-            v = 0.0  # no "-0"
-        return format(v, ".10g")
-    return str(x)
 
 
 def _parse(cell: str) -> float:
@@ -69,25 +51,9 @@ def _write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
             w.writerow([fmt(v) for v in row])
 
 
-def _json_clean(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _json_clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_json_clean(v) for v in x]
-    if isinstance(x, bool | np.bool_):
-        return bool(x)
-    if isinstance(x, int | np.integer):
-        return int(x)
-    if isinstance(x, float | np.floating):
-        v = float(x)
-        return None if not math.isfinite(v) else v
-    return x
-
-
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as indented JSON (NaN/inf → null), keys in the given order."""
-    text = json.dumps(_json_clean(data), indent=2, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    path.write_text(json_text(data), encoding="utf-8")
 
 
 # ---- daily.csv -------------------------------------------------------------------------

@@ -36,6 +36,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from sim.conventions import fmt
+
 PLOTS_DIR = "plots"
 DPI = 110
 BAND = "#1f77b4"
@@ -89,8 +91,6 @@ class _Param:
     """How a parameter's cells in points.csv map to plot coordinates."""
 
     def __init__(self, path: str, spec: Any, label: str | None = None) -> None:
-        from sim.experiment.store import fmt
-
         self.path = path
         self.label = label or path
         self.is_range = isinstance(spec, dict)

@@ -17,12 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sim.conventions import one_line
 from sim.scenario.paths import Segment, bounds, is_model, model_keys, type_at, unknown_key_message
-
-
-def _one_line(text: str) -> str:
-    """Collapse any line breaks so that a message is always a single line."""
-    return " ".join(str(text).split())
 
 
 class ScenarioError(Exception):
@@ -38,9 +34,9 @@ class ScenarioError(Exception):
     message: str
 
     def __init__(self, file: str, path: str, message: str) -> None:
-        self.file = _one_line(file)
-        self.path = _one_line(path)
-        self.message = _one_line(message)
+        self.file = one_line(file)
+        self.path = one_line(path)
+        self.message = one_line(message)
         super().__init__(self.file, self.path, self.message)
 
     def __str__(self) -> str:

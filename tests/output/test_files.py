@@ -13,18 +13,6 @@ from sim.analysis.observations import TABLE_COLUMNS
 from sim.output import files
 
 
-def test_fmt():
-    assert files.fmt(0.1) == "0.1"
-    assert files.fmt(1 / 3) == "0.3333333333"
-    assert files.fmt(12345678901.0) == "1.23456789e+10"
-    assert files.fmt(-0.0) == "0"
-    assert files.fmt(math.nan) == ""
-    assert files.fmt(None) == ""
-    assert files.fmt(True) == "true" and files.fmt(np.bool_(False)) == "false"
-    assert files.fmt(7) == "7" and files.fmt(np.int64(7)) == "7"
-    assert files.fmt(np.float32(0.5)) == "0.5"
-
-
 def test_daily_csv_columns_and_round_trip(tmp_path):
     pct = {
         "stock_t__city__food": np.array([[1.0, 2.0], [1.5, 2.5], [2.0, 3.0]]),
