@@ -9,7 +9,9 @@ loader, the experiment store and the plots write the same things the same way:
   dates ISO, lists and tables JSON-style; the same value always gives the same bytes;
 - :func:`json_ready` / :func:`json_text` — data as strict JSON: NaN and infinities
   become ``null``, numpy scalars plain numbers, tuples arrays, keys strings;
-- :func:`default_workers` — the default number of worker processes: one per core.
+- :func:`default_workers` — the default number of worker processes: one per core;
+- :class:`InputError` — bad input: the command line prints its one-line message and
+  exits with status 2 (scenario-file errors are a kind of it).
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["default_workers", "fmt", "json_ready", "json_text", "one_line"]
+__all__ = ["InputError", "default_workers", "fmt", "json_ready", "json_text", "one_line"]
+
+
+class InputError(Exception):
+    """Bad input from the user (a file, an option, a folder): ``str(err)`` is one line
+    saying what and where; the command line exits 2 with it."""
 
 
 def one_line(text: object) -> str:

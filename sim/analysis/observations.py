@@ -42,6 +42,7 @@ import numpy as np
 
 from sim.model.record import RunResult
 from sim.scenario.schema import Observation, Scenario
+from sim.scenario.timeline import timeline_steps
 
 TABLE_COLUMNS: tuple[str, ...] = (
     "id",
@@ -95,8 +96,6 @@ def cargo_share_by_day(scenario: Scenario, fleet: str, commodity: str, n_days: i
     """Daily share of ``commodity`` in ``fleet``'s cargo, following the timeline's events."""
     share = np.full(n_days, scenario.fleets[fleet].cargo.get(commodity, 0.0))
     if any(p.startswith("fleets") for ev in scenario.events for p in ev.set):
-        from sim.model.timeline import timeline_steps
-
         for step in timeline_steps(scenario):
             if 0 <= step.day < n_days:
                 f = step.scenario.fleets.get(fleet)

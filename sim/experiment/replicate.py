@@ -22,6 +22,7 @@ from sim.experiment.executors import ProcessExecutor, SerialExecutor
 from sim.experiment.runner import ReplicationContext, replicate, replicate_chunk
 from sim.model.record import RunResult
 from sim.scenario.schema import Scenario
+from sim.scenario.timeline import timeline_steps
 
 
 def iter_replications(
@@ -38,7 +39,7 @@ def iter_replications(
     seed)`` replaces :func:`sim.model.world.run_replication` (a module-level function,
     so that it pickles). An exception in a replication propagates.
     """
-    context = ReplicationContext(scenario, seed, run_fn)
+    context = ReplicationContext(scenario, seed, run_fn, tuple(timeline_steps(scenario)))
     n = max(1, min(int(workers), replications))
     if n == 1:
         executor = SerialExecutor()

@@ -25,8 +25,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sim.analysis.metrics import replication_metrics
 from sim.conventions import one_line
+from sim.model.world import run_replication
+from sim.scenario.load import with_values
 from sim.scenario.schema import Scenario
+from sim.scenario.timeline import TimelineStep, remember
 
 Evaluate = Callable[[Scenario, int, int], Mapping[str, float]]
 """``evaluate(scenario, replication, seed) -> {metric name: value}`` for one run."""
@@ -34,15 +38,16 @@ Evaluate = Callable[[Scenario, int, int], Mapping[str, float]]
 
 def default_evaluate(scenario: Scenario, replication: int, seed: int) -> dict[str, float]:
     """Run the model once and compute :func:`sim.analysis.metrics.replication_metrics`."""
-    from sim.analysis.metrics import replication_metrics
-    from sim.model.world import run_replication
-
     return replication_metrics(scenario, run_replication(scenario, replication, seed))
 
 
 @dataclass(frozen=True)
 class SweepContext:
-    """What every run of a sweep shares (shipped to each worker once)."""
+    """What every run of a sweep shares (shipped to each worker once).
+
+    ``timeline`` is the base scenario's timeline when no path is swept (every run is
+    the base itself); a swept point builds its own while it is validated.
+    """
 
     base: Scenario
     seed: int
@@ -50,6 +55,7 @@ class SweepContext:
     metrics: tuple[str, ...]
     evaluate: Evaluate | None = None
     source: str = "<sweep>"
+    timeline: tuple[TimelineStep, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,13 +93,12 @@ identity from being reused by another sweep."""
 def point_scenario(context: SweepContext, values: tuple[Any, ...]) -> Scenario:
     """The base scenario with the swept paths set to ``values``."""
     if not context.paths:
+        remember(context.base, list(context.timeline))
         return context.base
     global _LAST
     last = _LAST
     if last is not None and last[0] is context and last[1] == values:
         return last[2]
-    from sim.scenario.load import with_values
-
     scenario = with_values(
         context.base, dict(zip(context.paths, values, strict=True)), source=context.source
     )
@@ -126,19 +131,20 @@ def execute(context: SweepContext, task: RunTask) -> RunRow:
 
 @dataclass(frozen=True)
 class ReplicationContext:
-    """What every replication of a ``siege run`` shares."""
+    """What every replication of a ``siege run`` shares: the scenario with its timeline
+    (built once, in the parent, and shipped with it), the root seed, the run function."""
 
     scenario: Scenario
     seed: int
     run_fn: Callable[[Scenario, int, int], Any] | None = None
+    timeline: tuple[TimelineStep, ...] = ()
 
 
 def replicate(context: ReplicationContext, replication: int) -> Any:
     """One replication's full :class:`~sim.model.record.RunResult` (errors propagate)."""
+    remember(context.scenario, list(context.timeline))
     if context.run_fn is not None:
         return context.run_fn(context.scenario, replication, context.seed)
-    from sim.model.world import run_replication
-
     return run_replication(context.scenario, replication, context.seed)
 
 

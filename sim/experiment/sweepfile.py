@@ -24,15 +24,20 @@ import datetime as dt
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sim.experiment.designs import DEFAULT_SAMPLES, DESIGNS, Design, Parameter, sample
+import tomli_w
+
+from sim import __version__
+from sim.experiment.designs import DEFAULT_SAMPLES, DESIGNS, Design, Parameter, n_points, sample
 from sim.scenario.errors import ScenarioError
+from sim.scenario.load import load_scenario, with_values
+from sim.scenario.paths import PathError, flatten_table, format_path, parse_path, type_at, unwrap
 from sim.scenario.schema import Scenario
+from sim.scenario.toml import LiteralError, parse_literal, read_toml, split_top
 
 SWEEP_KEYS: tuple[str, ...] = (
     "base",
@@ -52,8 +57,6 @@ SWEEP_KEYS: tuple[str, ...] = (
 
 DEFAULT_METRICS: tuple[str, ...] = ("delivered_t", "aircraft_lost", "person_days_below_half")
 """Reported when ``metrics`` is not given (with every ``stockout__*`` metric)."""
-
-_BARE_WORD = re.compile(r"[^\s\"'\[\]{}=,#:]+")
 
 
 @dataclass(frozen=True)
@@ -84,35 +87,25 @@ class SweepSpec:
         """The design's points (deterministic in the spec)."""
         return sample(self.design, self.parameters, self.samples, self.seed)
 
+    def n_points(self) -> int:
+        """How many points :meth:`make_design` gives, counted without building them."""
+        levels = (
+            [len(p.levels(self.samples)) for p in self.parameters] if self.design == "grid" else []
+        )
+        return n_points(self.design, len(self.parameters), self.samples, levels)
+
 
 # ---- reading ---------------------------------------------------------------------------
 
 
-def read_toml(path: Path, label: str) -> dict[str, Any]:
-    """A TOML file as a dict; unreadable or malformed → :class:`ScenarioError`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(label, "", "file not found") from None
-    except IsADirectoryError:
-        raise ScenarioError(label, "", "is a directory, not a file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(label, "", f"cannot read the file: {exc}") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(label, "", f"invalid TOML: {exc}") from None
-
-
 def is_sweep_data(data: Mapping[str, Any]) -> bool:
-    """Whether parsed TOML looks like a sweep file (it has ``base`` or ``parameters``)."""
-    return "base" in data or "parameters" in data
+    """Whether parsed TOML is a sweep file: it names a ``base`` scenario or has
+    ``parameters``, and has no calendar of its own (a scenario always has one)."""
+    return ("base" in data or "parameters" in data) and "calendar" not in data
 
 
 def _key(path: str) -> str:
     """``parameters."a.b"`` — the dotted key of a parameter inside the sweep file."""
-    from sim.scenario.paths import format_path
-
     return format_path(("parameters", path))
 
 
@@ -124,8 +117,6 @@ def _flatten(
 ) -> list[tuple[str, Any]]:
     """A table of dotted paths → ``(canonical dotted path, value)``; nested tables are path
     steps (:func:`sim.scenario.paths.flatten_table`) unless ``is_leaf``."""
-    from sim.scenario.paths import PathError, flatten_table, format_path
-
     try:
         leaves = flatten_table(table, is_leaf)
     except PathError as exc:
@@ -144,8 +135,6 @@ def _is_number(v: Any) -> bool:
 
 def _field_is_int(path: str) -> bool | None:
     """Whether the scenario field at ``path`` is an int (None if the path is unknown)."""
-    from sim.scenario.paths import PathError, parse_path, type_at, unwrap
-
     try:
         found = type_at(Scenario, parse_path(path))
     except PathError:
@@ -158,8 +147,6 @@ def _field_is_int(path: str) -> bool | None:
 
 def parse_parameter(path: str, spec: Any, source: str, base: Scenario) -> Parameter:
     """One parameter from its file or command-line spec, checked against the base scenario."""
-    from sim.scenario.load import with_values
-
     key = path if source == "--param" else _key(path)
     if isinstance(spec, list):
         if not spec:
@@ -328,8 +315,6 @@ def _labels(
         raise ScenarioError(source, "labels", 'expected a table of path = "axis label"')
     out: list[tuple[str, str]] = []
     for path, text in _flatten(table, source, "labels"):
-        from sim.scenario.paths import format_path
-
         key = format_path(("labels", path))
         if path not in parameters:
             raise ScenarioError(
@@ -377,8 +362,6 @@ def load_sweep(
     probe: Callable[[Scenario], Mapping[str, float] | None] | None = None,
 ) -> SweepSpec:
     """Read and validate a sweep file (its ``base`` relative to it); options override it."""
-    from sim.scenario.load import load_scenario
-
     label = str(path)
     p = Path(path)
     data = read_toml(p, label)
@@ -397,8 +380,6 @@ def load_sweep(
     if not isinstance(fixed, dict):
         raise ScenarioError(label, "set", "expected a table of path = value")
     if fixed:
-        from sim.scenario.load import with_values
-
         base = with_values(base, dict(_flatten(fixed, label, "set")), source=label)
     return build_spec(
         data,
@@ -428,8 +409,6 @@ def spec_from_scenario(
     probe: Callable[[Scenario], Mapping[str, float] | None] | None = None,
 ) -> SweepSpec:
     """A sweep of a scenario file given on the command line with ``--param`` options."""
-    from sim.scenario.load import load_scenario
-
     base = load_scenario(path, overrides=tuple(overrides))
     return build_spec(
         {},
@@ -450,47 +429,16 @@ def spec_from_scenario(
 # ---- --param path=v1,v2 | path=lo:hi ---------------------------------------------------
 
 
-def _split_top(text: str, sep: str) -> list[str]:
-    """Split on ``sep`` outside quotes, brackets and braces."""
-    parts, depth, quote, cur = [], 0, "", []
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-            continue
-        cur.append(ch)
-    parts.append("".join(cur))
-    return parts
-
-
 def _literal(raw: str, option: str) -> Any:
-    raw = raw.strip()
-    if not raw:
-        raise ScenarioError("--param", option, "a value is missing")
     try:
-        return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        if _BARE_WORD.fullmatch(raw):
-            return raw
-        raise ScenarioError(
-            "--param", option, f'{raw!r} is not a TOML value; quote text as "..."'
-        ) from None
+        return parse_literal(raw)
+    except LiteralError as exc:
+        raise ScenarioError("--param", option, str(exc)) from None
 
 
 def parse_param_option(text: str) -> tuple[str, Any]:
     """``path=v1,v2`` → ``(path, [v1, v2])``; ``path=lo:hi`` → ``(path, {low, high})``."""
-    from sim.scenario.paths import PathError, format_path, parse_path
-
-    parts = _split_top(text, "=")
+    parts = split_top(text, "=")
     if len(parts) < 2 or not parts[0].strip():
         raise ScenarioError(
             "--param", "", f"malformed {text!r}: expected path=v1,v2 or path=low:high"
@@ -502,9 +450,9 @@ def parse_param_option(text: str) -> tuple[str, Any]:
         raise ScenarioError("--param", path_text, str(exc)) from None
     if not raw:
         raise ScenarioError("--param", path, "no values after '='")
-    items = _split_top(raw, ",")
+    items = split_top(raw, ",")
     if len(items) == 1:
-        bounds = _split_top(raw, ":")
+        bounds = split_top(raw, ":")
         if len(bounds) == 2:
             return path, {"low": _literal(bounds[0], path), "high": _literal(bounds[1], path)}
         if len(bounds) > 2:
@@ -545,10 +493,6 @@ def resolved_data(spec: SweepSpec, base: str = "scenario.toml") -> dict[str, Any
 
 def resolved_toml(spec: SweepSpec, base: str = "scenario.toml") -> str:
     """``sweep.toml``: the resolved sweep, its base the folder's own ``scenario.toml``."""
-    import tomli_w
-
-    from sim import __version__
-
     header = (
         f"# Generated by siege-sim {__version__}: the resolved sweep "
         f"{spec.name!r} (defaults written out).\n"

@@ -17,11 +17,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sim.conventions import one_line
+from sim.conventions import InputError, one_line
 from sim.scenario.paths import Segment, bounds, is_model, model_keys, type_at, unknown_key_message
 
 
-class ScenarioError(Exception):
+class ScenarioError(InputError):
     """Bad scenario input: which file, which dotted key path, what is wrong.
 
     ``str(err)`` is ``"{file}: {path}: {message}"``, or ``"{file}: {message}"`` when
@@ -164,15 +164,20 @@ def describe_pydantic_error(
 
 
 def describe_validation_error(
-    exc: ValidationError, root: type[BaseModel]
+    exc: ValidationError, root: type[BaseModel], prefix: tuple[Segment, ...] = ()
 ) -> tuple[tuple[Segment, ...], str]:
-    """The first error of a ``ValidationError`` as (key path, message), plus ``(and N more)``."""
+    """The first error of a ``ValidationError`` as (key path, message), plus ``(and N more)``.
+
+    ``prefix`` is the path, inside ``root``, of what was validated (a section alone).
+    """
     errors = exc.errors(include_url=False)
     if not errors:
-        return (), str(exc)
+        return prefix, str(exc)
     # An unknown key is usually the cause of the other errors (a typo also leaves a
     # required key missing), so it is reported first.
     first = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
+    if prefix:
+        first = {**first, "loc": (*prefix, *first.get("loc", ()))}
     path, message = describe_pydantic_error(first, root)
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more)"

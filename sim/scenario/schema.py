@@ -21,8 +21,10 @@ of the offending key.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
-from typing import Annotated, Any, Literal
+import json
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -32,6 +34,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from sim.scenario.limits import FIRST_DATE, LAST_DATE, MAX_AIRCRAFT, MAX_DAYS, MAX_SORTIES_PER_DAY
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")]
 """A component name: snake_case, no double underscore (used as a separator in series names)."""
@@ -43,12 +47,31 @@ NonNegInt = Annotated[int, Field(ge=0)]
 PosInt = Annotated[int, Field(gt=0)]
 Hour = Annotated[float, Field(ge=0.0, lt=24.0)]
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+"""The weekdays, Monday first, as written in files."""
 
-MODES: tuple[str, ...] = ("land", "airdrop", "helicopter")
+Mode = Literal["land", "airdrop", "helicopter"]
+"""How a fleet delivers: landing at airfields, dropping over drop zones, or helicopters
+landing at helipads."""
+MODES: tuple[str, ...] = get_args(Mode)
 
-OBSERVATION_METRICS: dict[str, str] = {
+ObservationMetric = Literal[
+    "delivered_t",
+    "dropped_t",
+    "sorties_flown",
+    "deliveries",
+    "combat_sorties_per_day",
+    "targets_destroyed_per_day",
+    "aircraft_lost",
+    "stock_t",
+    "days_of_supply",
+    "ration_level",
+    "shortfall_t",
+]
+"""What an observation can compare with (see :data:`OBSERVATION_METRICS`)."""
+
+OBSERVATION_METRICS: dict[ObservationMetric, str] = {
     "delivered_t": "tonnes delivered (recovered, for drops) in the window, summed",
     "dropped_t": "tonnes released over drop zones in the window (recovered or not), summed",
     "sorties_flown": "sorties flown in the window (departed and not aborted), summed",
@@ -65,9 +88,39 @@ OBSERVATION_METRICS: dict[str, str] = {
 
 
 class _Model(BaseModel):
+    # strict: no coercion between types (``aircraft = "2"``, ``open = "no"``, ``true``
+    # for a number and a fraction for a whole number are errors). The one conversion
+    # kept: a date may be given as ISO text ("2017-01-15"), for Python callers.
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False, strict=True
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _iso_dates(cls, data: Any) -> Any:
+        keys = _date_keys(cls)
+        if keys and isinstance(data, dict) and any(isinstance(data.get(k), str) for k in keys):
+            return {k: _iso_date(v) if k in keys else v for k, v in data.items()}
+        return data
+
+
+@functools.cache
+def _date_keys(model: type[BaseModel]) -> frozenset[str]:
+    """Keys (names and aliases) of the date fields of ``model``."""
+    keys: set[str] = set()
+    for name, info in model.model_fields.items():
+        if dt.date in (info.annotation, *get_args(info.annotation)):
+            keys.update({name, info.alias or name})
+    return frozenset(keys)
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value  # reported by the strict date check
+    return value
 
 
 class Calendar(_Model):
@@ -76,12 +129,26 @@ class Calendar(_Model):
     start: dt.date = Field(description="First simulated day (ISO date).")
     end: dt.date = Field(description="Last simulated day, inclusive (ISO date).")
 
+    @field_validator("start", "end")
+    @classmethod
+    def _in_range(cls, v: dt.date) -> dt.date:
+        if not FIRST_DATE <= v <= LAST_DATE:
+            raise ValueError(
+                f"{v} is outside the dates a scenario may use ({FIRST_DATE} to {LAST_DATE})"
+            )
+        return v
+
     @field_validator("end")
     @classmethod
     def _end_not_before_start(cls, v: dt.date, info: ValidationInfo) -> dt.date:
         start = info.data.get("start")
         if start is not None and v < start:
             raise ValueError(f"end ({v}) is before start ({start})")
+        if start is not None and (v - start).days + 1 > MAX_DAYS:
+            raise ValueError(
+                f"the calendar spans {(v - start).days + 1:,} days; the limit is {MAX_DAYS:,} "
+                "(100 years)"
+            )
         return v
 
     @property
@@ -198,8 +265,10 @@ class Fleet(_Model):
     ``base_h`` at home before the next slot.
     """
 
-    mode: Literal["land", "airdrop", "helicopter"]
-    aircraft: NonNegInt = Field(description="Aircraft available to the fleet.")
+    mode: Mode
+    aircraft: Annotated[int, Field(ge=0, le=MAX_AIRCRAFT)] = Field(
+        description="Aircraft available to the fleet."
+    )
     payload_t: PosFloat = Field(description="Payload per sortie, t.")
     cargo: dict[Name, Share] = Field(description="Share of the payload per commodity (sums to 1).")
     flight_h: PosFloat = Field(description="One-way flight time, h.")
@@ -211,7 +280,9 @@ class Fleet(_Model):
     days: list[Weekday] = Field(
         default_factory=lambda: list(WEEKDAYS), description="Weekdays flown (mon..sun)."
     )
-    sorties_per_day: PosFloat = Field(1.0, description="Sortie slots per aircraft per day.")
+    sorties_per_day: Annotated[float, Field(gt=0.0, le=MAX_SORTIES_PER_DAY)] = Field(
+        1.0, description="Sortie slots per aircraft per day."
+    )
     mission_capable: Share = Field(1.0, description="Probability an aircraft is fit to fly a slot.")
     active_from: dt.date | None = Field(None, description="First day the fleet flies.")
     active_to: dt.date | None = Field(None, description="Last day the fleet flies.")
@@ -329,7 +400,7 @@ class Selector(_Model):
     """Which part of the model an observation looks at (all given filters apply)."""
 
     fleets: list[Name] | None = None
-    mode: Literal["land", "airdrop", "helicopter"] | None = None
+    mode: Mode | None = None
     pocket: Name | None = None
     commodity: Name | None = None
 
@@ -343,19 +414,7 @@ class Observation(_Model):
     """
 
     id: Name
-    metric: Literal[
-        "delivered_t",
-        "dropped_t",
-        "sorties_flown",
-        "deliveries",
-        "combat_sorties_per_day",
-        "targets_destroyed_per_day",
-        "aircraft_lost",
-        "stock_t",
-        "days_of_supply",
-        "ration_level",
-        "shortfall_t",
-    ]
+    metric: ObservationMetric
     selector: Selector = Field(default_factory=Selector)
     from_: dt.date = Field(alias="from", description="First day of the window.")
     to: dt.date = Field(description="Last day of the window (inclusive).")
@@ -366,6 +425,12 @@ class Observation(_Model):
     abs_tolerance: NonNegFloat = Field(0.0, description="Absolute tolerance, in the metric's unit.")
     source: str = Field(min_length=1)
     note: str = ""
+
+    @field_validator("range", mode="before")
+    @classmethod
+    def _range_from_array(cls, v: Any) -> Any:
+        """TOML has arrays, not tuples: ``range = [low, high]`` (each still strictly a number)."""
+        return tuple(v) if isinstance(v, list) else v
 
     @model_validator(mode="after")
     def _value_or_range(self) -> Observation:
@@ -537,3 +602,8 @@ def json_schema() -> dict[str, Any]:
         '{ "events[3].date" = 2017-02-01 } (the same paths as --set).',
     }
     return schema
+
+
+def schema_text() -> str:
+    """The JSON Schema of the scenario format as committed in ``scenarios/schema.json``."""
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"

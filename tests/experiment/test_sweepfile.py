@@ -136,7 +136,7 @@ BAD_FILES = [
     ),
     (
         'base = "tiny.toml"\n[parameters]\n"fleets.drops.aircraft" = [-1, 2]\n',
-        'sweep.toml: parameters."fleets.drops.aircraft": must be >= 0',
+        'sweep.toml: parameters."fleets.drops.aircraft": must be between 0 and 10000',
     ),
     (
         'base = "tiny.toml"\n[parameters]\n'
@@ -167,7 +167,7 @@ BAD_FILES = [
     (
         'base = "tiny.toml"\nset = { "fleets.drops.aircraft" = -2 }\n[parameters]\n'
         '"fleets.drops.payload_t" = [1.0]\n',
-        "sweep.toml: fleets.drops.aircraft: must be >= 0",
+        "sweep.toml: fleets.drops.aircraft: must be between 0 and 10000",
     ),
     # a design point that breaks a cross-field rule: an inverted active window
     (
@@ -226,7 +226,7 @@ def test_bad_sweep_file_is_one_line_exit_2_nothing_written(
         (["missing.toml", "--param", "a=1"], "missing.toml: file not found"),
         ([], "give a sweep file, or a scenario file with --param"),
         (["--resume", "elsewhere"], "elsewhere: no such sweep folder"),
-        (["tiny.toml", "--resume", "x"], "target cannot be given with --resume"),
+        (["tiny.toml", "--resume", "x"], "a sweep or scenario file cannot be given with --resume"),
         (["--resume", "x", "--design", "lhs"], "--design cannot be given with --resume"),
         (
             ["tiny.toml", "--param", "fleets.drops.aircraft=1,2", "--scheduler", "tcp://x:1"],

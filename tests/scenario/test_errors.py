@@ -271,7 +271,9 @@ def test_with_values_errors_name_the_source(tiny) -> None:
     s = load_scenario(tiny)
     with pytest.raises(ScenarioError) as info:
         with_values(s, {"fleets.il76.aircraft": -1}, source="sweep.toml")
-    assert str(info.value) == "sweep.toml: fleets.il76.aircraft: must be >= 0, got -1"
+    assert (
+        str(info.value) == "sweep.toml: fleets.il76.aircraft: must be between 0 and 10000, got -1"
+    )
     with pytest.raises(ScenarioError) as info:
         with_values(s, {"fleets.il76.payloadt": 1}, source="sweep.toml")
     assert "did you mean 'payload_t'" in str(info.value)

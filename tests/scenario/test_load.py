@@ -12,15 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.scenario.errors import ScenarioError
-from sim.scenario.load import (
-    TimelineStep,
-    dump_toml,
-    load_scenario,
-    parse_override,
-    timeline,
-    with_values,
-)
+from sim.scenario.load import dump_toml, load_scenario, parse_override, with_values
 from sim.scenario.schema import Scenario
+from sim.scenario.timeline import TimelineStep
+from sim.scenario.timeline import build_timeline as timeline
 
 
 def test_loads_the_minimal_scenario(tiny) -> None:
@@ -355,14 +350,3 @@ def test_dump_round_trips_for_variations(
         path = Path(d) / "s.toml"
         path.write_text(dump_toml(s), encoding="utf-8")
         assert load_scenario(path) == s
-
-
-def test_module_main_prints_resolved_or_one_error_line(tiny, tmp_path, capsys) -> None:
-    from sim.scenario.load import _main
-
-    assert _main([str(tiny), "--set", "seed=9"]) == 0
-    out = capsys.readouterr().out
-    assert "seed = 9" in out
-    assert _main([str(tmp_path / "missing.toml")]) == 2
-    err = capsys.readouterr().err
-    assert err == f"error: {tmp_path / 'missing.toml'}: file not found\n"

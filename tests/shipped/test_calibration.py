@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 import sim.api
-from sim.scenario.load import load_scenario, timeline
+from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
+from sim.scenario.timeline import timeline_steps
 
 BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "deir_ez_zor" / "baseline.toml"
 
@@ -58,7 +59,7 @@ def _get(scenario: Scenario, path: str) -> Any:
 def values_in_force(scenario: Scenario, path: str) -> list[tuple[int, Any]]:
     """(day, value) of ``path`` at the start and after every event that changes it."""
     out = [(0, _get(scenario, path))]
-    for step in timeline(scenario):
+    for step in timeline_steps(scenario):
         value = _get(step.scenario, path)
         if value != out[-1][1]:
             out.append((step.day, value))
