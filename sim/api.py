@@ -5,18 +5,27 @@
 >>> runset = sim.run(scenario, replications=20, seed=1)                   # doctest: +SKIP
 >>> runset.summary["delivered_t"]["median"]                               # doctest: +SKIP
 >>> sim.write_run(runset, "results/my_run")                               # doctest: +SKIP
+>>> sim.sweep("scenarios/deir_ez_zor/sweep_tempo.toml")                   # doctest: +SKIP
 
 :func:`run` runs the replications and reduces them to plain data (:class:`RunSet`):
 per-replication metrics, daily percentile bands, the metric summary and the
 observations table. :func:`write_run` writes a :class:`RunSet` as a result folder
 (see :mod:`sim.output.files`); :func:`redraw_plots` re-draws a folder's plots from its
 files alone. Masses are in tonnes, times in days.
+
+:func:`sweep` runs a parameter sweep into a new sweep folder and :func:`resume_sweep`
+finishes an interrupted one (:mod:`sim.experiment.sweep`); this module owns the
+folders (created atomically, locked while a sweep runs) and draws the plots at the
+end. :func:`validate_file`, :func:`plot` and :func:`write_schema` are the other
+commands of ``siege``.
+
+Sizes beyond the limits of :mod:`sim.scenario.limits` (replications, samples, design
+points, runs) are refused unless ``allow_large`` is given.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -26,19 +35,34 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis.metrics import replication_metrics
+from sim.analysis.observations import observation_table
+from sim.analysis.summary import SeriesAccumulator, summarize_metrics
+from sim.conventions import InputError, json_text
 from sim.experiment import compare as comparing
 from sim.experiment import plan as planning
 from sim.experiment import plan_store
-from sim.experiment.executors import make_executor
+from sim.experiment import sweep as sweeps
+from sim.experiment.designs import DESIGNS
+from sim.experiment.executors import EXECUTORS, Executor, make_executor
+from sim.experiment.provenance import build_manifest
+from sim.experiment.replicate import iter_replications
 from sim.experiment.runner import Evaluate
 from sim.experiment.store import atomic_write, csv_line
+from sim.experiment.sweep import SweepFolderError, SweepResult, check_points, check_size
+from sim.experiment.sweepfile import (
+    SweepSpec,
+    is_sweep_data,
+    load_sweep,
+    parse_param_option,
+    spec_from_scenario,
+)
 from sim.model.record import RunResult
 from sim.output import comparison as comparison_files
+from sim.output import files
 from sim.output.compare_plots import plot_comparison
-from sim.output.files import build_manifest, write_json
 from sim.output.folder import (
     FolderLock,
-    InputError,
     OutputExistsError,
     ResultFolder,
     create_locked,
@@ -49,26 +73,46 @@ from sim.output.folder import (
 )
 from sim.output.plan_plots import plot_plan
 from sim.output.plan_summary import format_plan as _format_plan
+from sim.output.plots import draw_all
+from sim.output.sweep_plots import plot_sweep
+from sim.scenario.errors import ScenarioError
+from sim.scenario.limits import MAX_REPLICATIONS, too_large
 from sim.scenario.load import dump_toml, load_scenario
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, schema_text
+from sim.scenario.toml import read_toml
 
 __all__ = [
+    "DESIGNS",
+    "EXECUTORS",
+    "SCHEMA_FILE",
     "Comparison",
     "PlanResult",
     "RunSet",
+    "SweepResult",
+    "SweepSpec",
     "compare",
     "format_plan",
     "load_scenario",
     "plan",
+    "plot",
     "redraw_comparison_plots",
     "redraw_plan_plots",
     "redraw_plots",
     "resume_plan",
+    "resume_sweep",
     "run",
     "run_to_folder",
+    "schema_text",
+    "sweep",
+    "sweep_spec",
+    "validate_file",
     "write_run",
     "write_run_files",
+    "write_schema",
 ]
+
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "scenarios" / "schema.json"
+"""Where a checkout of the repository keeps the JSON Schema of the scenario format."""
 
 
 @dataclass
@@ -109,6 +153,21 @@ class RunSet:
         return [self.start + dt.timedelta(days=d) for d in range(n)]
 
 
+def check_replications(
+    replications: int | None, scenario: Scenario, allow_large: bool = False
+) -> int:
+    """The number of replications to run (``replications``, else the scenario's), refused
+    with :class:`ScenarioError` above :data:`~sim.scenario.limits.MAX_REPLICATIONS`
+    unless ``allow_large``."""
+    reps = scenario.replications if replications is None else int(replications)
+    if reps < 1:
+        raise ValueError(f"replications must be at least 1, got {reps}")
+    message = None if allow_large else too_large("replications", reps, MAX_REPLICATIONS)
+    if message:
+        raise ScenarioError("--replications", "", message)
+    return reps
+
+
 def run(
     scenario: Scenario,
     replications: int | None = None,
@@ -116,24 +175,20 @@ def run(
     workers: int = 1,
     progress: bool = False,
     on_result: Callable[[int, RunResult, dict[str, float]], None] | None = None,
+    allow_large: bool = False,
 ) -> RunSet:
     """Run ``replications`` replications (default: the scenario's) from root ``seed``.
 
     The results do not depend on ``workers``. ``progress`` shows a progress bar on
     stderr. ``on_result(index, result, metrics)`` is called with every replication, in
     order, as it arrives (``siege compare`` pairs them this way). Raises ``ValueError``
-    for a non-positive count and lets the model's errors (e.g.
+    for a non-positive count,
+    :class:`~sim.scenario.errors.ScenarioError` for more replications than the limit
+    (unless ``allow_large``), and lets the model's errors (e.g.
     :class:`~sim.model.record.MassBalanceError`) through.
     """
-    from sim.analysis.metrics import replication_metrics
-    from sim.analysis.observations import observation_table
-    from sim.analysis.summary import SeriesAccumulator, summarize_metrics
-    from sim.experiment.replicate import iter_replications
-
-    reps = scenario.replications if replications is None else int(replications)
+    reps = check_replications(replications, scenario, allow_large)
     root = scenario.seed if seed is None else int(seed)
-    if reps < 1:
-        raise ValueError(f"replications must be at least 1, got {reps}")
     if root < 0:
         raise ValueError(f"seed must be non-negative, got {root}")
     if workers < 1:
@@ -148,7 +203,7 @@ def run(
     sim_events = 0
     results = iter_replications(scenario, reps, root, workers=workers)
     if progress:
-        from tqdm import tqdm
+        from tqdm import tqdm  # only for a terminal: tqdm's import is not free
 
         results = tqdm(
             results, total=reps, file=sys.stderr, unit="rep", desc=scenario.name, leave=False
@@ -193,8 +248,6 @@ def write_run(
     :class:`~sim.output.folder.OutputExistsError`). ``command`` is recorded in the
     manifest.
     """
-    from sim.output.folder import ResultFolder, default_out_dir
-
     out = Path(out_dir) if out_dir is not None else default_out_dir(runset.scenario.name)
     with ResultFolder(out, "run", force=force, unique=out_dir is None) as folder:
         write_run_files(runset, folder.tmp, command=command, plots=plots)
@@ -211,19 +264,19 @@ def run_to_folder(
     force: bool = False,
     progress: bool = False,
     command: Sequence[str] | str | None = None,
+    allow_large: bool = False,
 ) -> tuple[RunSet, Path]:
     """Reserve the result folder, run the replications, write the folder; ``(runset, path)``.
 
     The folder is reserved before the first replication runs, so a folder that cannot
     be written (it exists, is protected, its parent is a file...) is refused at once
     with :class:`~sim.output.folder.InputError`, and two runs into the same folder never
-    both succeed.
+    both succeed. Sizes are checked first (:func:`check_replications`).
     """
-    from sim.output.folder import ResultFolder, default_out_dir
-
+    check_replications(replications, scenario, allow_large)
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name)
     with ResultFolder(out, "run", force=force, unique=out_dir is None) as folder:
-        runset = run(scenario, replications, seed, workers, progress=progress)
+        runset = run(scenario, replications, seed, workers, progress, allow_large=allow_large)
         write_run_files(runset, folder.tmp, command=command)
     return runset, folder.path
 
@@ -235,9 +288,6 @@ def write_run_files(
     plots: bool = True,
 ) -> None:
     """Write the files of a run folder into the existing, empty ``folder``."""
-    from sim.output import files
-    from sim.scenario.load import dump_toml
-
     (folder / "scenario.toml").write_text(dump_toml(runset.scenario), encoding="utf-8")
     files.write_daily_csv(folder / "daily.csv", runset.start, runset.daily)
     files.write_replications_csv(
@@ -246,8 +296,6 @@ def write_run_files(
     files.write_summary_json(folder / "summary.json", runset.summary)
     files.write_observations_csv(folder / "observations.csv", runset.observations)
     if plots:
-        from sim.output.plots import draw_all
-
         draw_all(
             folder / "plots",
             runset.scenario,
@@ -256,7 +304,7 @@ def write_run_files(
             runset.metrics,
             runset.observations,
         )
-    manifest = files.build_manifest(
+    manifest = build_manifest(
         seed=runset.seed,
         replications=runset.replications,
         workers=runset.workers,
@@ -270,12 +318,8 @@ def write_run_files(
 def redraw_plots(result_dir: Path | str) -> Path:
     """Re-draw ``plots/`` of a finished run folder from its files alone; return the folder.
 
-    Raises :class:`~sim.output.folder.InputError` if ``result_dir`` is not a run folder.
+    Raises :class:`~sim.conventions.InputError` if ``result_dir`` is not a run folder.
     """
-    from sim.output import files
-    from sim.output.folder import InputError, rewritten_subfolder
-    from sim.output.plots import draw_all
-
     d = Path(result_dir)
     needed = ("scenario.toml", "daily.csv", "replications.csv", "observations.csv")
     missing = [n for n in needed if not (d / n).is_file()]
@@ -324,6 +368,7 @@ def compare(
     sources: Sequence[str] | None = None,
     command: Sequence[str] | str | None = None,
     plots: bool = True,
+    allow_large: bool = False,
 ) -> Comparison:
     """Run every scenario on the same seed and replications; compare each with the first.
 
@@ -334,7 +379,8 @@ def compare(
     ``runs/<label>/``, ``plots/`` and ``manifest.json``; it is written whole or not at
     all. Raises :class:`~sim.scenario.errors.ScenarioError` when the calendars differ
     and ``ValueError`` for fewer than two scenarios or a bad count. ``plots=False``
-    leaves out every plot (the comparison's and the runs'), for speed.
+    leaves out every plot (the comparison's and the runs'), for speed. More
+    replications than the limit are refused unless ``allow_large``.
     """
     scenarios = list(scenarios)
     if len(scenarios) < 2:
@@ -344,10 +390,8 @@ def compare(
     comparing.check_calendars(scenarios, sources)
     labels = comparing.labels_for(names)
     reference = scenarios[0]
-    reps = reference.replications if replications is None else int(replications)
+    reps = check_replications(replications, reference, allow_large)
     root = reference.seed if seed is None else int(seed)
-    if reps < 1:
-        raise ValueError(f"replications must be at least 1, got {reps}")
     t0 = time.perf_counter()
     out = (
         Path(out_dir) if out_dir is not None else default_out_dir(reference.name, prefix="compare-")
@@ -359,7 +403,15 @@ def compare(
         runs.mkdir()
         for label, scenario in zip(labels, scenarios, strict=True):
             pairing.start(label, scenario)
-            runset = run(scenario, reps, root, workers, progress=progress, on_result=pairing.add)
+            runset = run(
+                scenario,
+                reps,
+                root,
+                workers,
+                progress=progress,
+                on_result=pairing.add,
+                allow_large=allow_large,
+            )
             pairing.finish()
             (runs / label).mkdir()
             write_run_files(runset, runs / label, command=command, plots=plots)
@@ -384,7 +436,7 @@ def compare(
             {"label": label, "name": s.name, "source": src}
             for label, s, src in zip(labels, scenarios, sources, strict=True)
         ]
-        write_json(folder.tmp / "manifest.json", manifest)
+        files.write_json(folder.tmp / "manifest.json", manifest)
         if plots:
             plot_comparison(folder.tmp)
     return Comparison(folder.path, labels, root, reps, rows, runsets, wall)
@@ -393,7 +445,7 @@ def compare(
 def redraw_comparison_plots(result_dir: Path | str) -> Path:
     """Re-draw ``plots/`` of a comparison folder from its files alone; return the folder.
 
-    Raises :class:`~sim.output.folder.InputError` if ``result_dir`` is not one.
+    Raises :class:`~sim.conventions.InputError` if ``result_dir`` is not one.
     """
     d = Path(result_dir)
     if folder_kind(d) != "comparison" or not (d / comparison_files.COMPARISON_CSV).is_file():
@@ -460,7 +512,9 @@ def plan(
         (tmp / plan_store.RUNS_CSV).write_text(
             csv_line(plan_store.runs_header(spec)), encoding="utf-8"
         )
-        write_json(tmp / "manifest.json", _plan_manifest(spec, "running", [], command, workers))
+        files.write_json(
+            tmp / "manifest.json", _plan_manifest(spec, "running", [], command, workers)
+        )
 
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name, prefix="plan-")
     try:
@@ -599,7 +653,7 @@ def _plan_session(
         }
     )
     manifest = _plan_manifest(spec, status, sessions, command, workers)
-    atomic_write(path / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    atomic_write(path / "manifest.json", json_text(manifest))
 
 
 def format_plan(result: PlanResult) -> str:
@@ -622,3 +676,234 @@ def redraw_plan_plots(result_dir: Path | str) -> Path:
     with rewritten_subfolder(d / "plots") as tmp:
         plot_plan(d, tmp)
     return d
+
+
+# ---- sweeps ------------------------------------------------------------------------------
+
+
+def sweep_spec(
+    target: str | Path,
+    *,
+    params: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+    design: str | None = None,
+    samples: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    evaluate: Evaluate | None = None,
+) -> SweepSpec:
+    """The sweep ``siege sweep`` describes: a sweep file, or a scenario file with ``params``.
+
+    ``params`` are ``--param`` texts (``path=v1,v2`` or ``path=low:high``; a path may be
+    given once), ``overrides`` ``--set`` texts; the other options override the sweep
+    file's. Metric names are checked on a probe run (of ``evaluate``, default the
+    model). Raises :class:`ScenarioError` for any problem; nothing is written.
+    """
+    parsed = [parse_param_option(text) for text in params]
+    seen: set[str] = set()
+    for path, _ in parsed:
+        if path in seen:
+            raise ScenarioError("--param", path, "is given twice; give each parameter once")
+        seen.add(path)
+    options: dict[str, Any] = {
+        "design": design,
+        "samples": samples,
+        "replications": replications,
+        "seed": seed,
+    }
+    probe = sweeps.make_probe(evaluate)
+    data = read_toml(target)
+    if is_sweep_data(data):
+        return load_sweep(target, params=parsed, overrides=overrides, probe=probe, **options)
+    if not parsed:
+        raise ScenarioError(
+            str(target),
+            "",
+            "a scenario file needs --param path=v1,v2 or "
+            "--param path=low:high to sweep (or give a sweep file)",
+        )
+    return spec_from_scenario(target, params=parsed, overrides=overrides, probe=probe, **options)
+
+
+SCHEDULER_TIMEOUT_S = 10.0
+"""How long to try to reach a Dask scheduler before refusing the address, seconds."""
+
+
+def _executor(
+    executor: str | Executor, workers: int | None, scheduler: str | None
+) -> Executor | None:
+    """The executor to run on: an object as given, a Dask client (connected now, so a
+    scheduler that cannot be reached is refused before anything is written), or None
+    for local processes (sized by :func:`sim.experiment.sweep.resume`)."""
+    if not isinstance(executor, str):
+        return executor
+    if executor == "local":
+        if scheduler:
+            raise ScenarioError("--scheduler", "", "needs --executor dask")
+        return None
+    return make_executor(executor, workers, scheduler, timeout_s=SCHEDULER_TIMEOUT_S)
+
+
+def sweep(
+    spec: SweepSpec | str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    executor: str | Executor = "local",
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: bool = False,
+    evaluate: Evaluate | None = None,
+    command: Sequence[str] | None = None,
+    allow_large: bool = False,
+) -> SweepResult:
+    """Run a sweep (a spec, or a sweep file's path) into a new sweep folder; return its result.
+
+    Before anything is written: the size is checked (:func:`~sim.experiment.sweep.check_size`),
+    the design points are validated and the executor is started (``"local"``: processes,
+    ``workers`` default the machine's cores; ``"dask"``: on ``scheduler``, or a local
+    cluster; or an executor object). The folder, ``out_dir`` or
+    ``results/<scenario>/<sweep name>-<UTC timestamp>``, is created whole with its input
+    files and stays locked while the runs go; ``force`` replaces only a finished sweep
+    folder. The plots are drawn at the end. ``evaluate`` replaces the model (tests).
+    Ctrl-C raises :class:`~sim.experiment.sweep.SweepInterrupted` naming the folder.
+    """
+    if not isinstance(spec, SweepSpec):
+        spec = load_sweep(spec, probe=sweeps.make_probe(evaluate))
+    check_size(spec, allow_large)
+    design = spec.make_design()
+    check_points(spec, design.points)
+    ex = _executor(executor, workers, scheduler)
+    try:
+        out = (
+            Path(out_dir)
+            if out_dir is not None
+            else default_out_dir(spec.base.name, prefix=f"{spec.name}-")
+        )
+        try:
+            path, lock = create_locked(
+                out,
+                "sweep",
+                lambda tmp: sweeps.write_inputs(tmp, spec, design, command),
+                force=force,
+                unique=out_dir is None,
+                what="siege sweep",
+            )
+        except OutputExistsError:
+            if folder_kind(out) == "sweep" and not force:
+                raise OutputExistsError(
+                    f"{out}: already exists (use --force to replace it, or --resume {out} "
+                    "to finish it)"
+                ) from None
+            raise
+        try:
+            result = sweeps.resume(
+                path,
+                executor=ex,
+                workers=workers,
+                evaluate=evaluate,
+                progress=progress,
+                command=command,
+            )
+            plot_sweep(path)
+        finally:
+            lock.release()
+    finally:
+        if ex is not None and ex is not executor:
+            ex.close()
+    return result
+
+
+def resume_sweep(
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    executor: str | Executor = "local",
+    scheduler: str | None = None,
+    progress: bool = False,
+    evaluate: Evaluate | None = None,
+    command: Sequence[str] | None = None,
+) -> SweepResult:
+    """Run what is missing in an interrupted sweep folder, then finalize and plot it.
+
+    The folder is locked while it runs: a second process is refused with
+    :class:`~sim.output.folder.FolderLockedError` naming the holder. Resuming a
+    complete sweep runs nothing and changes nothing but the manifest's sessions.
+    """
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise SweepFolderError(str(out), "", "no such sweep folder")
+    sweeps.load_folder(out)  # a folder that is not a sweep is refused before connecting
+    ex = _executor(executor, workers, scheduler)
+    try:
+        with FolderLock(out).acquire("siege sweep --resume"):
+            result = sweeps.resume(
+                out,
+                executor=ex,
+                workers=workers,
+                evaluate=evaluate,
+                progress=progress,
+                command=command,
+            )
+            plot_sweep(out)
+    finally:
+        if ex is not None and ex is not executor:
+            ex.close()
+    return result
+
+
+# ---- the other commands ------------------------------------------------------------------
+
+
+def validate_file(path: str | Path, allow_large: bool = False) -> str:
+    """Check a scenario or sweep file, running nothing; return ``"scenario"`` or ``"sweep"``.
+
+    A sweep file (see :func:`~sim.experiment.sweepfile.is_sweep_data`) is checked as a
+    sweep: the file, its base scenario, its size and every design point. Raises
+    :class:`ScenarioError` for the first problem.
+    """
+    if is_sweep_data(read_toml(path)):
+        spec = load_sweep(path)
+        check_size(spec, allow_large)
+        check_points(spec, spec.make_design().points)
+        return "sweep"
+    scenario = load_scenario(path)
+    check_replications(None, scenario, allow_large)
+    return "scenario"
+
+
+def plot(result_dir: str | Path) -> Path:
+    """Re-draw the plots of a finished run, sweep, comparison or plan folder from its files;
+    return ``plots/``."""
+    d = Path(result_dir)
+    if not d.is_dir():
+        raise InputError(f"{d}: no such result folder")
+    kind = folder_kind(d)
+    if kind == "comparison":
+        redraw_comparison_plots(d)
+    elif kind == "plan":
+        redraw_plan_plots(d)
+    elif (d / "design.csv").is_file():
+        with rewritten_subfolder(d / "plots") as tmp:
+            plot_sweep(d, tmp)
+    else:
+        redraw_plots(d)
+    return d / "plots"
+
+
+def write_schema(path: str | Path | None = None) -> Path:
+    """Write the JSON Schema of the scenario format to ``path`` (default: the repository's
+    ``scenarios/schema.json``, for editors); return the path written."""
+    if path is None:
+        if not SCHEMA_FILE.parent.is_dir():
+            raise InputError(
+                f"{SCHEMA_FILE.parent}: no scenarios folder beside the package "
+                "(give the file to write: siege schema --write FILE)"
+            )
+        path = SCHEMA_FILE
+    target = Path(path)
+    try:
+        target.write_text(schema_text(), encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"{target}: cannot write the file: {err.strerror or err}") from None
+    return target

@@ -3,45 +3,55 @@
 ::
 
     siege run SCENARIO [--replications N] [--seed S] [--set path=VALUE ...] [--out DIR]
-                       [--workers N] [--force] [--quiet]
+                       [--workers N] [--force] [--quiet] [--allow-large]
     siege sweep SWEEP_FILE | SCENARIO --param path=v1,v2 --param path=lo:hi
                        [--design grid|lhs|sobol|morris] [--samples N] [--replications N]
-                       [--workers N] [--executor local|dask] [--scheduler ADDRESS]
-                       [--out DIR] [--resume DIR]
+                       [--seed S] [--set path=VALUE ...] [--workers N]
+                       [--executor local|dask] [--scheduler ADDRESS]
+                       [--out DIR] [--force] [--quiet] [--allow-large]
+    siege sweep --resume DIR [--workers N] [--executor local|dask] [--scheduler ADDRESS]
     siege compare SCENARIO SCENARIO... [--replications N] [--seed S] [--set ...]
-                       [--workers N] [--out DIR] [--force] [--quiet]
+                       [--workers N] [--out DIR] [--force] [--quiet] [--allow-large]
     siege plan SCENARIO --vary PATH=LOW:HIGH[:STEP] --goal "METRIC OP VALUE [and ...]"
                        [--confidence C] [--replications N] [--seed S] [--set ...]
                        [--workers N] [--out DIR] [--force] [--quiet] | --resume DIR
     siege plot RESULT_DIR          re-draw the plots of a finished run, sweep, comparison
                                    or plan
-    siege validate SCENARIO...     check files, run nothing
-    siege schema                   print the JSON Schema of the scenario format
+    siege validate FILE...         check scenario and sweep files, run nothing
+    siege schema [--write [FILE]]  print (or write) the JSON Schema of the scenario format
 
-Exit status: 0 success; 2 bad input (one line ``error: ...`` on stderr, no traceback,
-nothing written); 1 an internal error (one line; set ``SIEGE_DEBUG=1`` to see the
-traceback). ``--set`` values are TOML literals, never evaluated as code.
+Exit status: 0 success; 1 some runs of a sweep failed (they are recorded), or an
+internal error (one line; set ``SIEGE_DEBUG=1`` to see the traceback); 2 bad input
+(one line ``error: ...`` on stderr, no traceback, nothing written); 130 interrupted.
+``--set`` values are TOML literals, never evaluated as code.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
 import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import NoReturn
 
-from sim.conventions import default_workers, one_line
+from sim import __version__, api
+from sim.conventions import InputError, default_workers, one_line
+from sim.experiment.plan_store import PlanInterrupted
+from sim.experiment.sweep import SweepInterrupted
+from sim.output.comparison import format_comparison
+from sim.output.console import format_summary, format_sweep_summary
 
 EXIT_OK = 0
+EXIT_FAILED_RUNS = 1
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130
 DEFAULT_WORKERS = default_workers()
 """Default --workers: one process per core (results are identical whatever the count)."""
+
+_SWEEP_DESIGN_OPTIONS = ("target", "param", "design", "samples", "replications", "seed", "set")
+"""Options that describe a new sweep, so cannot come with --resume."""
 
 
 class UsageError(Exception):
@@ -67,10 +77,17 @@ def _int_at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
+def _allow_large(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="lift the limits on replications, design samples, points and runs "
+        "(see the README: Limits)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``siege`` command."""
-    from sim import __version__
-
     parser = _Parser(
         prog="siege",
         description="siege-sim: a besieged enclave kept alive "
@@ -119,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no progress bar and no summary; print only the result folder",
     )
+    _allow_large(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("sweep", help="sweep parameters over a design; write a sweep folder")
@@ -135,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="path=SPEC",
         help="parameter to vary: path=v1,v2,... or path=lo:hi (repeatable)",
     )
-    p.add_argument("--design", choices=("grid", "lhs", "sobol", "morris"))
+    p.add_argument("--design", choices=api.DESIGNS)
     p.add_argument(
         "--samples",
         type=_int_at_least(1),
@@ -161,12 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="parallel worker processes for the local executor (default: the "
         f"machine's cores, {DEFAULT_WORKERS} here; results do not depend on it)",
     )
-    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument("--executor", choices=api.EXECUTORS, default="local")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     p.add_argument("--out", metavar="DIR", help="sweep folder")
     p.add_argument("--resume", metavar="DIR", help="resume an interrupted sweep folder")
     p.add_argument("--force", action="store_true", help="replace an existing sweep folder")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress bar; print only the folder")
+    _allow_large(p)
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser(
@@ -214,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quiet", action="store_true", help="no progress bar and no table; print only the folder"
     )
+    _allow_large(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser(
@@ -275,20 +295,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("result_dir", metavar="RESULT_DIR")
     p.set_defaults(func=cmd_plot)
 
-    p = sub.add_parser("validate", help="check scenario files, run nothing")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p = sub.add_parser("validate", help="check scenario and sweep files, run nothing")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    _allow_large(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the scenario format")
+    p.add_argument(
+        "--write",
+        nargs="?",
+        const="",
+        metavar="FILE",
+        help="write it to FILE instead (default: the repository's scenarios/schema.json)",
+    )
     p.set_defaults(func=cmd_schema)
     return parser
 
 
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``siege run``."""
-    from sim import api
-    from sim.output.console import format_summary
-
     scenario = api.load_scenario(args.scenario, overrides=tuple(args.set))
     progress = not args.quiet and sys.stderr.isatty()
     runset, path = api.run_to_folder(
@@ -300,6 +325,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         force=args.force,
         progress=progress,
         command=["siege", *argv],
+        allow_large=args.allow_large,
     )
     if args.quiet:
         print(path)
@@ -319,26 +345,71 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``siege sweep``: hands the parsed options to :func:`sim.experiment.sweep.main_sweep`."""
-    if importlib.util.find_spec("sim.experiment.sweep") is None:
-        print("error: siege sweep is not available in this version yet", file=sys.stderr)
-        return EXIT_INTERNAL
-    from sim.experiment import sweep
-
-    main_sweep = getattr(sweep, "main_sweep", None)
-    if main_sweep is None:
-        print("error: siege sweep is not available in this version yet", file=sys.stderr)
-        return EXIT_INTERNAL
-    args.command_line = ["siege", *argv]
-    return int(main_sweep(args))
+    """``siege sweep``: a new sweep, or ``--resume DIR``; exit 1 if some runs failed."""
+    command = ["siege", *argv]
+    progress = not args.quiet and sys.stderr.isatty()
+    if args.scheduler and args.executor != "dask":
+        raise InputError("--scheduler: needs --executor dask")
+    try:
+        if args.resume:
+            given = [k for k in _SWEEP_DESIGN_OPTIONS if getattr(args, k)]
+            if given:
+                opt = "a sweep or scenario file" if given[0] == "target" else f"--{given[0]}"
+                raise InputError(
+                    f"--resume: {opt} cannot be given with --resume: "
+                    "the sweep is read from the folder's sweep.toml"
+                )
+            for opt in ("out", "force", "allow_large"):
+                if getattr(args, opt):
+                    flag = "--" + opt.replace("_", "-")
+                    raise InputError(f"--resume: {flag} cannot be given with --resume")
+            result = api.resume_sweep(
+                args.resume,
+                workers=args.workers,
+                executor=args.executor,
+                scheduler=args.scheduler,
+                progress=progress,
+                command=command,
+            )
+        else:
+            if not args.target:
+                raise InputError(
+                    "siege sweep: give a sweep file, or a scenario file with "
+                    "--param path=v1,v2 (or --resume DIR)"
+                )
+            spec = api.sweep_spec(
+                args.target,
+                params=args.param,
+                overrides=args.set,
+                design=args.design,
+                samples=args.samples,
+                replications=args.replications,
+                seed=args.seed,
+            )
+            result = api.sweep(
+                spec,
+                args.out,
+                workers=args.workers,
+                executor=args.executor,
+                scheduler=args.scheduler,
+                force=args.force,
+                progress=progress,
+                command=command,
+                allow_large=args.allow_large,
+            )
+    except SweepInterrupted as stop:
+        print(
+            f"\ninterrupted: the finished runs are in {stop.out_dir}/runs.csv; continue with"
+            f"\n  siege sweep --resume {stop.out_dir}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    print(format_sweep_summary(result, args.quiet))
+    return EXIT_OK if result.failed == 0 else EXIT_FAILED_RUNS
 
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``siege compare``: the paired comparison; prints the decisive differences first."""
-    from sim import api
-    from sim.output.comparison import format_comparison
-    from sim.output.folder import InputError
-
     if len(args.scenarios) < 2:
         raise InputError(
             "siege compare: give at least two scenarios, the reference first "
@@ -356,6 +427,7 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         progress=progress,
         sources=list(args.scenarios),
         command=["siege", *argv],
+        allow_large=args.allow_large,
     )
     if args.quiet:
         print(result.path)
@@ -378,10 +450,6 @@ _PLAN_OPTIONS = ("scenario", "vary", "goal", "confidence", "replications", "seed
 
 def cmd_plan(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``siege plan``: the search; prints the answer and every candidate evaluated."""
-    from sim import api
-    from sim.experiment.plan_store import PlanInterrupted
-    from sim.output.folder import InputError
-
     progress = not args.quiet and sys.stderr.isatty()
     command = ["siege", *argv]
     try:
@@ -431,7 +499,7 @@ def cmd_plan(args: argparse.Namespace, argv: Sequence[str]) -> int:
             f"\n  siege plan --resume {err.path}",
             file=sys.stderr,
         )
-        return 130
+        return EXIT_INTERRUPTED
     if args.quiet:
         print(result.path)
     else:
@@ -441,98 +509,39 @@ def cmd_plan(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``siege plot``: re-draw a run folder's plots (or a sweep folder's)."""
-    from sim.output.folder import InputError
-
-    d = Path(args.result_dir)
-    if not d.is_dir():
-        raise InputError(f"{d}: no such result folder")
-    from sim.output.folder import folder_kind
-
-    kind = folder_kind(d)
-    if kind == "comparison":
-        from sim import api
-
-        api.redraw_comparison_plots(d)
-    elif kind == "plan":
-        from sim import api
-
-        api.redraw_plan_plots(d)
-    elif (d / "design.csv").is_file():
-        from sim.output.sweep_plots import plot_sweep
-
-        plot_sweep(d)
-    else:
-        from sim import api
-
-        api.redraw_plots(d)
-    print(f"plots: {d / 'plots'}")
+    print(f"plots: {api.plot(args.result_dir)}")
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``siege validate``: ``ok: FILE`` per good file; one error line per bad file.
 
-    Sweep files (a ``base`` key, no ``calendar``) are checked as sweeps: the file,
-    its base scenario and every design point (see :func:`sim.experiment.sweepfile.load_sweep`).
+    Sweep files are checked as sweeps: the file, its base scenario, its size and every
+    design point (:func:`sim.api.validate_file`).
     """
-    from sim.scenario.errors import ScenarioError
-    from sim.scenario.load import load_scenario
-
     bad = 0
-    for f in args.scenarios:
+    for f in args.files:
         try:
-            if _is_sweep_file(f):
-                from sim.experiment.sweepfile import load_sweep
-
-                load_sweep(f)
-            else:
-                load_scenario(f)
-        except ScenarioError as err:
+            api.validate_file(f, allow_large=args.allow_large)
+        except InputError as err:
             _error_line(str(err))
-            bad += 1
-        except OSError as err:
-            _error_line(f"{f}: cannot read: {err.strerror or err}")
             bad += 1
         else:
             print(f"ok: {f}")
     return EXIT_INPUT if bad else EXIT_OK
 
 
-def _is_sweep_file(path: str) -> bool:
-    """A sweep file names its ``base`` scenario and has no calendar of its own."""
-    import tomllib
-
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return False  # let the scenario loader report it
-    return "base" in data and "calendar" not in data
-
-
 def cmd_schema(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``siege schema``: the JSON Schema of the scenario format on stdout."""
-    from sim.scenario.schema import json_schema
-
-    print(json.dumps(json_schema(), indent=2, sort_keys=True))
+    """``siege schema``: the JSON Schema of the scenario format on stdout, or ``--write``."""
+    if args.write is None:
+        sys.stdout.write(api.schema_text())
+    else:
+        print(f"wrote {api.write_schema(args.write or None)}")
     return EXIT_OK
 
 
 def _error_line(message: str) -> None:
     print(f"error: {one_line(message)}", file=sys.stderr)
-
-
-def _input_error_types() -> tuple[type[BaseException], ...]:
-    from sim.output.folder import InputError
-
-    types: list[type[BaseException]] = [InputError]
-    try:
-        from sim.scenario.errors import ScenarioError
-    except ImportError:  # pragma: no cover - the loader is part of the package
-        pass
-    else:
-        types.append(ScenarioError)
-    return tuple(types)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -550,19 +559,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INPUT
     try:
-        return args.func(args, argv)
+        return int(args.func(args, argv))
+    except InputError as err:
+        _error_line(str(err))
+        return EXIT_INPUT
     except KeyboardInterrupt:
         _error_line("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # stdout closed early (``siege run ... | head``): stop quietly, like other tools
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
     except Exception as err:
-        if isinstance(err, _input_error_types()):
-            _error_line(str(err))
-            return EXIT_INPUT
         if os.environ.get("SIEGE_DEBUG"):
             traceback.print_exc()
         _error_line(

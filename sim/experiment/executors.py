@@ -49,13 +49,14 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, get_args
 
-from sim.conventions import default_workers
+from sim.conventions import default_workers, one_line
+from sim.scenario.errors import ScenarioError
 
-C = TypeVar("C")
-T = TypeVar("T")
-R = TypeVar("R")
+ExecutorName = Literal["local", "dask"]
+"""Where runs execute: local processes (or this process) or a Dask cluster."""
+EXECUTORS: tuple[str, ...] = get_args(ExecutorName)
 
 TaskFn = Callable[[Any, Any], Any]
 """``fn(context, task) -> result``: module-level, so that it pickles by reference."""
@@ -234,7 +235,8 @@ class DaskExecutor:
     ``scheduler`` is the scheduler's address (``tcp://host:8786``); an existing
     :class:`distributed.Client` may be passed instead. With neither, a
     ``LocalCluster`` of ``workers`` single-threaded processes is started and closed
-    with the executor.
+    with the executor. A scheduler that cannot be reached within ``timeout_s``
+    seconds is refused with :class:`~sim.scenario.errors.ScenarioError` (``--scheduler``).
     """
 
     def __init__(
@@ -243,19 +245,30 @@ class DaskExecutor:
         workers: int | None = None,
         client: Any = None,
         window: int | None = None,
+        timeout_s: float = 30.0,
     ) -> None:
         try:
+            # imported here: distributed costs a third of a second and only Dask runs need it
             from distributed import Client, LocalCluster
         except ImportError as err:  # pragma: no cover - depends on the installation
-            raise RuntimeError(
-                "the dask executor needs dask.distributed: pip install 'siege-sim[dask]'"
+            raise ScenarioError(
+                "--executor", "", "dask needs dask.distributed: pip install 'siege-sim[dask]'"
             ) from err
         self._cluster = None
         self._own_client = client is None
         if client is not None:
             self.client = client
         elif scheduler:
-            self.client = Client(scheduler)
+            try:
+                self.client = Client(scheduler, timeout=timeout_s)
+            except (OSError, TimeoutError, ValueError) as err:
+                reason = one_line(str(err)) or type(err).__name__
+                raise ScenarioError(
+                    "--scheduler",
+                    "",
+                    f"cannot reach a Dask scheduler at {scheduler!r} within {timeout_s:g} s "
+                    f"({reason})",
+                ) from None
         else:
             self._cluster = LocalCluster(
                 n_workers=workers or default_workers(), threads_per_worker=1, processes=True
@@ -269,7 +282,7 @@ class DaskExecutor:
         self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool
     ) -> Iterator[Any]:
         """Results of ``fn(context, task)`` computed on the cluster's workers."""
-        from distributed import wait
+        from distributed import wait  # see __init__
 
         def first_done(futures: Iterable[Any]) -> set[Any]:
             return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
@@ -292,12 +305,16 @@ class DaskExecutor:
 
 
 def make_executor(
-    kind: str = "local", workers: int | None = None, scheduler: str | None = None
+    kind: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    timeout_s: float = 30.0,
 ) -> Executor:
-    """``local`` (processes; serial for one worker) or ``dask`` (on ``scheduler``)."""
+    """``local`` (processes; serial for one worker) or ``dask`` (on ``scheduler``, reached
+    within ``timeout_s`` seconds)."""
     if kind == "dask":
-        return DaskExecutor(scheduler=scheduler, workers=workers)
+        return DaskExecutor(scheduler=scheduler, workers=workers, timeout_s=timeout_s)
     if kind != "local":
-        raise ValueError(f"unknown executor {kind!r} (known: local, dask)")
+        raise ValueError(f"unknown executor {kind!r} (known: {', '.join(EXECUTORS)})")
     n = default_workers() if workers is None else workers
     return SerialExecutor() if n <= 1 else ProcessExecutor(n)

@@ -16,23 +16,19 @@ The folder (see :mod:`sim.experiment.store` for the tables)::
     points.csv       per point: mean, 95 % CI, p05/p50/p95 of every metric
     sensitivity.csv  Sobol' or Morris indices (those designs only)
     manifest.json    versions, design, counts, status, one entry per session
-    plots/*.png      drawn by :func:`sim.output.sweep_plots.plot_sweep`
+    plots/*.png      drawn afterwards by :func:`sim.output.sweep_plots.plot_sweep`
 
-The first four are written together (into a temporary folder, then renamed) before
-any run starts, and the runs are then driven from the folder's own ``sweep.toml`` —
+:func:`write_inputs` writes the first four (and the manifest) into a folder the
+caller made; the caller (:func:`sim.api.sweep`) makes that folder atomically and
+locks it. :func:`resume` then drives the runs from the folder's own ``sweep.toml`` —
 exactly what ``--resume`` does — so a resumed sweep and an uninterrupted one compute
 the same things and end with the same bytes (``manifest.json`` aside: it records
-times and sessions).
-
-Exit status of ``siege sweep``: 0 when every run succeeded; 1 when some runs failed
-(they are in ``runs.csv`` with their error, the sweep itself completed — a script
-must not mistake it for a clean result); 2 for bad input (nothing written); 130
-when interrupted (resume with ``siege sweep --resume DIR``).
+times and sessions). Nothing here creates, locks or plots a folder: the caller holds
+the folder's lock while :func:`resume` runs.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -42,23 +38,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.analysis import sensitivity as sa
 from sim.conventions import default_workers, fmt, json_text
 from sim.experiment import store
+from sim.experiment.designs import MORRIS_LEVELS, Design
 from sim.experiment.executors import Executor, make_executor
+from sim.experiment.provenance import build_manifest, package_version
 from sim.experiment.runner import Evaluate, RunTask, SweepContext, default_evaluate, execute
-from sim.experiment.sweepfile import (
-    SweepSpec,
-    is_sweep_data,
-    load_sweep,
-    parse_param_option,
-    read_toml,
-    resolved_toml,
-    spec_from_scenario,
-)
+from sim.experiment.sweepfile import SweepSpec, load_sweep, resolved_toml
 from sim.scenario.errors import ScenarioError
+from sim.scenario.limits import MAX_POINTS, MAX_REPLICATIONS, MAX_RUNS, MAX_SAMPLES, too_large
+from sim.scenario.load import dump_toml, with_values
 from sim.scenario.schema import Scenario
+from sim.scenario.timeline import timeline_steps
 
-__all__ = ["SweepResult", "main_sweep", "resume", "start", "sweep"]
+__all__ = [
+    "SweepFolderError",
+    "SweepInterrupted",
+    "SweepResult",
+    "check_points",
+    "check_size",
+    "load_folder",
+    "make_probe",
+    "resume",
+    "write_inputs",
+]
 
 
 @dataclass
@@ -82,6 +86,17 @@ class SweepResult:
 
 class SweepFolderError(ScenarioError):
     """The folder given to ``--resume`` is not a resumable sweep."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`resume`: the finished runs are in the folder's ``runs.csv``.
+
+    ``out_dir`` is the folder to resume (``siege sweep --resume DIR``).
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        super().__init__(str(out_dir))
+        self.out_dir = out_dir
 
 
 # ---- building a new sweep folder -------------------------------------------------------
@@ -113,8 +128,6 @@ def check_points(
     ``limit`` evenly spaced ones (validation costs milliseconds a point). A point left
     unchecked that turns out invalid is a failed run, recorded with its error.
     """
-    from sim.scenario.load import with_values
-
     n = len(points)
     chosen = (
         range(n) if n <= limit else sorted({round(k * (n - 1) / (limit - 1)) for k in range(limit)})
@@ -130,84 +143,45 @@ def check_points(
             ) from None
 
 
-def default_out(spec: SweepSpec) -> Path:
-    """``results/<scenario name>/<sweep name>-<UTC timestamp>`` (a name only: the folder
-    is reserved when it is created, ``-2``... if taken)."""
-    from sim.output.folder import default_out_dir
-
-    return default_out_dir(spec.base.name, prefix=f"{spec.name}-")
-
-
-def start(
-    spec: SweepSpec,
-    out_dir: str | Path | None = None,
-    *,
-    force: bool = False,
-    command: Sequence[str] | None = None,
-) -> Path:
-    """Check every design point, then create the sweep folder with its input files.
-
-    Raises :class:`ScenarioError` (bad design point) or
-    :class:`~sim.output.folder.InputError` (the folder may not be written) before
-    anything is written. ``force`` replaces only a sweep folder nobody is running.
-    """
-    out, lock = _start(spec, out_dir, force=force, command=command)
-    lock.release()
-    return out
+def check_size(spec: SweepSpec, allow_large: bool = False) -> None:
+    """Refuse a sweep too large to be meant, before its design is built (unless
+    ``allow_large``): more than :data:`~sim.scenario.limits.MAX_SAMPLES` samples,
+    :data:`~sim.scenario.limits.MAX_REPLICATIONS` replications,
+    :data:`~sim.scenario.limits.MAX_POINTS` design points or
+    :data:`~sim.scenario.limits.MAX_RUNS` runs."""
+    if allow_large:
+        return
+    for message in (
+        too_large("samples", spec.samples, MAX_SAMPLES),
+        too_large("replications", spec.replications, MAX_REPLICATIONS),
+    ):
+        if message:
+            raise ScenarioError(spec.source, "", message)
+    n = spec.n_points()
+    for message in (
+        too_large("design points", n, MAX_POINTS),
+        too_large("runs (design points × replications)", n * spec.replications, MAX_RUNS),
+    ):
+        if message:
+            raise ScenarioError(spec.source, "", message)
 
 
-def _start(
-    spec: SweepSpec,
-    out_dir: str | Path | None,
-    *,
-    force: bool,
-    command: Sequence[str] | None,
-) -> tuple[Path, Any]:
-    """:func:`start`, returning the folder and its lock, still held (for :func:`resume`)."""
-    from sim.output.folder import FolderLock, OutputExistsError, ResultFolder
-    from sim.scenario.load import dump_toml
-
-    design = spec.make_design()
-    check_points(spec, design.points)
-    out = Path(out_dir) if out_dir is not None else default_out(spec)
-    try:
-        folder = ResultFolder(out, "sweep", force=force, unique=out_dir is None)
-        folder.open()
-    except OutputExistsError as err:
-        if out.is_dir() and not force and str(err).endswith("(use --force to replace it)"):
-            raise OutputExistsError(
-                f"{out}: already exists (use --force to replace it, or --resume {out} to finish it)"
-            ) from None
-        raise
-    lock = None
-    try:
-        tmp = folder.tmp
-        # The lock is taken inside the temporary folder and stays held across the rename,
-        # so nobody can resume the new sweep before this process has run it.
-        lock = FolderLock(tmp).acquire("siege sweep")
-        (tmp / store.SCENARIO_TOML).write_text(dump_toml(spec.base), encoding="utf-8")
-        (tmp / store.SWEEP_TOML).write_text(resolved_toml(spec), encoding="utf-8")
-        (tmp / store.DESIGN_CSV).write_text(
-            store.design_text(spec.paths, design.points), encoding="utf-8"
-        )
-        (tmp / store.RUNS_CSV).write_text(
-            store.csv_line(store.runs_header(spec.metrics)), encoding="utf-8"
-        )
-        manifest = _manifest(spec, len(design), status="running", command=command)
-        (tmp / store.MANIFEST_JSON).write_text(json_text(manifest), encoding="utf-8")
-    except BaseException:
-        if lock is not None:
-            lock.release()
-        folder.abort()
-        raise
-    try:
-        path = folder.commit()
-    except BaseException:
-        lock.release()
-        raise
-    lock.folder = path
-    lock.path = path / lock.path.name
-    return path, lock
+def write_inputs(
+    folder: Path, spec: SweepSpec, design: Design, command: Sequence[str] | None = None
+) -> None:
+    """Write a new sweep's input files into the empty ``folder``: ``scenario.toml``,
+    ``sweep.toml``, ``design.csv``, the header of ``runs.csv`` and ``manifest.json``
+    (status ``running``)."""
+    (folder / store.SCENARIO_TOML).write_text(dump_toml(spec.base), encoding="utf-8")
+    (folder / store.SWEEP_TOML).write_text(resolved_toml(spec), encoding="utf-8")
+    (folder / store.DESIGN_CSV).write_text(
+        store.design_text(spec.paths, design.points), encoding="utf-8"
+    )
+    (folder / store.RUNS_CSV).write_text(
+        store.csv_line(store.runs_header(spec.metrics)), encoding="utf-8"
+    )
+    manifest = _manifest(spec, len(design), status="running", command=command)
+    (folder / store.MANIFEST_JSON).write_text(json_text(manifest), encoding="utf-8")
 
 
 # ---- running what is missing -----------------------------------------------------------
@@ -222,7 +196,7 @@ def _tasks(
                 yield RunTask(i, r, tuple(pt))
 
 
-def load_folder(out: Path) -> tuple[SweepSpec, Any]:
+def load_folder(out: Path) -> tuple[SweepSpec, Design]:
     """The spec and design of a sweep folder, checked against its ``design.csv``."""
     sweep_file = out / store.SWEEP_TOML
     if not out.is_dir():
@@ -247,45 +221,16 @@ def resume(
     evaluate: Evaluate | None = None,
     progress: bool = False,
     command: Sequence[str] | None = None,
-    lock: Any = None,
 ) -> SweepResult:
     """Run every (point, replication) missing from the folder's ``runs.csv``; finalize.
 
-    ``executor`` defaults to local processes (``workers``, default: the machine's
-    cores; one worker runs in this process). The folder is locked while it runs: a
-    second process is refused with :class:`~sim.output.folder.FolderLockedError`
-    naming the holder. ``lock`` is a lock already held on the folder (a new sweep).
+    The caller holds the folder's lock. ``executor`` defaults to local processes
+    (``workers``, default: the machine's cores; one worker runs in this process).
+    Ctrl-C records the session as interrupted and raises :class:`SweepInterrupted`.
     """
-    from sim.output.folder import FolderLock
-
     out = Path(out_dir)
-    if lock is None:
-        if not out.is_dir():
-            raise SweepFolderError(str(out), "", "no such sweep folder")
-        lock = FolderLock(out).acquire("siege sweep --resume")
-    try:
-        return _resume(
-            out,
-            executor=executor,
-            workers=workers,
-            evaluate=evaluate,
-            progress=progress,
-            command=command,
-        )
-    finally:
-        lock.release()
-
-
-def _resume(
-    out: Path,
-    *,
-    executor: Executor | None,
-    workers: int | None,
-    evaluate: Evaluate | None,
-    progress: bool,
-    command: Sequence[str] | None,
-) -> SweepResult:
-    """:func:`resume` once the folder's lock is held."""
+    if not out.is_dir():
+        raise SweepFolderError(str(out), "", "no such sweep folder")
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.UTC)
     spec, design = load_folder(out)
@@ -312,6 +257,7 @@ def _resume(
         metrics=spec.metrics,
         evaluate=evaluate,
         source=spec.source,
+        timeline=tuple(timeline_steps(spec.base)) if not spec.paths else (),
     )
     ran = failed_now = 0
     first_error = ""
@@ -329,6 +275,10 @@ def _resume(
                     first_error = first_error or row.error
                     bar.set_postfix_str(f"{failed_now} failed", refresh=False)
                 bar.update(1)
+    except KeyboardInterrupt:
+        bar.close()
+        _update_manifest(out, spec, len(design), "interrupted", started, t0, ran, command)
+        raise SweepInterrupted(out) from None
     except BaseException:
         bar.close()
         _update_manifest(out, spec, len(design), "interrupted", started, t0, ran, command)
@@ -352,15 +302,12 @@ def _resume(
         failed=failed,
         workers=executor.workers,
     )
-    from sim.output.sweep_plots import plot_sweep
-
-    plot_sweep(out)
     return SweepResult(
         out, len(design), spec.replications, failed, ran, time.perf_counter() - t0, first_error
     )
 
 
-def finalize(out: Path, spec: SweepSpec, design: Any) -> int:
+def finalize(out: Path, spec: SweepSpec, design: Design) -> int:
     """Sorted ``runs.csv``, ``points.csv`` and ``sensitivity.csv``; returns the failed runs."""
     header = store.runs_header(spec.metrics)
     runs_path = out / store.RUNS_CSV
@@ -377,14 +324,10 @@ def finalize(out: Path, spec: SweepSpec, design: Any) -> int:
     )
     store.atomic_write(out / store.POINTS_CSV, points_text)
     if sens:
-        from sim.analysis import sensitivity as sa
-
         if spec.design == "sobol":
             rows = sa.sobol_table(design.problem(), spec.metrics, means, matrix, spec.seed)
             columns = sa.SOBOL_COLUMNS
         else:
-            from sim.experiment.designs import MORRIS_LEVELS
-
             rows = sa.morris_table(
                 design.problem(),
                 design.x,
@@ -419,8 +362,6 @@ def _manifest(
     workers: int | None = None,
     wall_time_s: float = 0.0,
 ) -> dict[str, Any]:
-    from sim.output.files import build_manifest
-
     m = build_manifest(
         kind="sweep",
         seed=spec.seed,
@@ -443,12 +384,7 @@ def _manifest(
             "sessions": [],
         }
     )
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        m["salib"] = version("SALib")
-    except PackageNotFoundError:  # pragma: no cover - SALib is a dependency
-        m["salib"] = None
+    m["salib"] = package_version("SALib")
     return m
 
 
@@ -520,152 +456,3 @@ def _progress(total: int, initial: int, show: bool) -> Any:
         dynamic_ncols=True,
         smoothing=0.1,
     )
-
-
-# ---- public entry points ---------------------------------------------------------------
-
-
-def sweep(
-    spec: SweepSpec | str | Path,
-    out_dir: str | Path | None = None,
-    *,
-    workers: int | None = None,
-    executor: str | Executor = "local",
-    scheduler: str | None = None,
-    force: bool = False,
-    progress: bool = False,
-    evaluate: Evaluate | None = None,
-    command: Sequence[str] | None = None,
-) -> SweepResult:
-    """Run a sweep (a spec, or a sweep file's path) into ``out_dir``; return its result.
-
-    ``executor``: ``"local"`` (processes; ``workers`` default the machine's cores),
-    ``"dask"`` (``scheduler`` address; a local cluster if none), or an executor
-    object. ``evaluate`` replaces the model (tests).
-    """
-    if not isinstance(spec, SweepSpec):
-        spec = load_sweep(spec, probe=make_probe(evaluate))
-    out, lock = _start(spec, out_dir, force=force, command=command)
-    ex = (
-        executor
-        if not isinstance(executor, str)
-        else (make_executor("dask", workers, scheduler) if executor == "dask" else None)
-    )
-    try:
-        return resume(
-            out,
-            executor=ex,
-            workers=workers,
-            evaluate=evaluate,
-            progress=progress,
-            command=command,
-            lock=lock,
-        )
-    finally:
-        if isinstance(executor, str) and ex is not None:
-            ex.close()
-
-
-_DESIGN_OPTIONS = ("param", "design", "samples", "replications", "seed", "set", "target")
-
-
-def spec_from_args(args: argparse.Namespace, evaluate: Evaluate | None = None) -> SweepSpec:
-    """The sweep described by ``siege sweep`` options (a sweep file or a scenario)."""
-    target = getattr(args, "target", None)
-    if not target:
-        raise ScenarioError(
-            "siege sweep",
-            "",
-            "give a sweep file, or a scenario file with --param path=v1,v2 (or --resume DIR)",
-        )
-    params = [parse_param_option(t) for t in (getattr(args, "param", None) or [])]
-    overrides = tuple(getattr(args, "set", None) or ())
-    options = {k: getattr(args, k, None) for k in ("design", "samples", "replications", "seed")}
-    probe = make_probe(evaluate)
-    data = read_toml(Path(target), str(target))
-    if is_sweep_data(data):
-        return load_sweep(target, params=params, overrides=overrides, probe=probe, **options)
-    if not params:
-        raise ScenarioError(
-            str(target),
-            "",
-            "a scenario file needs --param path=v1,v2 or "
-            "--param path=low:high to sweep (or give a sweep file)",
-        )
-    return spec_from_scenario(target, params=params, overrides=overrides, probe=probe, **options)
-
-
-def main_sweep(args: argparse.Namespace) -> int:
-    """``siege sweep``: run or resume a sweep; print a summary; return the exit status."""
-    quiet = bool(getattr(args, "quiet", False))
-    progress = not quiet and sys.stderr.isatty()
-    command = getattr(args, "command_line", None)
-    workers = getattr(args, "workers", None)
-    kind = getattr(args, "executor", None) or "local"
-    scheduler = getattr(args, "scheduler", None)
-    if scheduler and kind != "dask":
-        raise ScenarioError("--scheduler", "", "needs --executor dask")
-    resume_dir = getattr(args, "resume", None)
-    lock = None
-    if resume_dir:
-        given = [k for k in _DESIGN_OPTIONS if getattr(args, k, None)]
-        if given:
-            opt = "target" if given[0] == "target" else f"--{given[0]}"
-            raise ScenarioError(
-                "--resume",
-                "",
-                f"{opt} cannot be given with --resume: the "
-                "sweep is read from the folder's sweep.toml",
-            )
-        if getattr(args, "out", None):
-            raise ScenarioError("--resume", "", "--out cannot be given with --resume")
-    else:
-        spec = spec_from_args(args)
-        out, lock = _start(
-            spec,
-            getattr(args, "out", None),
-            force=bool(getattr(args, "force", False)),
-            command=command,
-        )
-        resume_dir = str(out)
-    executor = make_executor(kind, workers, scheduler) if kind == "dask" else None
-    try:
-        result = resume(
-            resume_dir,
-            executor=executor,
-            workers=workers,
-            progress=progress,
-            command=command,
-            lock=lock,
-        )
-    except KeyboardInterrupt:
-        print(
-            f"\ninterrupted: the finished runs are in {resume_dir}/runs.csv; continue with"
-            f"\n  siege sweep --resume {resume_dir}",
-            file=sys.stderr,
-        )
-        return 130
-    finally:
-        if executor is not None:
-            executor.close()
-    print(summary_text(result, quiet))
-    return 0 if result.failed == 0 else 1
-
-
-def summary_text(result: SweepResult, quiet: bool = False) -> str:
-    """The lines ``siege sweep`` prints at the end."""
-    if quiet:
-        lines = [str(result.out_dir)]
-    else:
-        lines = [
-            f"sweep: {result.points} points × {result.replications} replications = "
-            f"{result.runs} runs ({result.ran} run now, {result.wall_time_s:.1f} s), "
-            f"{result.failed} failed",
-            f"results: {result.out_dir}",
-        ]
-    if result.failed:
-        lines.append(
-            f"{result.failed} of {result.runs} runs failed (see the error column of "
-            f"{result.out_dir / store.RUNS_CSV}); first: {result.first_error}"
-        )
-    return "\n".join(lines)

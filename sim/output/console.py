@@ -1,8 +1,9 @@
-"""The compact text summary ``siege run`` prints at the end of a run.
+"""The compact text summaries ``siege run`` and ``siege sweep`` print at the end.
 
-Key metrics with their 5th, 50th and 95th percentiles across replications (first
-stock-out days shown as dates, "never" when the stock lasted to the end), then every
-observation beside the model's median and 5–95 % range, and the result folder.
+A run: key metrics with their 5th, 50th and 95th percentiles across replications
+(first stock-out days shown as dates, "never" when the stock lasted to the end), then
+every observation beside the model's median and 5–95 % range, and the result folder.
+A sweep: points, replications, runs, wall time, failures and the sweep folder.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sim.experiment.store import RUNS_CSV
+from sim.experiment.sweep import SweepResult
 from sim.scenario.schema import Scenario
 
 
@@ -114,4 +117,24 @@ def format_summary(
         lines.append(f"{n_ok} of {len(observations)} observations within tolerance")
     if out_dir is not None:
         lines.extend(["", f"results: {out_dir}"])
+    return "\n".join(lines)
+
+
+def format_sweep_summary(result: SweepResult, quiet: bool = False) -> str:
+    """The lines ``siege sweep`` prints at the end (only the folder when ``quiet``), and
+    a line on the failed runs if there are any."""
+    if quiet:
+        lines = [str(result.out_dir)]
+    else:
+        lines = [
+            f"sweep: {result.points} points × {result.replications} replications = "
+            f"{result.runs} runs ({result.ran} run now, {result.wall_time_s:.1f} s), "
+            f"{result.failed} failed",
+            f"results: {result.out_dir}",
+        ]
+    if result.failed:
+        lines.append(
+            f"{result.failed} of {result.runs} runs failed (see the error column of "
+            f"{result.out_dir / RUNS_CSV}); first: {result.first_error}"
+        )
     return "\n".join(lines)

@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.metadata
 import math
-import platform
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -145,77 +142,3 @@ def read_observations_csv(path: Path) -> list[dict[str, Any]]:
             rec["within_tolerance"] = None if flag == "" else flag == "true"
             out.append(rec)
     return out
-
-
-# ---- manifest.json ---------------------------------------------------------------------
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def git_commit(where: Path | None = None) -> tuple[str | None, bool | None]:
-    """``(commit, dirty)`` of the git checkout holding the code, or ``(None, None)``."""
-    where = where or Path(__file__).resolve().parents[2]
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(where), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no", "--", "sim"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    return (head or None), bool(status)
-
-
-def build_manifest(
-    *,
-    seed: int,
-    replications: int,
-    workers: int,
-    wall_time_s: float,
-    command: Sequence[str] | str | None,
-    scenario_name: str,
-    now: dt.datetime | None = None,
-    kind: str = "run",
-) -> dict[str, Any]:
-    """The manifest of a result folder: its ``kind``, what ran, with what, how long, when.
-
-    ``kind`` (``run``, ``sweep``...) is what ``--force`` checks before it replaces a folder.
-    """
-    from sim import __version__
-
-    commit, dirty = git_commit()
-    now = now or dt.datetime.now(dt.UTC)
-    cmd = command if isinstance(command, str) or command is None else list(command)
-    return {
-        "kind": kind,
-        "siege_sim_version": __version__,
-        "git_commit": commit,
-        "git_dirty": dirty,
-        "scenario": scenario_name,
-        "seed": int(seed),
-        "replications": int(replications),
-        "workers": int(workers),
-        "wall_time_s": round(float(wall_time_s), 3),
-        "python": platform.python_version(),
-        "simpy": _version("simpy"),
-        "numpy": _version("numpy"),
-        "scipy": _version("scipy"),
-        "pydantic": _version("pydantic"),
-        "matplotlib": _version("matplotlib"),
-        "command": cmd,
-        "created_utc": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }

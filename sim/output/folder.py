@@ -47,15 +47,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sim.conventions import InputError
+
 MANIFEST = "manifest.json"
 LOCK_FILE = ".siege.lock"
 """Lock file of a folder a siege process is working in (sweeps, calibrations)."""
 
 _TMP = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)-[0-9a-f]{8}$")
-
-
-class InputError(Exception):
-    """Bad input that is not a scenario-file problem (the CLI exits 2 with this message)."""
 
 
 class OutputExistsError(InputError):
@@ -234,6 +232,11 @@ class FolderLock:
             os.ftruncate(self._fd, 0)
         os.close(self._fd)  # closing releases the flock
         self._fd = None
+
+    def moved_to(self, folder: Path | str) -> None:
+        """The locked folder was renamed to ``folder`` (the lock, on the open file, stays held)."""
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_FILE
 
     @property
     def held(self) -> bool:
@@ -415,8 +418,7 @@ def create_locked(
     except BaseException:
         lock.release()
         raise
-    lock.folder = path
-    lock.path = path / lock.path.name
+    lock.moved_to(path)
     return path, lock
 
 

@@ -27,7 +27,6 @@ import csv
 import datetime as dt
 import math
 import re
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sim.conventions import fmt
+from sim.conventions import InputError, fmt, one_line
+from sim.scenario.paths import PathError, flatten_table, format_path
+from sim.scenario.toml import read_toml
 
 PLOTS_DIR = "plots"
 DPI = 110
@@ -123,28 +124,43 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def plot_sweep(result_dir: Path) -> list[Path]:
-    """Re-draw the plots of a finished sweep folder; return the files written."""
+def plot_sweep(result_dir: Path, plots_dir: Path | None = None) -> list[Path]:
+    """Draw the plots of a finished sweep folder into ``plots_dir`` (default: its
+    ``plots/``); return the files written.
+
+    A folder whose ``sweep.toml`` or ``points.csv`` is missing or does not read as a
+    finished sweep's is refused with :class:`~sim.conventions.InputError`.
+    """
     result_dir = Path(result_dir)
-    spec = tomllib.loads((result_dir / "sweep.toml").read_text(encoding="utf-8"))
-    labels = dict(_flatten(spec.get("labels", {})))
-    params = [_Param(p, s, labels.get(p)) for p, s in _flatten(spec.get("parameters", {}))]
-    metrics: list[str] = list(spec.get("metrics", []))
-    design = spec.get("design", "grid")
+    spec = read_toml(result_dir / "sweep.toml")
+    try:
+        labels = dict(_flatten(spec.get("labels", {})))
+        params = [_Param(p, s, labels.get(p)) for p, s in _flatten(spec.get("parameters", {}))]
+        metrics: list[str] = [str(m) for m in spec.get("metrics", [])]
+        design = str(spec.get("design", "grid"))
+    except (PathError, AttributeError, TypeError, ValueError) as err:
+        raise InputError(f"{result_dir / 'sweep.toml'}: not a sweep's settings ({err})") from None
     title = spec.get("title") or spec.get("name") or "sweep"
-    header, rows = _read_csv(result_dir / "points.csv")
-    col = {name: i for i, name in enumerate(header)}
-    out_dir = result_dir / PLOTS_DIR
+    points = result_dir / "points.csv"
+    try:
+        header, rows = _read_csv(points)
+        col = {name: i for i, name in enumerate(header)}
+        stats = {
+            m: {
+                s: np.array([_num(r[col[f"{m}_{s}"]]) for r in rows])
+                for s in ("mean", "ci95_low", "ci95_high", "p05", "p95")
+            }
+            for m in metrics
+        }
+        coords = [[p.coord(r[col[p.path]]) for r in rows] for p in params]
+    except FileNotFoundError:
+        raise InputError(f"{points}: missing (is the sweep finished?)") from None
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError, IndexError, ValueError) as err:
+        what = f"no column {err}" if isinstance(err, KeyError) else one_line(str(err))
+        raise InputError(f"{points}: not a sweep's points table ({what})") from None
+    out_dir = result_dir / PLOTS_DIR if plots_dir is None else Path(plots_dir)
     out_dir.mkdir(exist_ok=True)
     written: list[Path] = []
-    stats = {
-        m: {
-            s: np.array([_num(r[col[f"{m}_{s}"]]) for r in rows])
-            for s in ("mean", "ci95_low", "ci95_high", "p05", "p95")
-        }
-        for m in metrics
-    }
-    coords = [[p.coord(r[col[p.path]]) for r in rows] for p in params]
     reps = spec.get("replications", "?")
     subtitle = f"{title}\n{design} design, {len(rows)} points × {reps} replications"
 
@@ -195,15 +211,11 @@ def plot_sweep(result_dir: Path) -> list[Path]:
     return written
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for k, v in table.items():
-        path = f"{prefix}.{k}" if prefix else k
-        if isinstance(v, dict) and not ({"low", "high"} & set(v)):
-            out.extend(_flatten(v, path))
-        else:
-            out.append((path, v))
-    return out
+def _flatten(table: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``sweep.toml``'s table of dotted paths → (canonical path, value); a ``{ low, high }``
+    range is a value."""
+    leaves = flatten_table(table, lambda v: bool({"low", "high"} & set(v)))
+    return [(format_path(full), value) for _, full, value in leaves]
 
 
 def _order(xs: Sequence[Any]) -> np.ndarray:

@@ -16,8 +16,9 @@ import pytest
 import sweep_fakes
 from sweep_fakes import folder_files
 
+from sim.api import resume_sweep, sweep
 from sim.cli import main
-from sim.experiment.sweep import check_points, resume, sweep
+from sim.experiment.sweep import check_points
 from sim.experiment.sweepfile import load_sweep
 from sim.scenario.errors import ScenarioError
 
@@ -159,7 +160,7 @@ def test_cli_exit_status_1_and_summary_when_runs_fail(
 
 DRIVER = """\
 import sweep_fakes
-from sim.experiment.sweep import sweep
+from sim.api import sweep
 
 if __name__ == "__main__":
     sweep({sweep_file!r}, {out!r}, workers=2, evaluate=sweep_fakes.slow)
@@ -193,7 +194,7 @@ def test_kill_and_resume_gives_the_uninterrupted_files(
     assert not (out / "points.csv").exists()
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
 
-    result = resume(out, workers=2, evaluate=sweep_fakes.slow)
+    result = resume_sweep(out, workers=2, evaluate=sweep_fakes.slow)
     assert result.ran == total - done and result.failed == 0
 
     reference = sweep(sweep_file, tmp_path / "whole", workers=1, evaluate=sweep_fakes.smooth)
@@ -203,7 +204,7 @@ def test_kill_and_resume_gives_the_uninterrupted_files(
     assert [s["status"] for s in sessions] == ["complete"]  # the killed one left no entry
     # resuming a complete sweep runs nothing and changes nothing
     before = folder_files(out)
-    assert resume(out, workers=1, evaluate=sweep_fakes.smooth).ran == 0
+    assert resume_sweep(out, workers=1, evaluate=sweep_fakes.smooth).ran == 0
     assert folder_files(out) == before
 
 
@@ -339,7 +340,7 @@ def test_dask_local_cluster_gives_the_local_files(
 
 MEMORY_DRIVER = """\
 import resource
-from sim.experiment.sweep import sweep
+from sim.api import sweep
 
 if __name__ == "__main__":
     sweep({sweep_file!r}, {out!r}, workers=1)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sweep_fakes  # worker-side fakes (tests/experiment, on pytest's pythonpath)
 
+from sim.api import sweep
 from sim.cli import main
-from sim.experiment.sweep import sweep
 from sim.output.sweep_plots import plot_sweep
 
 HEAD = 'base = "tiny.toml"\ntitle = "Plot test"\nreplications = 3\nseed = 2\nmetrics = ["y", "z"]\n'

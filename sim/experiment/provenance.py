@@ -1,0 +1,93 @@
+"""Provenance: what ran, with which versions, from which commit, how long, when.
+
+Every result folder records it in ``manifest.json`` (:func:`build_manifest`), so a
+folder says how it was made: the folder's ``kind`` (``run``, ``sweep``...), the
+siege-sim version and git commit of the code (and whether ``sim/`` had uncommitted
+changes), the versions of Python and the libraries that decide the numbers, the
+seed, replications and workers, the command line, the wall time in seconds and the
+UTC time of writing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import platform
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sim import __version__
+
+__all__ = ["build_manifest", "git_commit", "package_version"]
+
+
+def package_version(dist: str) -> str | None:
+    """The installed version of the distribution ``dist``, or None if it is not installed."""
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def git_commit(where: Path | None = None) -> tuple[str | None, bool | None]:
+    """``(commit, dirty)`` of the git checkout holding the code, or ``(None, None)``."""
+    where = where or Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no", "--", "sim"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return (head or None), bool(status)
+
+
+def build_manifest(
+    *,
+    seed: int,
+    replications: int,
+    workers: int,
+    wall_time_s: float,
+    command: Sequence[str] | str | None,
+    scenario_name: str,
+    now: dt.datetime | None = None,
+    kind: str = "run",
+) -> dict[str, Any]:
+    """The manifest of a result folder: its ``kind``, what ran, with what, how long, when.
+
+    ``kind`` (``run``, ``sweep``...) is what ``--force`` checks before it replaces a folder.
+    """
+    commit, dirty = git_commit()
+    now = now or dt.datetime.now(dt.UTC)
+    cmd = command if isinstance(command, str) or command is None else list(command)
+    return {
+        "kind": kind,
+        "siege_sim_version": __version__,
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "scenario": scenario_name,
+        "seed": int(seed),
+        "replications": int(replications),
+        "workers": int(workers),
+        "wall_time_s": round(float(wall_time_s), 3),
+        "python": platform.python_version(),
+        "simpy": package_version("simpy"),
+        "numpy": package_version("numpy"),
+        "scipy": package_version("scipy"),
+        "pydantic": package_version("pydantic"),
+        "matplotlib": package_version("matplotlib"),
+        "command": cmd,
+        "created_utc": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
