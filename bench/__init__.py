@@ -25,7 +25,10 @@ file without measuring anything):
    events where they are) and with the fleets ×1, ×2, ×4 (``aircraft`` multiplied):
    time ratios, which should grow linearly;
 5. **memory** — peak resident memory (all processes of the run together) of a
-   2,000-run ``siege sweep`` against a 200-run one, each in a subprocess.
+   2,000-run ``siege sweep`` against a 200-run one, each in a subprocess;
+6. **validation** — loading the scenario with 2,500, 5,000 and 10,000 generated
+   events added (what ``siege validate`` does, the timeline included): the time, and
+   its ratio when the events double, which should stay near 2 (linear).
 
 Every measure is set against the targets for the 2-core development machine
 (:data:`bench.report.TARGETS`).

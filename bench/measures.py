@@ -20,16 +20,18 @@ import statistics
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import simpy
+import tomli_w
 
 from sim.analysis.metrics import replication_metrics
 from sim.experiment.replicate import iter_replications
 from sim.model.world import run_replication
-from sim.scenario.load import with_values
+from sim.scenario.load import dump_toml, load_scenario, with_values
 from sim.scenario.schema import Scenario
 
 REPO = Path(__file__).resolve().parent.parent
@@ -393,3 +395,60 @@ def siege_sweep(
         }
     )
     return rec
+
+
+# -- 6. validation ----------------------------------------------------------------------
+
+EVENT_SETTINGS: tuple[tuple[str, tuple[float, ...]], ...] = (
+    ("siege.combat_sorties_per_day", (0.0, 10.0, 20.0, 40.0)),
+    ("weather.unflyable_share", (0.02, 0.05, 0.08)),
+    ("fleets.{fleet}.mission_capable", (0.6, 0.8, 0.9)),
+)
+"""What the generated events set, in turn, and the values they cycle through (valid in
+any scenario; the fleet one only where there is a fleet)."""
+
+
+def with_extra_events(scenario: Scenario, n: int, out: Path) -> Path:
+    """Write the resolved ``scenario`` with ``n`` more events (spread evenly over its
+    calendar, each setting one of :data:`EVENT_SETTINGS`) to ``out``; return ``out``."""
+    data = tomllib.loads(dump_toml(scenario))
+    cal = scenario.calendar
+    fleet = next(iter(scenario.fleets), None)
+    settings = [s for s in EVENT_SETTINGS if fleet is not None or "{fleet}" not in s[0]]
+    events = list(data.get("events", []))
+    for i in range(n):
+        path, values = settings[i % len(settings)]
+        path = path.format(fleet=fleet)
+        value = values[(i // len(settings)) % len(values)]
+        events.append(
+            {
+                "date": cal.start + dt.timedelta(days=i * (cal.n_days - 1) // max(n, 1)),
+                "title": f"generated event {i}",
+                "set": {path: value},
+            }
+        )
+    data["events"] = events
+    out.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return out
+
+
+def validation(
+    scenario: Scenario, counts: Sequence[int], rounds: int, scratch: Path
+) -> list[dict[str, Any]]:
+    """Time to load and validate the scenario with each count of extra events (the work of
+    ``siege validate``, timeline included): best of ``rounds``, and the ratio to the
+    previous count."""
+    rows: list[dict[str, Any]] = []
+    for n in counts:
+        path = with_extra_events(scenario, n, scratch / f"events_{n}.toml")
+        best_w = best_c = float("inf")
+        for _ in range(rounds):
+            w0, c0 = time.perf_counter(), time.process_time()
+            loaded = load_scenario(path)
+            best_w = min(best_w, time.perf_counter() - w0)
+            best_c = min(best_c, time.process_time() - c0)
+        rows.append({"events": len(loaded.events), "added": n, "wall_s": best_w, "cpu_s": best_c})
+        path.unlink()
+    for prev, row in itertools.pairwise(rows):
+        row["ratio_to_previous"] = row["cpu_s"] / prev["cpu_s"]
+    return rows

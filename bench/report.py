@@ -16,6 +16,8 @@ TARGETS: dict[str, float] = {
     "parallel_efficiency": 0.9,  # replications/s with 2 workers ÷ (2 × with 1)
     "doubling_ratio": 2.1,  # time ratio when the horizon or the fleets double
     "memory_ratio": 1.10,  # peak memory of a 2,000-run sweep ÷ that of a 200-run sweep
+    "events_doubling_ratio": 2.5,  # validation time ratio when the events double
+    "validate_10000_events_s": 10.0,  # loading a scenario with 10,000 events, s
 }
 """Target values (see the module docstring)."""
 
@@ -164,6 +166,27 @@ def rows(results: dict[str, Any]) -> list[Row]:
                     f"{large['process_peaks_mib'][0]:.0f} vs "
                     f"{small['process_peaks_mib'][0]:.0f} MiB",
                     "—",
+                )
+            )
+    for row in results.get("validation", []):
+        ratio = row.get("ratio_to_previous")
+        out.append(
+            (
+                f"validation, {row['events']:,} events (load + timeline)",
+                f"≤ {TARGETS['events_doubling_ratio']} × the previous"
+                if ratio is not None
+                else "—",
+                f"{row['cpu_s']:.2f} s CPU" + (f", {ratio:.2f} ×" if ratio is not None else ""),
+                verdict(ratio <= TARGETS["events_doubling_ratio"]) if ratio is not None else "—",
+            )
+        )
+        if row["added"] == 10_000:
+            out.append(
+                (
+                    "  10,000 added events validate in",
+                    f"≤ {TARGETS['validate_10000_events_s']:.0f} s",
+                    f"{row['wall_s']:.2f} s",
+                    verdict(row["wall_s"] <= TARGETS["validate_10000_events_s"]),
                 )
             )
     return out

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 """The repository root (the benchmark runs from there)."""
 
 DEFAULT_SCENARIO = "scenarios/deir_ez_zor/baseline.toml"
-ITEMS: tuple[str, ...] = ("replication", "throughput", "scaling", "memory")
+ITEMS: tuple[str, ...] = ("replication", "throughput", "scaling", "memory", "validation")
 SWEEP_PARAM = "weather.unflyable_share=0.02,0.05,0.08,0.11"
 """The swept parameter of the memory measure: 4 design points, valid in any scenario."""
 
@@ -58,6 +58,8 @@ FULL: dict[str, Any] = {
     "scale_rounds": 2,  # 4.
     "sweep_small": 50,
     "sweep_large": 500,  # 5. replications per point (× 4 points)
+    "event_counts": (2500, 5000, 10000),
+    "event_rounds": 2,  # 6. extra events in the validated scenario
 }
 QUICK: dict[str, Any] = {
     "rounds": 2,
@@ -69,6 +71,8 @@ QUICK: dict[str, Any] = {
     "scale_rounds": 1,
     "sweep_small": 1,
     "sweep_large": 3,
+    "event_counts": (100, 200),
+    "event_rounds": 1,
 }
 
 
@@ -180,6 +184,11 @@ def measure(
         if mem["small"]["peak_tree_mib"] > 0:
             mem["ratio"] = mem["large"]["peak_tree_mib"] / mem["small"]["peak_tree_mib"]
         results["memory"] = mem
+    if "validation" in items:
+        say(f"6. validation with {cfg['event_counts']} extra events ...")
+        results["validation"] = measures.validation(
+            scenario, cfg["event_counts"], cfg["event_rounds"], scratch
+        )
     results["machine"]["load_after"] = _load()
     return results
 

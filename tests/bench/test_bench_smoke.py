@@ -31,6 +31,7 @@ def test_quick_run_writes_results_and_a_table(
             "replication",
             "throughput",
             "scaling",
+            "validation",
             "--out",
             str(out),
         ]
@@ -48,6 +49,9 @@ def test_quick_run_writes_results_and_a_table(
     horizon = res["scaling"]["horizon"]
     assert [r["n_days"] for r in horizon] == [31, 62]
     assert horizon[1]["ratio_to_previous"] > 1.0  # twice the days cannot cost less
+    validation = res["validation"]
+    assert [r["added"] for r in validation] == [100, 200]
+    assert all(r["cpu_s"] > 0 for r in validation) and "ratio_to_previous" in validation[1]
     table = capsys.readouterr().out
     assert "engine reference" in table and "(quick run)" in table
 
