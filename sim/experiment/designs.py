@@ -113,12 +113,10 @@ class Parameter:
         if self.values is not None:
             return list(self.values)
         lo, hi = _num(self.low), _num(self.high)
-        out: list[Any] = []
+        out: dict[Any, None] = {}  # ordered; whole numbers and dates collide on a narrow range
         for x in np.linspace(lo, hi, n) if n > 1 else [lo]:
-            v = self.decode(math.floor(float(x) + 0.5) if self.is_discrete else float(x))
-            if v not in out:  # whole numbers and dates can collide on a narrow range
-                out.append(v)
-        return out
+            out[self.decode(math.floor(float(x) + 0.5) if self.is_discrete else float(x))] = None
+        return list(out)
 
     def encode(self, value: Any) -> float:
         """Design-space coordinate of a value (the index of a listed value)."""

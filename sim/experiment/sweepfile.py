@@ -55,6 +55,9 @@ SWEEP_KEYS: tuple[str, ...] = (
 )
 """Keys a sweep file may have."""
 
+NOT_PARAMETERS: tuple[str, ...] = ("seed", "replications")
+"""Scenario keys a sweep may not vary (they are settings of the sweep itself)."""
+
 DEFAULT_METRICS: tuple[str, ...] = ("delivered_t", "aircraft_lost", "person_days_below_half")
 """Reported when ``metrics`` is not given (with every ``stockout__*`` metric)."""
 
@@ -146,16 +149,35 @@ def _field_is_int(path: str) -> bool | None:
 
 
 def parse_parameter(path: str, spec: Any, source: str, base: Scenario) -> Parameter:
-    """One parameter from its file or command-line spec, checked against the base scenario."""
+    """One parameter from its file or command-line spec, checked against the base scenario.
+
+    ``seed`` and ``replications`` are settings of the sweep, not parameters: every
+    point runs the same replications from the same seed (common random numbers).
+    """
     key = path if source == "--param" else _key(path)
+    if path in NOT_PARAMETERS:
+        raise ScenarioError(
+            source,
+            key,
+            f"{path} cannot be swept: every design point runs the same replications from "
+            f"the same seed; set {path} = ... in the sweep file or --{path} N instead",
+        )
     if isinstance(spec, list):
         if not spec:
             raise ScenarioError(source, key, "the list of values is empty")
-        for i, v in enumerate(spec):
-            if v in spec[:i]:
+        seen: list[Any] = []  # values may be unhashable (arrays, tables)
+        seen_hashable: set[Any] = set()
+        for v in spec:
+            try:
+                twice = v in seen_hashable
+                seen_hashable.add(v)
+            except TypeError:
+                twice = v in seen
+                seen.append(v)
+            if twice:
                 raise ScenarioError(source, key, f"lists the value {v!r} twice")
         param = Parameter(path, values=tuple(spec))
-        checks = list(spec)
+        checks = _spread(spec, MAX_CHECKED_VALUES)
     elif isinstance(spec, dict):
         extra = sorted(set(spec) - {"low", "high"})
         if extra or set(spec) != {"low", "high"}:
@@ -202,6 +224,18 @@ def parse_parameter(path: str, spec: Any, source: str, base: Scenario) -> Parame
             where = "" if err.path in (path, "") else f"{err.path}: "
             raise ScenarioError(source, key, f"{where}{err.message}") from None
     return param
+
+
+MAX_CHECKED_VALUES = 512
+"""Listed values of a parameter validated one by one (evenly spaced when more)."""
+
+
+def _spread(values: Sequence[Any], limit: int) -> list[Any]:
+    """All of ``values``, or ``limit`` of them evenly spaced (the first and last included)."""
+    n = len(values)
+    if n <= limit:
+        return list(values)
+    return [values[i] for i in sorted({round(k * (n - 1) / (limit - 1)) for k in range(limit)})]
 
 
 def _positive_int(data: Mapping[str, Any], key: str, source: str, default: int) -> int:
