@@ -32,15 +32,15 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
 
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PLOT_FILES: tuple[str, ...] = (
     "days_of_supply.png",
@@ -72,6 +72,11 @@ KEY_ROW_IN = 0.17
 
 
 def _figure(width: float, height: float) -> Figure:
+    # matplotlib is imported on first use, here and in _date_axis: it takes a third of
+    # a second that the commands which draw nothing (validate, schema) need not wait for
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -126,6 +131,8 @@ def _figure_with_key(width: float, height: float, scenario: Scenario) -> tuple[F
 
 
 def _date_axis(ax: Axes) -> None:
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # see _figure
+
     loc = AutoDateLocator(minticks=4, maxticks=10)
     ax.xaxis.set_major_locator(loc)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(loc))

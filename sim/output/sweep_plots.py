@@ -29,15 +29,16 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from sim.conventions import InputError, fmt, one_line
 from sim.scenario.paths import PathError, flatten_table, format_path
 from sim.scenario.toml import read_toml
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PLOTS_DIR = "plots"
 DPI = 110
@@ -118,7 +119,17 @@ class _Param:
             ticks(range(len(self.labels)), self.labels)
 
 
+def _figure(**options: Any) -> Figure:
+    """A new figure. matplotlib is imported on first use, here and in :func:`_save`: it
+    takes a third of a second that the commands which draw nothing need not wait for."""
+    from matplotlib.figure import Figure
+
+    return Figure(**options)
+
+
 def _save(fig: Figure, path: Path) -> Path:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # see _figure
+
     FigureCanvasAgg(fig)
     fig.savefig(path, dpi=DPI, metadata={"Software": None})
     return path
@@ -225,7 +236,7 @@ def _order(xs: Sequence[Any]) -> np.ndarray:
 def _one_param(
     path: Path, p: _Param, xs: list[Any], s: dict[str, np.ndarray], metric: str, subtitle: str
 ) -> Path:
-    fig = Figure(figsize=(7.5, 4.8), layout="constrained")
+    fig = _figure(figsize=(7.5, 4.8), layout="constrained")
     ax = fig.add_subplot()
     idx = _order(xs)
     x = [xs[i] for i in idx]
@@ -298,7 +309,7 @@ def _heatmap(
     grid = np.full((len(yl), len(xl)), np.nan)
     for k, (x, y) in enumerate(zip(coords[0], coords[1], strict=True)):
         grid[yl.index(y), xl.index(x)] = mean[k]
-    fig = Figure(figsize=(1.1 * len(xl) + 3.5, 0.55 * len(yl) + 2.6), layout="constrained")
+    fig = _figure(figsize=(1.1 * len(xl) + 3.5, 0.55 * len(yl) + 2.6), layout="constrained")
     ax = fig.add_subplot()
     scale = {"vmin": 0.0, "vmax": 1.0} if is_probability(metric) else {}
     im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", **scale)
@@ -333,7 +344,7 @@ def _map(
     metric: str,
     subtitle: str,
 ) -> Path:
-    fig = Figure(figsize=(7.0, 5.2), layout="constrained")
+    fig = _figure(figsize=(7.0, 5.2), layout="constrained")
     ax = fig.add_subplot()
     scale = {"vmin": 0.0, "vmax": 1.0} if is_probability(metric) else {}
     sc = ax.scatter(coords[0], coords[1], c=mean, cmap="viridis", s=30, **scale)
@@ -353,7 +364,7 @@ def _scatter_matrix(
     subtitle: str,
 ) -> Path:
     nr, nc = len(metrics), len(params)
-    fig = Figure(figsize=(2.6 * nc + 1, 2.3 * nr + 1), layout="constrained")
+    fig = _figure(figsize=(2.6 * nc + 1, 2.3 * nr + 1), layout="constrained")
     axes = fig.subplots(nr, nc, squeeze=False, sharey="row")
     for i, m in enumerate(metrics):
         for j, p in enumerate(params):
@@ -381,7 +392,7 @@ def _main_effects(
     subtitle: str,
 ) -> Path:
     nr, nc = len(metrics), len(params)
-    fig = Figure(figsize=(2.6 * nc + 1, 2.3 * nr + 1), layout="constrained")
+    fig = _figure(figsize=(2.6 * nc + 1, 2.3 * nr + 1), layout="constrained")
     axes = fig.subplots(nr, nc, squeeze=False, sharey="row")
     for i, m in enumerate(metrics):
         mean = stats[m]["mean"]
@@ -411,7 +422,7 @@ def _sobol(
     path: Path, sens: Path, metrics: list[str], subtitle: str, labels: dict[str, str]
 ) -> Path:
     rows = _sens_rows(sens)
-    fig = Figure(figsize=(7.5, 2.6 * len(metrics) + 1.2), layout="constrained")
+    fig = _figure(figsize=(7.5, 2.6 * len(metrics) + 1.2), layout="constrained")
     axes = fig.subplots(len(metrics), 1, squeeze=False)
     for ax, m in zip(axes[:, 0], metrics, strict=True):
         mine = [r for r in rows if r["metric"] == m]
@@ -451,7 +462,7 @@ def _morris(
 ) -> Path:
     rows = _sens_rows(sens)
     n = len(metrics)
-    fig = Figure(figsize=(6.5 * min(n, 2), 5.0 * math.ceil(n / 2)), layout="constrained")
+    fig = _figure(figsize=(6.5 * min(n, 2), 5.0 * math.ceil(n / 2)), layout="constrained")
     axes = fig.subplots(math.ceil(n / 2), min(n, 2), squeeze=False)
     for k, m in enumerate(metrics):
         ax = axes[k // 2][k % 2]
