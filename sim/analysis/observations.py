@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from sim.model.record import RunResult
-from sim.scenario.schema import Observation, Scenario
+from sim.scenario.schema import Airfield, DropZone, Observation, Scenario
 from sim.scenario.timeline import timeline_steps
 
 TABLE_COLUMNS: tuple[str, ...] = (
@@ -81,7 +81,11 @@ def selected_fleets(scenario: Scenario, obs: Observation, *, by_pocket: bool) ->
     if sel.mode is not None:
         names = [f for f in names if scenario.fleets[f].mode == sel.mode]
     if by_pocket and sel.pocket is not None:
-        points = {**scenario.airfields, **scenario.helipads, **scenario.drop_zones}
+        points: dict[str, Airfield | DropZone] = {
+            **scenario.airfields,
+            **scenario.helipads,
+            **scenario.drop_zones,
+        }
         names = [
             f
             for f in names

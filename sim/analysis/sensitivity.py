@@ -88,7 +88,7 @@ def noise_share(y: np.ndarray) -> float:
     total = float(np.var(full.mean(axis=1), ddof=1))
     if total <= 0.0:
         return 0.0 if s2e == 0.0 else math.nan
-    return (s2e / reps) / total
+    return float((s2e / reps) / total)
 
 
 def _quiet(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -153,7 +153,8 @@ def _rep_se(values: list[np.ndarray], d: int) -> np.ndarray:
     if len(good) < 2:
         return np.full(d, np.nan)
     stack = np.vstack(good)
-    return np.std(stack, axis=0, ddof=1) / math.sqrt(len(good))
+    se: np.ndarray = np.std(stack, axis=0, ddof=1) / math.sqrt(len(good))
+    return se
 
 
 def sobol_table(

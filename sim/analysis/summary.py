@@ -108,7 +108,9 @@ def daily_percentiles(stack: np.ndarray) -> np.ndarray:
     return out
 
 
-def censored_percentiles(values: Sequence[float], qs: Iterable[float]) -> list[float | None]:
+def censored_percentiles(
+    values: Sequence[float] | np.ndarray, qs: Iterable[float]
+) -> list[float | None]:
     """Percentiles of values where NaN means "never" (+∞); None where a percentile is +∞.
 
     A percentile that interpolates between a finite value and "never" is also None: it

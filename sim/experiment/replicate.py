@@ -42,11 +42,11 @@ def iter_replications(
     context = ReplicationContext(scenario, seed, run_fn, tuple(timeline_steps(scenario)))
     n = max(1, min(int(workers), replications))
     if n == 1:
-        executor = SerialExecutor()
+        serial = SerialExecutor()
         try:
-            yield from executor.imap(replicate, context, range(replications), ordered=True)
+            yield from serial.imap(replicate, context, range(replications), ordered=True)
         finally:
-            executor.close()
+            serial.close()
         return
     size = chunk_size(replications, n)
     chunks = [range(i, min(i + size, replications)) for i in range(0, replications, size)]

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis.summary import summarize_metric
 from sim.conventions import fmt
 from sim.experiment.runner import RunRow
 
@@ -246,8 +247,6 @@ def iter_points(
 
 def point_stats(metric: str, values: Sequence[float]) -> dict[str, Any]:
     """``mean, ci95_low, ci95_high, p05, p50, p95`` of one metric at one point."""
-    from sim.analysis.summary import summarize_metric
-
     if not values:
         return dict.fromkeys(STAT_SUFFIXES)
     s = summarize_metric(metric, values)

@@ -94,7 +94,9 @@ def format_summary(
     lines.extend(notes)
     if observations:
         lines.append("")
-        orows = [("observation", "observed", "model p50 [p05 – p95]", "rel.err", "ok")]
+        orows: list[tuple[str, ...]] = [
+            ("observation", "observed", "model p50 [p05 – p95]", "rel.err", "ok")
+        ]
         for o in observations:
             rel = o["rel_error"]
             rel_s = f"{float(rel):+.0%}" if rel is not None and math.isfinite(rel) else "–"
@@ -108,10 +110,11 @@ def format_summary(
                     "–" if ok is None else ("yes" if ok else "NO"),
                 )
             )
-        ow = [max(len(r[i]) for r in orows) for i in range(5)]
-        for r in orows:
+        ow = [max(len(row[i]) for row in orows) for i in range(5)]
+        for row in orows:
+            name, observed, model, rel, ok_s = row
             lines.append(
-                f"{r[0]:<{ow[0]}}  {r[1]:>{ow[1]}}  {r[2]:<{ow[2]}}  {r[3]:>{ow[3]}}  {r[4]}"
+                f"{name:<{ow[0]}}  {observed:>{ow[1]}}  {model:<{ow[2]}}  {rel:>{ow[3]}}  {ok_s}"
             )
         n_ok = sum(1 for o in observations if o["within_tolerance"])
         lines.append(f"{n_ok} of {len(observations)} observations within tolerance")

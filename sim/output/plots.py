@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
@@ -100,7 +100,7 @@ def _figure_with_key(width: float, height: float, scenario: Scenario) -> tuple[F
     rows = math.ceil(len(events) / KEY_COLUMNS)
     key_h = KEY_ROW_IN * rows + 0.3
     fig = _figure(width, height + key_h)
-    main, below = fig.subfigures(2, 1, height_ratios=[height, key_h])
+    main, below = _two(fig.subfigures(2, 1, height_ratios=[height, key_h]))
     ax = below.subplots()
     ax.set_axis_off()
     ax.set_xlim(0, 1)
@@ -130,6 +130,16 @@ def _figure_with_key(width: float, height: float, scenario: Scenario) -> tuple[F
     return fig, main
 
 
+def _two(pair: Any) -> tuple[Any, Any]:
+    """The two subfigures of ``subfigures(2, 1)`` (an array; the stubs say one or an array)."""
+    return pair[0], pair[1]
+
+
+def _dates(dates: Sequence[dt.date] | dt.date) -> Any:
+    """Dates as matplotlib takes them: as they are (it converts them; its stubs want numbers)."""
+    return dates
+
+
 def _date_axis(ax: Axes) -> None:
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # see _figure
 
@@ -149,8 +159,8 @@ def _band(
     **kw: Any,
 ) -> None:
     if band:
-        ax.fill_between(dates, arr[0], arr[2], color=color, alpha=0.2, linewidth=0)
-    ax.plot(dates, arr[1], color=color, label=label, linewidth=1.4, **kw)
+        ax.fill_between(_dates(dates), arr[0], arr[2], color=color, alpha=0.2, linewidth=0)
+    ax.plot(_dates(dates), arr[1], color=color, label=label, linewidth=1.4, **kw)
 
 
 def _events(ax: Axes, scenario: Scenario, titles: bool) -> None:
@@ -160,7 +170,7 @@ def _events(ax: Axes, scenario: Scenario, titles: bool) -> None:
     """
     events = _events_in_run(scenario)
     for _, date, _ in events:
-        ax.axvline(date, linestyle="--", color="0.35", linewidth=0.8)
+        ax.axvline(_dates(date), linestyle="--", color="0.35", linewidth=0.8)
     if not titles or not events:
         return
     span = max(1, (scenario.calendar.end - scenario.calendar.start).days)
@@ -233,7 +243,7 @@ def _inhabited(scenario: Scenario, daily: Mapping[str, np.ndarray]) -> list[str]
     return names or list(scenario.pockets)
 
 
-def _has_data(arr: np.ndarray | None) -> bool:
+def _has_data(arr: np.ndarray | None) -> TypeGuard[np.ndarray]:
     return arr is not None and bool(np.isfinite(arr[1]).any())
 
 
@@ -466,7 +476,8 @@ def survival_curve(first_days: Sequence[float], n_days: int) -> np.ndarray:
         return np.full(n_days, np.nan)
     days = np.arange(n_days)
     out = np.isnan(v)[None, :] | (v[None, :] > days[:, None])
-    return out.mean(axis=1)
+    share: np.ndarray = out.mean(axis=1)
+    return share
 
 
 def plot_survival(
@@ -506,6 +517,20 @@ def plot_survival(
     fig.savefig(path)
 
 
+def _divided_by(d: float) -> Callable[[float], float]:
+    def x(v: float) -> float:
+        return v / d
+
+    return x
+
+
+def _one_plus_divided_by(d: float) -> Callable[[float], float]:
+    def x(v: float) -> float:
+        return 1.0 + v / d
+
+    return x
+
+
 def plot_observations(
     path: Path, scenario: Scenario, observations: Sequence[Mapping[str, Any]]
 ) -> None:
@@ -529,18 +554,12 @@ def plot_observations(
             else 0.0
         )
         if observed != 0 and math.isfinite(observed):
-
-            def x(v: float, observed: float = observed) -> float:
-                return v / observed
-
+            x = _divided_by(observed)
             labels.append(f"{row['id']} ({unit})" if unit else str(row["id"]))
         else:
             # nothing to divide by: 1 + value ÷ scale, the tolerance spanning ±0.1
             scale = slack / 0.1 if slack > 0 else 1.0
-
-            def x(v: float, scale: float = scale) -> float:
-                return 1.0 + v / scale
-
+            x = _one_plus_divided_by(scale)
             labels.append(f"{row['id']} (observed 0; shown 1 + value/{scale:g} {unit})")
         if spec is not None:
             lo, hi = spec.range if spec.range is not None else (observed, observed)

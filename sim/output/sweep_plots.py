@@ -283,9 +283,9 @@ def _levels(xs: list[Any]) -> list[Any]:
 
 def _tick(p: _Param, v: Any) -> str:
     if p.is_date:
-        return v.isoformat()
+        return str(v.isoformat())
     if not p.numeric:
-        return p.labels[v] if v < len(p.labels) else "?"
+        return str(p.labels[v]) if v < len(p.labels) else "?"
     return f"{v:g}"
 
 
@@ -311,7 +311,7 @@ def _heatmap(
         grid[yl.index(y), xl.index(x)] = mean[k]
     fig = _figure(figsize=(1.1 * len(xl) + 3.5, 0.55 * len(yl) + 2.6), layout="constrained")
     ax = fig.add_subplot()
-    scale = {"vmin": 0.0, "vmax": 1.0} if is_probability(metric) else {}
+    scale: dict[str, Any] = {"vmin": 0.0, "vmax": 1.0} if is_probability(metric) else {}
     im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", **scale)
     fig.colorbar(im, ax=ax, label=_mean_label(metric))
     ax.set_xticks(range(len(xl)), [_tick(px, v) for v in xl], rotation=30 if px.is_date else 0)
@@ -346,7 +346,7 @@ def _map(
 ) -> Path:
     fig = _figure(figsize=(7.0, 5.2), layout="constrained")
     ax = fig.add_subplot()
-    scale = {"vmin": 0.0, "vmax": 1.0} if is_probability(metric) else {}
+    scale: dict[str, Any] = {"vmin": 0.0, "vmax": 1.0} if is_probability(metric) else {}
     sc = ax.scatter(coords[0], coords[1], c=mean, cmap="viridis", s=30, **scale)
     fig.colorbar(sc, ax=ax, label=_mean_label(metric))
     params[0].axis(ax, "x")

@@ -99,7 +99,12 @@ class _Source:
         return ScenarioError(file, format_path(loc) if path is None else path, message + note)
 
 
-def _record(origins: dict[tuple[Segment, ...], str], data: Any, file: str, prefix=()) -> None:
+def _record(
+    origins: dict[tuple[Segment, ...], str],
+    data: Any,
+    file: str,
+    prefix: tuple[Segment, ...] = (),
+) -> None:
     """Record ``file`` as the origin of every table and key in ``data``."""
     if isinstance(data, dict):
         for key, value in data.items():
@@ -259,7 +264,8 @@ def _plain(value: Any) -> Any:
 
 
 def _dump(scenario: Scenario, exclude_none: bool = False) -> dict[str, Any]:
-    return _plain(scenario.model_dump(by_alias=True, exclude_none=exclude_none))
+    data: dict[str, Any] = _plain(scenario.model_dump(by_alias=True, exclude_none=exclude_none))
+    return data
 
 
 def _validate(data: dict[str, Any], src: _Source) -> Scenario:
@@ -278,10 +284,10 @@ def _validate(data: dict[str, Any], src: _Source) -> Scenario:
         if len(problems) > 1:
             message += f" (and {len(problems) - 1} more)"
         try:
-            loc: tuple[Segment, ...] = parse_path(path)
+            at: tuple[Segment, ...] = parse_path(path)
         except PathError:
-            loc = ()
-        raise src.error(loc, message, path)
+            at = ()
+        raise src.error(at, message, path)
     remember(scenario, build_timeline(scenario, src.file_for))
     return scenario
 

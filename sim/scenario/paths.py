@@ -47,7 +47,13 @@ _INDEX = re.compile(r"\[\s*(-?\d+)\s*\]")
 
 
 class PathError(ValueError):
-    """A path that is malformed or does not name an existing key (message in ``args[0]``)."""
+    """A path that is malformed or does not name an existing key (message in ``args[0]``).
+
+    ``key`` is the key of a table that held the bad path, where one did
+    (:func:`flatten_table`).
+    """
+
+    key: str = ""
 
 
 def parse_path(text: str) -> tuple[Segment, ...]:
@@ -141,7 +147,7 @@ def flatten_table(
         try:
             segments = parse_path(key)
         except PathError as exc:
-            exc.key = key  # type: ignore[attr-defined]
+            exc.key = key
             raise
         walk(key, segments, value)
     return out

@@ -48,7 +48,7 @@ PosInt = Annotated[int, Field(gt=0)]
 Hour = Annotated[float, Field(ge=0.0, lt=24.0)]
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 """The weekdays, Monday first, as written in files."""
 
 Mode = Literal["land", "airdrop", "helicopter"]

@@ -152,7 +152,7 @@ def build_timeline(scenario: Scenario, locate: Locate | None = None) -> list[Tim
     events = scenario.events
     order = sorted(range(len(events)), key=lambda i: events[i].date)
     entries = {key: set(getattr(scenario, _FIELDS[key])) for key in COMPONENT_SECTIONS}
-    light = {"events": [], "observations": []}
+    light: dict[str, Any] = {"events": [], "observations": []}
     cal = scenario.calendar
     current = scenario
     steps: list[TimelineStep] = []
@@ -213,11 +213,11 @@ def build_timeline(scenario: Scenario, locate: Locate | None = None) -> list[Tim
         if problems:
             path, message = problems[0]
             try:
-                loc: tuple[Segment, ...] = parse_path(path)
+                at: tuple[Segment, ...] = parse_path(path)
             except PathError:
-                loc = ()
-            key = _closest_key(keys, changed, loc)
-            raise _event_error(where, i, key, message, loc)
+                at = ()
+            key = _closest_key(keys, changed, at)
+            raise _event_error(where, i, key, message, at)
         steps.append(
             TimelineStep(
                 day=cal.day(event.date),
