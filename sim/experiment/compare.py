@@ -256,7 +256,7 @@ def decisive_first(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]
         if d is None or not math.isfinite(d):
             return -1.0
         scale = abs(ref) if ref is not None and math.isfinite(ref) and ref != 0 else 1.0
-        return abs(d) / scale
+        return float(abs(d) / scale)
 
     decisive = [r for r in rows if is_decisive(str(r["verdict"]))]
     rest = [r for r in rows if not is_decisive(str(r["verdict"]))]

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter
 
 from sim.analysis.paired import is_decisive
 from sim.experiment.compare import decisive_first
@@ -193,7 +192,7 @@ def plot_forest(
         ax.axvline(0.0, color="0.4", linewidth=0.8)
         ax.set_yticks(range(len(options)), ticks, fontsize=7)
         ax.set_ylim(len(options) - 0.5, -0.5)
-        ax.xaxis.set_major_formatter(FuncFormatter(number_tick))
+        ax.xaxis.set_major_formatter(number_formatter())
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(True, axis="x", alpha=0.3)
         r0 = next(r for r in rows if r["metric"] == name)
@@ -231,6 +230,14 @@ def number_tick(x: float, pos: int | None = None) -> str:
     if a >= 1e4:
         return f"{x / 1e3:g}k"
     return f"{x:g}"
+
+
+def number_formatter() -> Any:
+    """:func:`number_tick` as a matplotlib formatter (matplotlib is imported on first use,
+    as in :mod:`sim.output.plots`)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(number_tick)
 
 
 def plot_survival_overlay(

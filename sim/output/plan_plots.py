@@ -21,10 +21,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
-from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-from sim.output.compare_plots import number_tick
+from sim.output.compare_plots import number_formatter, number_tick
 from sim.output.plots import COLORS, _figure
 
 PLOT_FILE = "plan.png"
@@ -49,6 +46,10 @@ def plot_plan(folder: Path, out: Path | None = None) -> list[Path]:
         trace = list(csv.DictReader(fh))
     kind = record["kind"]
     goals = record["goals"]
+    # matplotlib is imported on first use, as in sim.output.plots
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+    from matplotlib.ticker import MaxNLocator
+
     fig = _figure(9, 3.2 * len(goals) + 1.3)
     axes = fig.subplots(len(goals), 1, sharex=True, squeeze=False)[:, 0]
     answer = record["answer"]
@@ -105,7 +106,7 @@ def plot_plan(folder: Path, out: Path | None = None) -> list[Path]:
             fontsize=9,
             loc="left",
         )
-        ax.yaxis.set_major_formatter(FuncFormatter(number_tick))
+        ax.yaxis.set_major_formatter(number_formatter())
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize=7.5, framealpha=0.8)
     last = axes[-1]

@@ -46,7 +46,9 @@ def format_plan(
         f"goal: {spec.goal_text} (one-sided bounds at {spec.confidence:.0%})",
         "",
     ]
-    table = [("step", spec.vary.path, "replications", "verdict", "estimate (bound)")]
+    table: list[tuple[str, ...]] = [
+        ("step", spec.vary.path, "replications", "verdict", "estimate (bound)")
+    ]
     table.extend(_row(e) for e in outcome.trace)
     widths = [max(len(r[i]) for r in table) for i in range(4)]
     for r in table:
