@@ -403,6 +403,7 @@ def _build_timeline(scenario: Scenario, src: _Source) -> list[TimelineStep]:
     order = sorted(range(len(scenario.events)), key=lambda i: scenario.events[i].date)
     data = _dump(scenario)
     sections = {s: list(getattr(scenario, s)) for s in _SECTIONS}
+    modes = {f: fleet.mode for f, fleet in scenario.fleets.items()}
     cal = scenario.calendar
     steps: list[TimelineStep] = []
     for i in order:
@@ -444,6 +445,19 @@ def _build_timeline(scenario: Scenario, src: _Source) -> list[TimelineStep]:
                 key = _closest_key(event.set, changed, (s,))
                 raise _event_error(
                     src, i, key, f"an event cannot add or remove {s} entries ({what})"
+                )
+        for f, fleet in version.fleets.items():
+            before = modes[f]
+            if fleet.mode != before:
+                key = _closest_key(event.set, changed, ("fleets", f, "mode"))
+                raise _event_error(
+                    src,
+                    i,
+                    key,
+                    f"an event cannot change a fleet's mode (fleets.{f}.mode is {before!r}); "
+                    "define another fleet and switch between them with aircraft or "
+                    "active_from/active_to",
+                    ("fleets", f, "mode"),
                 )
         problems = check_references(version)
         if problems:
