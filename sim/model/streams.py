@@ -121,6 +121,20 @@ class Stream:
         self._i = i + 1
         return 1.0 if buf[i] < p else 0.0
 
+    def loss_draws(self, p: float) -> tuple[float, float]:
+        """A sortie's two loss draws: the share lost in flight (p capped at 1), a uniform.
+
+        The uniform decides later whether the aircraft is destroyed on the ground.
+        Always two uniforms; in the deterministic limit (``p``, 0.5).
+        """
+        i = self._i
+        buf = self._buf
+        if i + 1 >= len(buf):
+            u = self.uniform()
+            return (1.0 if u < p else 0.0), self.uniform()
+        self._i = i + 2
+        return (1.0 if buf[i] < p else 0.0), buf[i + 1]
+
     def exponential(self, mean: float) -> float:
         """An exponential draw of mean ``mean`` (one uniform, by inversion)."""
         return -mean * math.log(1.0 - self.uniform())
@@ -167,6 +181,10 @@ class ExpectedStream(Stream):
     def share(self, p: float) -> float:
         """``p``: the expected share."""
         return p
+
+    def loss_draws(self, p: float) -> tuple[float, float]:
+        """(``p`` capped at 1, 0.5)."""
+        return (p if p < 1.0 else 1.0), 0.5
 
     def exponential(self, mean: float) -> float:
         """``mean``."""

@@ -29,11 +29,7 @@ import struct
 from typing import Any
 
 import pytest
-import simpy
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
 
-from sim.model.delivery import Slots
 from sim.model.record import RunResult
 from sim.model.world import run_replication
 from sim.scenario.load import with_values
@@ -292,84 +288,6 @@ def test_scenario_exercises_every_mechanism() -> None:
     assert c["aborted_no_target__il76"] > 0 and s["aircraft_lost__shuttle"].sum() > 0
     assert sum(c[f"aborted_{k}__helo"] for k in ("not_mc", "weather", "no_target", "closed")) > 0
     assert s["in_transit_t__road"].max() > 0 and s["transfer_t__supply"].sum() != 0
-
-
-# -- Slots must replay simpy.Resource event for event -----------------------------------
-
-plans = st.lists(  # per aircraft: (wait before asking, time holding the slot) pairs
-    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=4),
-    min_size=1,
-    max_size=6,
-)
-
-
-def _trace(
-    lean: bool,
-    capacity: int,
-    plan: list[list[tuple[int, int]]],
-    new_capacity: tuple[int, int] | None,
-) -> tuple[list[tuple[float, int, str]], int]:
-    env = simpy.Environment()
-    res: Any = Slots(env, capacity) if lean else simpy.Resource(env, capacity)
-    log: list[tuple[float, int, str]] = []
-
-    def user(k: int, steps: list[tuple[int, int]]) -> Any:
-        for wait, hold in steps:
-            yield env.timeout(wait)
-            log.append((env.now, k, "ask"))
-            if lean:
-                granted = res.request()
-                if granted is not None:
-                    yield granted
-            else:
-                req = res.request()
-                yield req
-            log.append((env.now, k, "got"))
-            yield env.timeout(hold)
-            log.append((env.now, k, "free"))
-            res.release() if lean else res.release(req)
-
-    def grow(at: int, cap: int) -> Any:
-        yield env.timeout(at)
-        if lean:
-            res.capacity = cap
-        else:
-            res._capacity = cap
-
-    for k, steps in enumerate(plan):
-        env.process(user(k, steps))
-    if new_capacity is not None:
-        env.process(grow(*new_capacity))
-    env.run()
-    return log, next(env._eid)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    capacity=st.integers(1, 3),
-    plan=plans,
-    new_capacity=st.none() | st.tuples(st.integers(0, 4), st.integers(1, 3)),
-)
-@example(
-    capacity=2,
-    new_capacity=None,
-    plan=[  # a release only its event could grant
-        [(0, 2), (1, 1), (0, 2)],
-        [(2, 2)],
-        [(0, 1), (0, 2), (1, 1)],
-        [(0, 2), (2, 1), (1, 0), (2, 1)],
-        [(0, 2), (0, 2), (0, 2)],
-        [(1, 0), (1, 0), (2, 0), (2, 0)],
-    ],
-)
-def test_slots_replay_simpy_resource(
-    capacity: int, plan: list[list[tuple[int, int]]], new_capacity: tuple[int, int] | None
-) -> None:
-    """Same grants at the same moments in the same order; never more events."""
-    lean, lean_events = _trace(True, capacity, plan, new_capacity)
-    full, full_events = _trace(False, capacity, plan, new_capacity)
-    assert lean == full
-    assert lean_events <= full_events
 
 
 if __name__ == "__main__":
