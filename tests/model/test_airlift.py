@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from model_helpers import DAYS_100, drop_fleet, land_fleet, scenario
 
 from sim.model.world import run_replication
@@ -600,3 +602,95 @@ def test_an_aircrafts_draws_do_not_depend_on_what_the_others_did() -> None:
     """Place 0 of a fleet draws the same breakdowns whatever the size of its fleet."""
     one = run_replication(crn_scenario(0.0, extra_aircraft=1), 0, 9)
     assert math.isfinite(one.series["aircraft_available__drops"].sum())
+
+
+# -- throughput is continuous and monotone ----------------------------------------------
+
+
+@st.composite
+def airlifts(draw: st.DrawFn) -> dict[str, Any]:
+    """A fleet flying to one place, in plain numbers (deterministic limit)."""
+    mode = draw(st.sampled_from(["land", "airdrop"]))
+    return {
+        "mode": mode,
+        "n": draw(st.integers(1, 6)),
+        "payload": draw(st.floats(1.0, 30.0)),
+        "flight": draw(st.floats(0.3, 4.0)),
+        "ground": draw(st.floats(0.0, 3.0)),
+        "rate": draw(st.none() | st.floats(0.3, 4.0)),
+        "mc": draw(st.floats(0.5, 1.0)),
+        "unflyable": draw(st.floats(0.0, 0.3)),
+        "slots": draw(st.integers(1, 3)),
+        "interval": draw(st.sampled_from([0.0, 10.0, 45.0])) if mode == "land" else 0.0,
+        "opens": draw(st.floats(0.0, 23.0)),
+        "hours": draw(st.sampled_from([24.0, 8.0, 14.5])),
+        "passes": draw(st.none() | st.floats(0.5, 6.0)) if mode == "airdrop" else None,
+    }
+
+
+def airlift_scenario(p: dict[str, Any]) -> Scenario:
+    common = {"aircraft": p["n"], "payload_t": p["payload"], "flight_h": p["flight"],
+              "sorties_per_day": p["rate"], "mission_capable": p["mc"]}  # fmt: skip
+    if p["mode"] == "land":
+        places = {
+            "airfields": {
+                "strip": {"pocket": "city", "slots": p["slots"], "opens_h": p["opens"],
+                          "hours": p["hours"], "landing_interval_min": p["interval"]}
+            }
+        }  # fmt: skip
+        fleet = land_fleet(ground_h=p["ground"], **common)
+    else:
+        places = {"drop_zones": {"dz": {"pocket": "city", "recovery": 1.0,
+                                        "passes_per_hour": p["passes"]}}}  # fmt: skip
+        fleet = drop_fleet(**common)
+    return scenario(
+        stochastic=False,
+        calendar={"start": "2016-01-04", "end": "2016-02-22"},  # 50 days
+        weather={"unflyable_share": p["unflyable"]},
+        fleets={"f": fleet},
+        **places,
+    )
+
+
+NUDGES: dict[str, tuple[str, int]] = {
+    "rate": ("rate", +1),
+    "fleet size": ("n", +1),
+    "payload": ("payload", +1),
+    "landing interval": ("interval", -1),
+    "flight time": ("flight", -1),
+}
+"""What is nudged up by 1 % (the fleet by one aircraft), and the sign deliveries must take."""
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=airlifts(), nudge=st.sampled_from(sorted(NUDGES)))
+def test_throughput_is_continuous_and_monotone(p: dict[str, Any], nudge: str) -> None:
+    """A 1 % change moves deliveries by at most about 1 %, never the wrong way.
+
+    Allowance beyond the 1 %: one sortie's load per aircraft (an aircraft's last sortie
+    crosses the end of the run, or a landing crosses a field's closing time). Adding
+    one aircraft to a fleet of N is a change of 1/N.
+    """
+    key, sign = NUDGES[nudge]
+    if (key == "rate" and p["rate"] is None) or (key == "interval" and not p["interval"]):
+        return
+    q = dict(p)
+    if key == "n":
+        q["n"] = p["n"] + 1
+        relative = 1.0 / p["n"]
+    else:
+        q[key] = p[key] * 1.01
+        relative = 0.01
+    before = delivered_per_day(airlift_scenario(p))
+    after = delivered_per_day(airlift_scenario(q))
+    n_days = 50
+    one_sortie = q["payload"] * q["n"] / n_days  # one sortie per aircraft, per day of the run
+    assert (after - before) * sign >= -one_sortie
+    assert abs(after - before) <= relative * before + one_sortie + 1e-9
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=airlifts(), nudge=st.sampled_from(sorted(NUDGES)))
+def test_throughput_is_continuous_and_monotone_many_cases(p: dict[str, Any], nudge: str) -> None:
+    test_throughput_is_continuous_and_monotone.hypothesis.inner_test(p, nudge)
