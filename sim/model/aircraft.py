@@ -167,7 +167,9 @@ class Aircraft:
         "allowed_at",
         "away",
         "back_at",
+        "booking",
         "cycle",
+        "diverted",
         "downtime_seen",
         "first_offset",
         "flying_hours",
@@ -175,19 +177,24 @@ class Aircraft:
         "held_since",
         "hour",
         "index",
+        "j",
         "load",
         "loss",
         "maintenance",
+        "out",
         "plan",
         "process",
+        "q_air",
         "ready_at",
         "recovery",
         "replacement",
         "returns",
         "service",
         "survival",
+        "target",
         "tasked",
         "waiting",
+        "weight",
     )
 
     def __init__(self, index: int, streams: tuple[Stream, Stream, Stream, Stream]) -> None:
@@ -209,6 +216,17 @@ class Aircraft:
         self.service: list[tuple[float, float]] = []
         self.load: list[float] | None = None  # cargo aboard now (t per commodity)
         self.account: Any = None  # the ledger account of that cargo
+        # the sortie under way: target, its booked landing (landing, unloading done)
+        # or pass time, the index of the target in the fleet's list, the weight of
+        # the sortie (deterministic limit), the flight time out, a diversion made,
+        # the share lost in flight drawn at take-off
+        self.target: Any = None
+        self.booking: Any = None
+        self.j = 0
+        self.weight = 1.0
+        self.out = 0.0
+        self.diverted = False
+        self.q_air = 0.0
         self.ground_u = 0.0  # this sortie's uniform for a loss on the ground
         self.downtime_seen = -1.0  # end of the last breakdown counted as an abort
         self.waiting = False  # at home, in an interruptible wait

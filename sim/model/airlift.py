@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -78,9 +79,6 @@ from sim.scenario.schema import Fleet as FleetConfig
 
 Point = Airfield | DropZone
 Cycle = Generator[Event, Any, None]
-Plan = tuple[Point, Any, float, int]
-"""A sortie's target, its booked landing (landing, unloading done) or pass time, its weight,
-the target's index in the fleet's list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +233,7 @@ class Fleet:
         ute_gap = self.sortie_h / self.ute if self.ute else 0.0
         self.spacing = max(cycle, self.gap, ute_gap)  # days between an aircraft's departures
         self.check_mc = self.stochastic and self.mc < 1.0
-        self.plain = (
-            all(self.weekday_ok) and not self.check_mc and self.ute is None and self.base is None
-        )
+        self.plain = all(self.weekday_ok) and self.ute is None and self.base is None
         for ac in self.places:
             ac.maintenance.configure(self.mc, self.repair_days, now)
             ac.flying_hours.configure(self.ute, self.sortie_h)
@@ -338,62 +334,74 @@ class Fleet:
         return d if d < self.last_day else self.last_day
 
     def fly(self, ac: Aircraft) -> Cycle:
-        """The life of one aircraft: wait until allowed, fly a sortie, again."""
-        while True:
-            plan = yield from self.ready(ac)
-            if plan is None:
-                return  # retired: the fleet was cut back
-            yield from self.sortie(ac, plan)
+        """The life of one aircraft: the steps of its cycle, again and again.
 
-    def ready(self, ac: Aircraft) -> Generator[Event, Any, Plan | None]:
-        """Wait at home until the aircraft may take off; its plan (None: retired)."""
+        Each step does its part and returns how long the aircraft is busy with it; the
+        aircraft waits that long here. The sortie under way (target, booking, weight,
+        load) is kept on the aircraft.
+        """
+        env = self.env
+        while True:
+            if not (yield from self.ready(ac)):
+                return  # retired: the fleet was cut back
+            yield Timeout(env, self.take_off(ac))  # load, take off, fly out
+            if not self.arrive(ac):
+                continue  # lost on the way, with its load
+            if not ac.target.ok and not (yield from self.divert(ac)):
+                yield from self.home(ac)  # no target would take it: home with the load
+                continue
+            if self.airdrop:
+                hold = self.hold(ac)  # until the booked pass
+                if hold > 0.0:
+                    yield Timeout(env, hold)
+                self.drop(ac)
+            else:
+                yield Timeout(env, self.land(ac))  # hold for the booked landing, unload
+                if not self.unloaded(ac):
+                    continue  # destroyed on the ground
+            yield from self.home(ac)
+
+    def ready(self, ac: Aircraft) -> Generator[Event, Any, bool]:
+        """Wait at home until the aircraft may take off with a target booked (False: retired).
+
+        ``allowed_at`` is the take-off time computed before the aircraft went to sleep
+        (here, or on its way home): woken then, and not by an event, it need not
+        compute it again.
+        """
         env = self.env
         while True:
             if ac.index >= self.n:
-                return None
+                return False
             now = env._now
             if ac.away and ac.back_at <= now + EPS:  # its replacement has arrived
                 ac.away = False
                 ac.service.append((ac.back_at, 1.0))
-            if ac.allowed_at == now:  # computed on the way home, nothing changed since
+            allowed = ac.allowed_at
+            if allowed >= 0.0 and -EPS <= allowed - now <= EPS:
                 ac.allowed_at = -1.0
-                plan = self._leave(ac, now)
-                if plan is not None:
-                    return plan
-                continue
-            t = self.earliest(ac, now)
-            if t > now + EPS:
-                ac.waiting = True
-                try:
-                    if t == math.inf:
-                        yield Event(env)  # until an event changes the fleet
-                    else:
-                        yield Timeout(env, t - now)
-                        ac.waiting = False
-                        now = env._now  # woken as planned: t is allowed, nothing changed
-                        if ac.index >= self.n:
-                            return None
-                        plan = self._leave(ac, now)
-                        if plan is not None:
-                            return plan
-                        continue
-                except simpy.Interrupt:
-                    pass
-                ac.waiting = False
-                continue
-            plan = self._leave(ac, now)
-            if plan is not None:
-                return plan
-
-    def _leave(self, ac: Aircraft, now: float) -> Plan | None:
-        """At an allowed moment: the landing or pass booked ahead, or a new choice."""
-        plan = ac.plan
-        if plan is not None:  # a landing or pass booked ahead: go now, if still allowed
-            ac.plan = None
-            if ac.ready_at > now - EPS and self._home_allows(ac, now):
-                self._waited(ac, plan[0], now, plan[2])
-                return plan  # type: ignore[no-any-return]
-        return self.choose(ac, now)
+            else:
+                t = self.earliest(ac, now)
+                if t > now + EPS:
+                    ac.allowed_at = t
+                    ac.waiting = True
+                    try:
+                        if t == math.inf:
+                            yield Event(env)  # until an event changes the fleet
+                        else:
+                            yield Timeout(env, t - now)
+                    except simpy.Interrupt:
+                        ac.allowed_at = -1.0
+                    ac.waiting = False
+                    continue
+            plan = ac.plan
+            if plan is not None:  # a landing or pass booked ahead: go now, if still allowed
+                ac.plan = None
+                if ac.ready_at > now - EPS and self._home_allows(ac, now):
+                    ac.target, ac.booking, ac.weight, ac.j = plan
+                    self._waited(ac, ac.target, now, ac.weight)
+                    return True
+            if self.choose(ac, now):
+                return True
 
     def earliest(self, ac: Aircraft, now: float) -> float:
         """The first moment from ``now`` the aircraft's own limits allow a take-off.
@@ -410,13 +418,17 @@ class Fleet:
         gap = self.gap
         if ac.tasked + gap > t:
             t = ac.tasked + gap
-        if self.plain:  # every weekday, no breakdowns, no budget, no base
-            if t == math.inf:
-                return t
+        if t == math.inf:
+            return t
+        if self.plain:  # every weekday, no budget, no base: the common cases first
             day = int(t + EPS)
             if self.first_day <= day <= self.last_active:
-                return t
-            return self.active(ac, t)
+                if not self.check_mc:
+                    return t
+                m = ac.maintenance  # up at t? (next_up(), inlined when already drawn)
+                bounds = m.bounds
+                if bounds and bounds[-1] > t and ((bisect_right(bounds, t) % 2 == 0) == m.up0):
+                    return t
         base = self.base
         check_mc = self.check_mc
         budget = ac.flying_hours if self.ute is not None else None
@@ -491,21 +503,23 @@ class Fleet:
             target.waited(now, 24.0 * (now - ac.held_since), w)
             ac.held_since = -1.0
 
-    def choose(self, ac: Aircraft, now: float) -> Plan | None:
-        """The target to fly to now, its booked landing or pass, and the sortie's weight.
+    def choose(self, ac: Aircraft, now: float) -> bool:
+        """Choose the target to fly to now, book its landing or pass, weigh the sortie.
 
         The first target in order of preference that is open and flyable today and
         can take the aircraft within ``holding_h`` of its arrival (its hours and the
         landings or passes already booked) — a congested first choice spills over to
         the next. When every usable target is busy, the aircraft books the one that
         can take it first and waits at home to leave in time for it (a slot time).
-        None when the opportunity is aborted or the aircraft waits.
+        False when the opportunity is aborted or the aircraft waits.
         """
-        if not self._home_allows(ac, now):
-            return None
+        home = self.home_zone
+        if (self.base is not None or home.flyable <= 0.0 or self.origin is not None) and (
+            not self._home_allows(ac, now)
+        ):
+            return False
         if ac.returns:
             ac.restore(now)
-        home = self.home_zone
         w_home = ac.survival * self.mc_weight * home.flyable
         holding = self.holding
         out = self.out
@@ -523,7 +537,8 @@ class Fleet:
             if booking is not None:
                 if ac.held_since >= 0.0:
                     self._waited(ac, p, now, w)
-                return p, booking, w, j
+                ac.target, ac.booking, ac.weight, ac.j = p, booking, w, j
+                return True
             free = p.pass_time(arrive) if airdrop else p.landing_time(arrive)  # type: ignore[union-attr]
             leave = free - holding - out[j]
             if best is None or leave < best[0]:
@@ -538,9 +553,10 @@ class Fleet:
                 ac.ready_at = leave
                 if ac.held_since < 0.0:
                     ac.held_since = now
-                return None
+                return False
         weather = any(p.zone.flyable <= 0.0 and p.is_open for p in self.targets)
-        return self._not_today(ac, now, "weather" if weather else "no_target")
+        self._not_today(ac, now, "weather" if weather else "no_target")
+        return False
 
     def _book(self, p: Point, arrive: float, w: float, holding: float) -> Any:
         """Book a landing (airfields) or a pass (drop zones) for an arrival at ``arrive``."""
@@ -601,11 +617,13 @@ class Fleet:
         taken = ledger.load_shuttle(origin, want)
         return (taken if taken is not None else [0.0] * len(want)), ledger.shuttle
 
-    def sortie(self, ac: Aircraft, plan: Plan) -> Cycle:
-        """Take off, fly out (perhaps lost), land or drop (perhaps divert), fly home."""
-        env = self.env
-        target, booking, w, j = plan
-        now = env._now
+    def take_off(self, ac: Aircraft) -> float:
+        """Load and take off for the booked target; the flight time out (days).
+
+        The sortie's two loss draws are taken now, whatever happens next.
+        """
+        now = self.env._now
+        w = ac.weight
         day = int(now + EPS)
         if day > self.last_day:
             day = self.last_day
@@ -615,132 +633,55 @@ class Fleet:
             self.abort(day, "weather", s * self.mc - w)
         if self.origin is None:  # from outside (load(), inlined)
             fixed = self.fixed_load
-            load = fixed if w == 1.0 else [x * w for x in fixed]
-            account = self.ledger.air
+            ac.load = fixed if w == 1.0 else [x * w for x in fixed]
+            account = ac.account = self.ledger.air
             account.sent += self.fixed_total * w
             account.under_way += self.fixed_total * w
         else:
-            load, account = self.load(w)
-        out = self.out[j]
+            ac.load, ac.account = self.load(w)
+        out = self.out[ac.j]
+        ac.out = out
+        ac.diverted = False
         ac.tasked = now
         hours = 48.0 * out
         if self.ute is not None:
             ac.flying_hours.spend(now, hours)
         self.flying_h[day] += w * hours
         self.flown[day] += w
-        p_air = self.loss * self.threat.loss
-        q_air, ac.ground_u = ac.loss.loss_draws(p_air)  # always two draws
-        ac.load = load
-        ac.account = account
-        yield Timeout(env, out)  # fly out
-        if q_air > 0.0:
-            load = self.ledger.lose(account, load, q_air)
-            ac.load = load
-            if self._lost(ac, w * q_air):
-                return
-            w -= w * q_air
-        if self.airdrop:
-            target = yield from self.drop(ac, target, booking, load, account, w)
-        else:
-            target = yield from self.land(ac, target, booking, load, account, w)
-        if ac.back_at > env._now:
-            return  # destroyed on the ground
-        back = out
-        if target is not plan[0]:  # flown back from another target than planned
-            back = self.out[self.targets.index(target)] if target in self.targets else out
-            extra = 24.0 * (back - out)
-            if self.ute is not None:
-                ac.flying_hours.spend(env._now, extra)
-            self.flying_h[self.day_of(env._now)] += w * extra
-        ac.load = None
-        yield from self.home(ac, back, w)
+        ac.q_air, ac.ground_u = ac.loss.loss_draws(self.loss * self.threat.loss)
+        return out
 
-    def land(
-        self,
-        ac: Aircraft,
-        target: Point,
-        booking: tuple[float, float],
-        load: list[float],
-        account: Account,
-        w: float,
-    ) -> Generator[Event, Any, Point]:
-        """Land at the booked time (or divert), unload, perhaps be destroyed on the ground.
+    def arrive(self, ac: Aircraft) -> bool:
+        """Over the target: the aircraft was perhaps lost on the way (False), its load too."""
+        q = ac.q_air
+        if q > 0.0:
+            assert ac.load is not None
+            ac.load = self.ledger.lose(ac.account, ac.load, q)
+            if self._lost(ac, ac.weight * q):
+                return False
+            ac.weight -= ac.weight * q
+        return True
 
-        Returns the field the aircraft leaves from.
+    def divert(self, ac: Aircraft) -> Generator[Event, Any, bool]:
+        """Leave the target: fly on to the next usable one that can take the aircraft.
+
+        True with that target and its landing or pass booked on arrival; False after
+        the load is booked as flown home (``closed``: no next target open;
+        ``holding``: none could take it within the holding time).
         """
         env = self.env
-        diverted = False
-        if not target.ok:  # shut or unflyable since take-off
-            moved = yield from self._divert(ac, target, load, account, w)
-            if moved is None:
-                return target
-            target, booking = moved
-            diverted = True
-        landed, done = booking
-        now = env._now
-        if landed > now:
-            self._hold(ac, landed, w)
-        yield Timeout(env, done - now if done > now else 0.0)
-        self._deliver(target, load, account, 1.0, w, diverted)
-        ac.load = None
-        if target.ground_loss > 0.0:  # type: ignore[union-attr]
-            self._ground_loss(ac, target, done - landed, w)  # type: ignore[arg-type]
-        return target
-
-    def drop(
-        self,
-        ac: Aircraft,
-        target: Point,
-        booking: float,
-        load: list[float],
-        account: Account,
-        w: float,
-    ) -> Generator[Event, Any, Point]:
-        """Drop at the booked pass (or divert); the pallets recovered reach the pocket.
-
-        Returns the zone the aircraft leaves from.
-        """
-        env = self.env
-        diverted = False
-        if not target.ok:  # overrun or unflyable since take-off
-            moved = yield from self._divert(ac, target, load, account, w)
-            if moved is None:
-                return target
-            target, booking = moved
-            diverted = True
-        if booking > env._now:
-            self._hold(ac, booking, w)
-            yield Timeout(env, booking - env._now)
-        zone: DropZone = target  # type: ignore[assignment]
-        total = sum(load)
-        n = zone.pallets(total)
-        k = ac.recovery.binomial(n, zone.recovery)
-        self.pallets_dropped += n
-        self.pallets_recovered += k
-        self.dropped[self.day_of(env._now)] += total
-        self._deliver(target, load, account, k / n, w, diverted)
-        ac.load = None
-        return target
-
-    def _divert(
-        self, ac: Aircraft, target: Point, load: list[float], account: Account, w: float
-    ) -> Generator[Event, Any, tuple[Point, Any] | None]:
-        """Leave ``target``: fly on to the next usable target that can take the aircraft.
-
-        Returns that target and the landing or pass booked there on arrival, or None
-        after flying home with the load (``closed``: no next target open; ``holding``:
-        none could take it within the holding time).
-        """
-        env = self.env
+        w = ac.weight
+        target = ac.target
         target.diverted(env._now, w)
         reason = "closed"
         while True:
             nxt = self._next_target(target)
             if nxt is None:
                 self.abort(self.day_of(env._now), reason, w)
-                self.ctx.ledger.return_home(account, load, self.origin)
+                assert ac.load is not None
+                self.ledger.return_home(ac.account, ac.load, self.origin)
                 ac.load = None
-                return None
+                return False
             hop = self.hop_days(target, nxt)
             day = self.day_of(env._now)
             if self.ute is not None:
@@ -748,10 +689,12 @@ class Fleet:
             self.flying_h[day] += w * 24.0 * hop
             self.diversions[day] += w
             yield Timeout(env, hop)
-            target = nxt
+            ac.target = target = nxt
+            ac.diverted = True
             booking = self._book(target, env._now, w, self.holding)
             if booking is not None:
-                return target, booking
+                ac.booking = booking
+                return True
             target.diverted(env._now, w)
             reason = "holding"
 
@@ -764,29 +707,69 @@ class Fleet:
                 return p
         return None
 
-    def _hold(self, ac: Aircraft, until: float, w: float) -> None:
+    def _hold(self, ac: Aircraft, until: float) -> None:
         """Hold in the air from now until ``until``: the hours come out of the budget."""
         now = self.env._now
         held = 24.0 * (until - now)
         if held > 0.0:
             if self.ute is not None:
                 ac.flying_hours.spend(now, held)
-            self.flying_h[self.day_of(now)] += w * held
+            self.flying_h[self.day_of(now)] += ac.weight * held
 
-    def _deliver(
-        self,
-        target: Point,
-        load: list[float],
-        account: Account,
-        share: float,
-        w: float,
-        diverted: bool,
-    ) -> None:
-        """Book ``share`` of ``load`` into the target's pocket."""
-        pocket = target.pocket
-        got = self.ctx.ledger.deliver(account, self.ctx.pockets[pocket], load, share, diverted)
-        day = self.day_of(self.env._now)
-        self.deliveries[day] += w
+    def land(self, ac: Aircraft) -> float:
+        """Hold for the booked landing, land, unload: the time until unloading is done."""
+        landed, done = ac.booking
+        now = self.env._now
+        if landed > now:
+            self._hold(ac, landed)
+        return done - now if done > now else 0.0
+
+    def unloaded(self, ac: Aircraft) -> bool:
+        """Unloading is done: the load reaches the pocket; a parked aircraft may be
+        destroyed (False)."""
+        self._deliver(ac, 1.0)
+        field: Airfield = ac.target  # type: ignore[assignment]
+        if field.ground_loss > 0.0:
+            landed, done = ac.booking
+            p_hour = field.ground_loss * self.threat.loss
+            p = 1.0 - (1.0 - min(p_hour, 1.0)) ** (24.0 * (done - landed))
+            q = (1.0 if ac.ground_u < p else 0.0) if self.stochastic else p
+            if q > 0.0 and self._lost(ac, ac.weight * q):
+                return False
+        return True
+
+    def hold(self, ac: Aircraft) -> float:
+        """Hold for the booked drop pass: the time until it."""
+        now = self.env._now
+        when: float = ac.booking
+        if when > now:
+            self._hold(ac, when)
+            return when - now
+        return 0.0
+
+    def drop(self, ac: Aircraft) -> None:
+        """Drop the load over the zone; the pallets recovered reach the pocket."""
+        zone: DropZone = ac.target  # type: ignore[assignment]
+        assert ac.load is not None
+        total = sum(ac.load)
+        n = zone.pallets(total)
+        k = ac.recovery.binomial(n, zone.recovery)
+        self.pallets_dropped += n
+        self.pallets_recovered += k
+        self.dropped[self.day_of(self.env._now)] += total
+        self._deliver(ac, k / n)
+
+    def _deliver(self, ac: Aircraft, share: float) -> None:
+        """Book ``share`` of the load into the target's pocket."""
+        pocket = ac.target.pocket
+        assert ac.load is not None
+        got = self.ledger.deliver(ac.account, self.ctx.pockets[pocket], ac.load, share, ac.diverted)
+        ac.load = None
+        now = self.env._now
+        day = int(now + EPS)
+        if day > self.last_day:
+            day = self.last_day
+        self.deliveries[day] += ac.weight
         self.delivered[day] += got
         self.to_pocket[pocket][day] += got
 
@@ -816,17 +799,7 @@ class Fleet:
             ac.returns.append((now + self.replacement, lost_weight))
         return False
 
-    def _ground_loss(self, ac: Aircraft, field: Airfield, on_ground: float, w: float) -> None:
-        """A parked aircraft may be destroyed: per hour on the ground, × exposure (× threat)."""
-        p_hour = field.ground_loss * self.ctx.siege.loss
-        if p_hour <= 0.0:
-            return
-        p = 1.0 - (1.0 - min(p_hour, 1.0)) ** (24.0 * on_ground)
-        q = (1.0 if ac.ground_u < p else 0.0) if self.stochastic else p
-        if q > 0.0:
-            self._lost(ac, w * q)
-
-    def home(self, ac: Aircraft, back: float, w: float) -> Cycle:
+    def home(self, ac: Aircraft) -> Cycle:
         """Fly back and be turned round at the base, then wait until allowed to leave.
 
         Unless the base has loading slots (a queue decided on arrival), the turnaround
@@ -835,8 +808,17 @@ class Fleet:
         its flight and turnaround, and reconsiders.
         """
         env = self.env
-        base = self.base
         now = env._now
+        w = ac.weight
+        back = ac.out
+        target = ac.target
+        if ac.diverted:  # flown back from another target than planned
+            back = self.out[self.targets.index(target)] if target in self.targets else back
+            extra = 24.0 * (back - ac.out)
+            if self.ute is not None:
+                ac.flying_hours.spend(now, extra)
+            self.flying_h[self.day_of(now)] += w * extra
+        base = self.base
         if base is None:
             done = now + back + self.base_days
         elif base.simple:

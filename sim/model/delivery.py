@@ -183,14 +183,26 @@ class Airfield:
         ``weight`` × the interval and its place for ``weight × ground``.
         """
         hours = self.hours
-        pos, r, k = self._earliest(t)
         always = hours.always
+        pos = t if always else hours.clock(t)  # _earliest(), inlined (hot)
+        runway = self.runway
+        r = -1
+        if runway:
+            r = _earliest(runway)
+            if runway[r] > pos:
+                pos = runway[r]
+        parking = self.parking
+        k = 0
+        if len(parking) > 1:
+            k = _earliest(parking)
+        if parking[k] > pos:
+            pos = parking[k]
         land = pos if always else hours.start(pos)
         if land - t > holding + EPS:
             return None
         if r >= 0:
-            self.runway[r] = pos + weight * self.interval * self.zone.landing_factor
-        self.parking[k] = pos + weight * ground
+            runway[r] = pos + weight * self.interval * self.zone.landing_factor
+        parking[k] = pos + weight * ground
         if ground <= 0.0:
             done = land
         elif always:
@@ -199,9 +211,12 @@ class Airfield:
             done = hours.end(pos + ground)
             if done < land:  # work too short to leave the window's edge
                 done = land
-        self.landings[self._day(land)] += weight
+        last = self.last_day
+        day = int(land + EPS)
+        self.landings[day if day < last else last] += weight
         if land > t:
-            self.queue_h[self._day(t)] += weight * (land - t) * 24.0
+            day = int(t + EPS)
+            self.queue_h[day if day < last else last] += weight * (land - t) * 24.0
         return land, done
 
     def waited(self, t: float, hours: float, weight: float) -> None:
@@ -273,14 +288,20 @@ class DropZone:
         Returns the time of the pass, or None when it would come later than
         ``holding`` after ``t`` (nothing is booked).
         """
-        when = self.pass_time(t)
-        if when - t > holding + EPS:
-            return None
-        if self.gap > 0.0:
-            self.free = when + weight * self.gap
-        self.drops[self._day(when)] += weight
+        gap = self.gap
+        when = t
+        if gap > 0.0:
+            if self.free > when:
+                when = self.free
+                if when - t > holding + EPS:
+                    return None
+            self.free = when + weight * gap
+        last = self.last_day
+        day = int(when + EPS)
+        self.drops[day if day < last else last] += weight
         if when > t:
-            self.queue_h[self._day(t)] += weight * (when - t) * 24.0
+            day = int(t + EPS)
+            self.queue_h[day if day < last else last] += weight * (when - t) * 24.0
         return when
 
     def waited(self, t: float, hours: float, weight: float) -> None:

@@ -173,11 +173,12 @@ class Ledger:
         self,
         sender: Pocket,
         amounts: list[tuple[int, float]],
+        scale: float,
         share_lost: float,
         n: int,
         receiver: Pocket | None = None,
     ) -> list[float]:
-        """A convoy takes ``amounts`` ((commodity, t) pairs) from ``sender``.
+        """A convoy takes ``amounts`` × ``scale`` ((commodity, t) pairs) from ``sender``.
 
         A share ``share_lost`` of each is destroyed as it leaves (the sender's
         ``lost``); the rest (at most the stock) sets off: returned as t per commodity
@@ -190,6 +191,7 @@ class Ledger:
             r_stock, r_in = receiver.stock, receiver.transferred_in
         sent = destroyed_all = 0.0
         for i, amount in amounts:
+            amount *= scale
             have = stock[i]
             if amount > have:  # rounding only
                 amount = have

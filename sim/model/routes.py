@@ -78,7 +78,7 @@ class Route:
         to_a_pending, to_b_pending = self.to_a, self.to_b
         to_b_moves: list[tuple[int, float]] = []  # (commodity, t a → b), the non-zero ones
         to_a_moves: list[tuple[int, float]] = []
-        total = 0.0
+        total_b = total_a = 0.0
         for i in range(a.n):
             da, db = dem_a[i], dem_b[i]
             if da + db <= 0.0:
@@ -93,33 +93,33 @@ class Route:
                     x = s
                 if x > 0.0:
                     to_b_moves.append((i, x))
-                    total += x
+                    total_b += x
             elif x < 0.0:
                 s = stock_b[i]
                 y = s if s < -x else -x
                 if y > 0.0:
                     to_a_moves.append((i, y))
-                    total += y
+                    total_a += y
+        total = total_a + total_b
         if total <= 0.0:
             return 0.0
         scale = self.capacity / total
-        if scale < 1.0:
-            to_b_moves = [(i, x * scale) for i, x in to_b_moves]
-            to_a_moves = [(i, x * scale) for i, x in to_a_moves]
+        if scale > 1.0:
+            scale = 1.0
         share_lost = self.interdiction * interdiction_mult
         if share_lost > 1.0:
             share_lost = 1.0
         ledger = self.ledger
         n = a.n
         before = ledger.interdicted
-        net = sum(x for _, x in to_b_moves) - sum(x for _, x in to_a_moves)
+        net = (total_b - total_a) * scale
         if self.transit == 0 and not self.road:
             # Same-day delivery with nothing else on the road: unload at once, exactly
             # as arrivals(day) would unload the convoys just put on the road.
             if to_b_moves:
-                ledger.convoy(a, to_b_moves, share_lost, n, b)
+                ledger.convoy(a, to_b_moves, scale, share_lost, n, b)
             if to_a_moves:
-                ledger.convoy(b, to_a_moves, share_lost, n, a)
+                ledger.convoy(b, to_a_moves, scale, share_lost, n, a)
         else:
             arrive = day + self.transit
             for sender, pocket, pending, moved in (
@@ -127,7 +127,7 @@ class Route:
                 (b, a, to_a_pending, to_a_moves),
             ):
                 if moved:
-                    load = ledger.convoy(sender, moved, share_lost, n)
+                    load = ledger.convoy(sender, moved, scale, share_lost, n)
                     for i, x in enumerate(load):
                         pending[i] += x
                     self.road.append((arrive, pocket, load))
