@@ -720,6 +720,7 @@ class Fleet:
         """Hold for the booked landing, land, unload: the time until unloading is done."""
         landed, done = ac.booking
         now = self.env._now
+        ac.target.landed(now, landed, ac.weight)  # type: ignore[union-attr]
         if landed > now:
             self._hold(ac, landed)
         return done - now if done > now else 0.0
@@ -742,6 +743,7 @@ class Fleet:
         """Hold for the booked drop pass: the time until it."""
         now = self.env._now
         when: float = ac.booking
+        ac.target.dropped(now, when, ac.weight)  # type: ignore[union-attr]
         if when > now:
             self._hold(ac, when)
             return when - now

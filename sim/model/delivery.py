@@ -180,7 +180,8 @@ class Airfield:
         Returns (landing time, time unloading ends), or None when the landing would
         come later than ``holding`` after ``t`` (nothing is booked). ``ground`` is the
         unloading time (days of open time); the aircraft holds its runway for
-        ``weight`` × the interval and its place for ``weight × ground``.
+        ``weight`` × the interval and its place for ``weight × ground``. The landing
+        is recorded when it happens (:meth:`landed`).
         """
         hours = self.hours
         always = hours.always
@@ -211,13 +212,16 @@ class Airfield:
             done = hours.end(pos + ground)
             if done < land:  # work too short to leave the window's edge
                 done = land
+        return land, done
+
+    def landed(self, t: float, land: float, weight: float) -> None:
+        """Record a landing at ``land`` of an aircraft that arrived over the field at ``t``."""
         last = self.last_day
         day = int(land + EPS)
         self.landings[day if day < last else last] += weight
         if land > t:
             day = int(t + EPS)
             self.queue_h[day if day < last else last] += weight * (land - t) * 24.0
-        return land, done
 
     def waited(self, t: float, hours: float, weight: float) -> None:
         """Record ``hours`` an aircraft waited (at home) for a landing here."""
@@ -286,7 +290,8 @@ class DropZone:
         """Book the earliest drop pass for an aircraft over the zone at ``t``.
 
         Returns the time of the pass, or None when it would come later than
-        ``holding`` after ``t`` (nothing is booked).
+        ``holding`` after ``t`` (nothing is booked). The pass is recorded when it is
+        flown (:meth:`dropped`).
         """
         gap = self.gap
         when = t
@@ -296,13 +301,16 @@ class DropZone:
                 if when - t > holding + EPS:
                     return None
             self.free = when + weight * gap
+        return when
+
+    def dropped(self, t: float, when: float, weight: float) -> None:
+        """Record a pass at ``when`` of an aircraft that arrived over the zone at ``t``."""
         last = self.last_day
         day = int(when + EPS)
         self.drops[day if day < last else last] += weight
         if when > t:
             day = int(t + EPS)
             self.queue_h[day if day < last else last] += weight * (when - t) * 24.0
-        return when
 
     def waited(self, t: float, hours: float, weight: float) -> None:
         """Record ``hours`` an aircraft waited (at home) for a pass here."""

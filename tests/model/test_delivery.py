@@ -50,6 +50,7 @@ def test_parking_is_fractional_and_unloading_counts_open_hours_only() -> None:
     for _ in range(6):
         slot = f.book(19 * H, 1.0, 3 * H, holding=30.0)
         assert slot is not None
+        f.landed(19 * H, slot[0], 1.0)
         done.append(slot[1])
     # 8 open hours a night at 3 h each: 2 2/3 aircraft a night; the third lands at 02:00,
     # unloads 2 h until closing and 1 h the next night
@@ -110,5 +111,7 @@ def test_a_drop_zone_takes_one_pass_per_interval() -> None:
     assert passes[:3] == pytest.approx([0.0, 15 * MIN, 30 * MIN])
     assert passes[3] is None  # 45 min later is beyond 36 min of holding
     assert z.pass_time(0.0) == pytest.approx(45 * MIN)
-    assert z.drops[0] == 3
+    for when in passes[:3]:
+        z.dropped(0.0, when, 1.0)  # type: ignore[arg-type]
+    assert z.drops[0] == 3 and z.queue_h[0] == pytest.approx(0.25 + 0.5)
     assert z.pallets(20.0) == 26 and z.pallets(0.77 * 3) == 3
