@@ -102,6 +102,20 @@ CASES = {
         "extends",
         "not found",
     ),
+    "an event changing a fleet's mode": (
+        None,
+        {},
+        ["--set", 'events[0].set."fleets.drops.mode"="land"'],
+        'events[0].set."fleets.drops.mode"',
+        "an event cannot change a fleet's mode",
+    ),
+    "no flight time": (
+        ("flight_h = 2.0\n", ""),
+        {},
+        [],
+        "fleets.drops.flight_h",
+        "give flight_h, or block_speed_kmh with a base",
+    ),
     "--set path that does not exist": (
         None,
         {},
