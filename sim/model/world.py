@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from functools import partial
 from itertools import chain
 
 import numpy as np
@@ -114,7 +115,8 @@ class World:
             default_zone=self.default_zone,
             siege=self.siege,
             commodity_index=self.commodity_index,
-            stream=self.stream,
+            # a factory that does not hold the world (no reference cycle through it)
+            stream=partial(make_stream, self.stochastic, self.seed, self.replication),
         )
         self.fleets = {name: Fleet(name, cfg, context) for name, cfg in scenario.fleets.items()}
         self.steps: dict[int, list[TimelineStep]] = defaultdict(list)
