@@ -52,7 +52,12 @@ class Maintenance:
         self.configure(mission_capable, repair_days)
 
     def configure(self, mission_capable: float, repair_days: float, now: float = 0.0) -> None:
-        """New rates from ``now``: the period under way runs on, the next ones use these."""
+        """New rates from ``now``: the period under way runs on, the next ones use these.
+
+        Unchanged rates change nothing (the periods already drawn stand).
+        """
+        if self.bounds and mission_capable == self.mc and repair_days == self.down_mean:
+            return
         self.mc = mission_capable
         self.down_mean = repair_days
         if 0.0 < mission_capable < 1.0:

@@ -69,3 +69,12 @@ def test_the_service_log_gives_the_weight_in_service_at_each_day_end() -> None:
     ac.service += [(0.0, 1.0), (2.5, 0.0), (4.0, 1.0), (4.0, 0.6)]
     # a change at midnight (4.0) counts from the day it starts (day 4, ending at 5.0)
     assert ac.in_service(np.arange(1.0, 7.0)).tolist() == [1.0, 1.0, 0.0, 0.0, 0.6, 0.6]
+
+
+def test_unchanged_rates_keep_the_periods_drawn() -> None:
+    """An event that leaves MC and repair_days alone must not reshuffle breakdowns."""
+    a, b = Maintenance(Stream(6, 0, "m"), 0.7, 2.0), Maintenance(Stream(6, 0, "m"), 0.7, 2.0)
+    a.next_up(300.0)
+    b.next_up(300.0)
+    b.configure(0.7, 2.0, now=10.0)
+    assert a.bounds == b.bounds
