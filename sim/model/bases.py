@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from array import array
 
-from sim.model.hours import EPS, OpeningHours
+from sim.model.hours import EPS, OpeningHours, reclock
 from sim.model.record import zeros
 from sim.model.weather import WeatherZone
 from sim.scenario.schema import Base as BaseConfig
@@ -54,7 +54,10 @@ class Base:
 
     def configure(self, cfg: BaseConfig, zone: WeatherZone) -> None:
         """Take the parameters in force (a new slot count applies to the next turnaround)."""
-        self.hours = OpeningHours(cfg.opens_h, cfg.hours)
+        hours = OpeningHours(cfg.opens_h, cfg.hours)
+        if self.free:  # new hours: bookings move to the new open clock
+            self.free = reclock(self.free, self.hours, hours)
+        self.hours = hours
         self.is_open = cfg.open
         self.zone = zone
         self.lat = cfg.lat

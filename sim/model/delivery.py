@@ -48,7 +48,7 @@ from __future__ import annotations
 import math
 from array import array
 
-from sim.model.hours import EPS, OpeningHours
+from sim.model.hours import EPS, OpeningHours, reclock
 from sim.model.record import zeros
 from sim.model.streams import Stream
 from sim.model.weather import WeatherZone
@@ -113,7 +113,11 @@ class Airfield:
     def configure(self, cfg: AirfieldConfig, zone: WeatherZone) -> None:
         """Take the parameters in force (new capacities apply to the next landing)."""
         self.pocket = cfg.pocket
-        self.hours = OpeningHours(cfg.opens_h, cfg.hours)
+        hours = OpeningHours(cfg.opens_h, cfg.hours)
+        if self.parking:  # new hours: bookings move to the new open clock
+            self.parking = reclock(self.parking, self.hours, hours)
+            self.runway = reclock(self.runway, self.hours, hours)
+        self.hours = hours
         self.is_open = cfg.open
         self.exposure = cfg.exposure
         self.ground_loss = cfg.ground_loss_per_hour * cfg.exposure

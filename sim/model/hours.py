@@ -70,3 +70,14 @@ class OpeningHours:
             return t
         s = self.start(self.clock(t))
         return t if s < t + EPS else s
+
+
+def reclock(positions: list[float], old: OpeningHours, new: OpeningHours) -> list[float]:
+    """Open-clock positions (when places become free) moved from ``old`` hours to ``new``.
+
+    A place free at open time ``p`` of the old window is free at the moment
+    ``old.end(p)``; on the new clock that moment reads ``new.clock(old.end(p))``.
+    """
+    if old.opens == new.opens and old.length == new.length:
+        return positions
+    return [new.clock(old.end(p)) if p > 0.0 else 0.0 for p in positions]

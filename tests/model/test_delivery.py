@@ -115,3 +115,13 @@ def test_a_drop_zone_takes_one_pass_per_interval() -> None:
         z.dropped(0.0, when, 1.0)  # type: ignore[arg-type]
     assert z.drops[0] == 3 and z.queue_h[0] == pytest.approx(0.25 + 0.5)
     assert z.pallets(20.0) == 26 and z.pallets(0.77 * 3) == 3
+
+
+def test_new_hours_keep_the_places_taken() -> None:
+    """An event that changes a field's hours moves the bookings to the new open clock."""
+    f = field(slots=1, opens_h=6.0, hours=12.0)
+    _, done = f.book(7 * H, 1.0, 2 * H, holding=1.0)  # type: ignore[misc]
+    assert done == pytest.approx(9 * H)
+    f.configure(AirfieldConfig(pocket="city", slots=1, opens_h=0.0, hours=24.0), f.zone)
+    assert f.landing_time(8 * H) == pytest.approx(9 * H)  # still taken until 09:00
+    assert f.landing_time(10 * H) == pytest.approx(10 * H)
