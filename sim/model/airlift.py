@@ -427,7 +427,10 @@ class Fleet:
                     return t
                 m = ac.maintenance  # up at t? (next_up(), inlined when already drawn)
                 bounds = m.bounds
-                if bounds and bounds[-1] > t and ((bisect_right(bounds, t) % 2 == 0) == m.up0):
+                if bounds and bounds[-1] > t:
+                    if (bisect_right(bounds, t) % 2 == 0) == m.up0:
+                        return t
+                elif m.next_up(t) <= t:
                     return t
         base = self.base
         check_mc = self.check_mc

@@ -61,6 +61,7 @@ class Airfield:
 
     __slots__ = (
         "acc",
+        "closed",
         "closed_today",
         "diversions",
         "exposure",
@@ -101,6 +102,7 @@ class Airfield:
         self.landings: array = zeros(n_days)
         self.queue_h: array = zeros(n_days)
         self.diversions: array = zeros(n_days)
+        self.closed: array = zeros(n_days)  # 1 on days shut (event or shelling)
         self.runway: list[float] = []  # open-clock time each runway is free again
         self.parking: list[float] = []  # open-clock time each parking place is free again
         self.shelled = False  # a shelling closure is on
@@ -128,8 +130,8 @@ class Airfield:
         self.runway = _resize(self.runway, cfg.runways if self.interval > 0.0 else 0)
         self.parking = _resize(self.parking, cfg.slots)
 
-    def start_day(self, closure_chance: float, mean_days: float) -> None:
-        """Decide whether the field is shut today (event or shelling)."""
+    def start_day(self, day: int, closure_chance: float, mean_days: float) -> None:
+        """Decide whether the field is shut on ``day`` (event or shelling)."""
         p = closure_chance * self.exposure
         if self.stochastic:
             u = self.stream.uniform()
@@ -146,8 +148,10 @@ class Airfield:
             self.shelled = self.left > 1e-9
             if self.shelled:
                 self.left -= 1.0
-        self.closed_today = (not self.is_open) or self.shelled
-        self.ok = not self.closed_today and self.zone.flyable > 0.0
+        closed = self.closed_today = (not self.is_open) or self.shelled
+        if closed:
+            self.closed[day] = 1.0
+        self.ok = not closed and self.zone.flyable > 0.0
 
     def _day(self, t: float) -> int:
         d = int(t + EPS)

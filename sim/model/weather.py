@@ -28,6 +28,9 @@ in the default zone (``[weather]``).
 
 from __future__ import annotations
 
+from array import array
+
+from sim.model.record import zeros
 from sim.model.streams import Stream
 from sim.scenario.schema import Weather as WeatherConfig
 from sim.scenario.schema import month_values
@@ -38,9 +41,11 @@ class WeatherZone:
 
     __slots__ = (
         "degraded",
+        "degraded_days",
         "degraded_share",
         "factor",
         "flyable",
+        "flyable_days",
         "landing_factor",
         "month_of_day",
         "name",
@@ -67,6 +72,9 @@ class WeatherZone:
         self.degraded = 0.0
         self.landing_factor = 1.0
         self.unflyable_today = False
+        n = len(month_of_day)
+        self.flyable_days: array = zeros(n)  # the day's flyable value, per day
+        self.degraded_days: array = zeros(n)  # the day's degraded value, per day
         self.configure(cfg)
 
     def configure(self, cfg: WeatherConfig) -> None:
@@ -83,8 +91,8 @@ class WeatherZone:
         g = self.degraded_share[m]
         p_degraded = g / (1.0 - u) if g > 0.0 else 0.0
         if not self.stochastic:
-            self.flyable = 1.0 - u
-            self.degraded = g
+            self.flyable = self.flyable_days[day] = 1.0 - u
+            self.degraded = self.degraded_days[day] = g
             self.landing_factor = 1.0 + p_degraded * (self.factor - 1.0)
             return self.flyable
         stream = self.stream
@@ -103,8 +111,11 @@ class WeatherZone:
             self.degraded = 0.0
             self.landing_factor = 1.0
         else:
-            degraded = y < p_degraded
-            self.flyable = 1.0
-            self.degraded = 1.0 if degraded else 0.0
-            self.landing_factor = self.factor if degraded else 1.0
+            self.flyable = self.flyable_days[day] = 1.0
+            if y < p_degraded:
+                self.degraded = self.degraded_days[day] = 1.0
+                self.landing_factor = self.factor
+            else:
+                self.degraded = 0.0
+                self.landing_factor = 1.0
         return self.flyable

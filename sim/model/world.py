@@ -142,9 +142,8 @@ class World:
         stock then the full demand of each commodity; ``r_state`` the ration level,
         the lowest civilian and garrison ratios, civilians, garrison, then the tonnes
         received from outside and from other pockets. ``r_world`` gets per day combat
-        sorties, targets destroyed, weapons, threat, then the flyable and degraded
-        values of the default zone and of each named zone, then per airfield 1 if
-        shut, then per route the tonnes on the road.
+        sorties, targets destroyed, weapons, threat, then per route the tonnes on the
+        road. Weather zones and airfields keep their own daily arrays.
         """
         self.r_consume: list[list[float]] = [[] for _ in self.pockets]
         self.r_stock: list[list[float]] = [[] for _ in self.pockets]
@@ -237,7 +236,7 @@ class World:
             closure = siege.closure
             mean_days = siege.closure_mean_days
             for f in fields:
-                f.start_day(closure, mean_days)
+                f.start_day(d, closure, mean_days)
             for z in drop_zones:
                 z.start_day()
             for r in routes:
@@ -277,10 +276,8 @@ class World:
                 siege.weapons,
                 siege.theta,
             )
-            for z in zones:
-                r_world += (z.flyable, z.degraded)
-            r_world += [f.closed_today for f in fields]
-            r_world += [r.on_road() if r.road else 0.0 for r in routes]
+            if routes:
+                r_world += [r.on_road() if r.road else 0.0 for r in routes]
         result = self.collect()
         for fleet in fleets:
             fleet.stop()
@@ -335,24 +332,21 @@ class World:
             series[series_name("drops", name)] = to_numpy(zone.drops)
             series[series_name("queue_h", name)] = to_numpy(zone.queue_h)
             series[series_name("diversions", name)] = to_numpy(zone.diversions)
-        nz = 1 + len(self.zones)
-        nf = len(self.airfields)
-        cols = columns(self.r_world, 4 + 2 * nz + nf + len(self.routes))
+        cols = columns(self.r_world, 4 + len(self.routes))
         series["combat_sorties"] = cols[0]
         series["targets_destroyed"] = cols[1]
         series["besieger_weapons"] = cols[2]
         series["threat"] = cols[3]
-        series["flyable"] = cols[4]
-        series["degraded"] = cols[5]
-        for j, name in enumerate(self.zones):
-            series[series_name("flyable", name)] = cols[6 + 2 * j]
-            series[series_name("degraded", name)] = cols[7 + 2 * j]
-        first = 4 + 2 * nz
-        for j, name in enumerate(self.airfields):
-            series[series_name("closed", name)] = cols[first + j]
+        series["flyable"] = to_numpy(self.default_zone.flyable_days)
+        series["degraded"] = to_numpy(self.default_zone.degraded_days)
+        for name, zone in self.zones.items():
+            series[series_name("flyable", name)] = to_numpy(zone.flyable_days)
+            series[series_name("degraded", name)] = to_numpy(zone.degraded_days)
+        for name, field in self.airfields.items():
+            series[series_name("closed", name)] = to_numpy(field.closed)
         for j, (name, r) in enumerate(self.routes.items()):
             series[series_name("transfer_t", name)] = to_numpy(r.transfer)
-            series[series_name("in_transit_t", name)] = cols[first + nf + j]
+            series[series_name("in_transit_t", name)] = cols[4 + j]
 
         counters: dict[str, float] = {}
         for fleet in self.fleets.values():

@@ -78,7 +78,7 @@ def test_stochastic_closures_start_and_last_as_configured() -> None:
     f = field(stochastic=True)
     shut = []
     for _ in range(60_000):
-        f.start_day(0.05, 4.0)
+        f.start_day(0, 0.05, 4.0)
         shut.append(f.closed_today)
     x = np.array(shut, dtype=int)
     starts = np.flatnonzero(np.diff(x) == 1)
@@ -91,7 +91,7 @@ def test_deterministic_closures_are_spells_of_the_mean_length() -> None:
     f = field()
     shut = []
     for _ in range(40):
-        f.start_day(0.25, 2.5)
+        f.start_day(0, 0.25, 2.5)
         shut.append(int(f.closed_today))
     # a closure starts when the chance adds up to 1 (the 4th day not shut); 2.5 days long
     # on average, so shut a share 2.5 / (2.5 + (1 − p) / p) of the days, as when drawn
@@ -101,7 +101,7 @@ def test_deterministic_closures_are_spells_of_the_mean_length() -> None:
 
 def test_an_event_closed_field_is_shut_and_not_usable() -> None:
     f = field(open=False)
-    f.start_day(0.0, 1.0)
+    f.start_day(0, 0.0, 1.0)
     assert f.closed_today and not f.ok
 
 
