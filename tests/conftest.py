@@ -188,6 +188,7 @@ aircraft = 1
 payload_t = 2.0
 cargo = { food = 1.0 }
 flight_h = 2.0
+sorties_per_day = 1.0
 mission_capable = 0.8
 targets = ["field"]
 
