@@ -1,29 +1,34 @@
 """Fleets and the aircraft cycle: the rate at which a fleet delivers emerges from its limits.
 
-Each aircraft (:class:`~sim.model.aircraft.Aircraft`) is a SimPy process that repeats
-one cycle, written as small steps:
+Each aircraft (:class:`~sim.model.aircraft.Aircraft`) is a SimPy process,
+:meth:`Fleet.fly`, that repeats one cycle of small steps; each step does its part and
+returns how long the aircraft is busy, and the sortie under way (target, booking,
+weight, load) lives on the aircraft:
 
-1. :meth:`Fleet.ready` — **wait at home until allowed**: inside the active window
-   on a listed weekday (a day's first departure at the aircraft's own hour), turned
-   round, at least 1 / ``sorties_per_day`` days after its last departure (the
-   tasking ceiling, if any), mission-capable (breakdowns last days), within its
-   flying-hour budget (``ute_h_day``), inside its base's window with the base open
-   and flyable; then **choose** the first target, in order of preference, that is
-   open and flyable today, and leave so as to reach it inside its hours. Nothing to
-   fly to (or, for a shuttle, nothing to carry above its origin's reserve): the
-   opportunity is aborted and the aircraft tries again the next day.
-2. :meth:`Fleet.sortie` — take off with the load (:meth:`Fleet.load`), **fly out**;
-   the aircraft may be **lost** on the way (``loss_per_sortie`` × the threat's
+1. :meth:`Fleet.ready` — **wait at home until allowed** (:meth:`Fleet.earliest`):
+   inside the active window on a listed weekday (a day's first departure at the
+   aircraft's own hour), turned round, at least 1 / ``sorties_per_day`` days after
+   its last departure (the tasking ceiling, if any; an aircraft broken down, grounded
+   or without a target at its tasked time loses that opportunity), mission-capable
+   (breakdowns last days), within its flying-hour budget (``ute_h_day``), inside its
+   base's window with the base open and flyable; then :meth:`Fleet.choose` the first
+   target, in order of preference, that is open and flyable today and can take the
+   aircraft within ``holding_h`` of its arrival, and **book** its landing or pass
+   (:mod:`sim.model.delivery`) — a congested first choice spills over to the next;
+   if all are busy, book the first free one and wait at home to leave in time for
+   it. Nothing to fly to (or, for a shuttle, nothing to carry above its origin's
+   reserve): the opportunity is aborted and the aircraft tries again the next day.
+2. :meth:`Fleet.take_off` with the load, **fly out**; :meth:`Fleet.arrive` — the
+   aircraft may have been **lost** on the way (``loss_per_sortie`` × the threat's
    multiplier), its load with it.
-3. :meth:`Fleet.land` or :meth:`Fleet.drop` — over the target, book the earliest
-   landing (runway interval, parking place, hours) or drop pass
-   (:mod:`sim.model.delivery`). If it would come later than ``holding_h`` from now,
-   or the target is shut or unflyable, **divert** to the next usable target in the
-   list, or fly home with the load. A landed aircraft unloads for ``ground_h`` of
-   open hours and may be destroyed on the ground at an exposed field; a drop's
-   pallets are recovered with the zone's share.
-4. :meth:`Fleet.home` — **fly back** and be **turned round** (``base_h``, a loading
-   place of the base, open hours only).
+3. Over the target: :meth:`Fleet.land` at the booked time and unload for ``ground_h``
+   of open hours (:meth:`Fleet.unloaded`: the load reaches the pocket; a parked
+   aircraft may be destroyed at an exposed field), or :meth:`Fleet.hold` for the
+   booked pass and :meth:`Fleet.drop` (the pallets recovered reach the pocket). A
+   target shut or unflyable since take-off: :meth:`Fleet.divert` to the next usable
+   one that can take it within the holding time, or fly home with the load.
+4. :meth:`Fleet.home` — **fly back**, be **turned round** (``base_h``, a loading
+   place of the base, open hours only) and wait until allowed again.
 
 No shared grid: every aircraft flies as soon as it is ready and allowed, and a
 fleet's aircraft start spread over one cycle (aircraft ``i`` of ``N`` first leaves at
