@@ -387,16 +387,7 @@ class Fleet:
             else:
                 t = self.earliest(ac, now)
                 if t > now + EPS:
-                    ac.allowed_at = t
-                    ac.waiting = True
-                    try:
-                        if t == math.inf:
-                            yield Event(env)  # until an event changes the fleet
-                        else:
-                            yield Timeout(env, t - now)
-                    except simpy.Interrupt:
-                        ac.allowed_at = -1.0
-                    ac.waiting = False
+                    yield from self.sleep(ac, now, t)
                     continue
             plan = ac.plan
             if plan is not None:  # a landing or pass booked ahead: go now, if still allowed
@@ -407,6 +398,25 @@ class Fleet:
                     return True
             if self.choose(ac, now):
                 return True
+
+    def sleep(self, ac: Aircraft, now: float, t: float) -> Generator[Event, Any, bool]:
+        """Sleep until ``t``, the take-off time just computed (inf: until an event).
+
+        An event that changes the fleet wakes the aircraft early; returns whether it did.
+        """
+        ac.allowed_at = t
+        ac.waiting = True
+        woken = False
+        try:
+            if t == math.inf:
+                yield Event(self.env)
+            else:
+                yield Timeout(self.env, t - now)
+        except simpy.Interrupt:
+            ac.allowed_at = -1.0
+            woken = True
+        ac.waiting = False
+        return woken
 
     def earliest(self, ac: Aircraft, now: float) -> float:
         """The first moment from ``now`` the aircraft's own limits allow a take-off.
@@ -508,7 +518,7 @@ class Fleet:
     def _waited(self, ac: Aircraft, target: Point, now: float, w: float) -> None:
         """Record the hours the aircraft waited at home for ``target`` to take it."""
         if ac.held_since >= 0.0:
-            target.waited(now, 24.0 * (now - ac.held_since), w)
+            target.record.wait(now, 24.0 * (now - ac.held_since), w)
             ac.held_since = -1.0
 
     def choose(self, ac: Aircraft, now: float) -> bool:
@@ -680,7 +690,7 @@ class Fleet:
         env = self.env
         w = ac.weight
         target = ac.target
-        target.diverted(env._now, w)
+        target.record.divert(env._now, w)
         reason = "closed"
         while True:
             nxt = self._next_target(target)
@@ -703,7 +713,7 @@ class Fleet:
             if booking is not None:
                 ac.booking = booking
                 return True
-            target.diverted(env._now, w)
+            target.record.divert(env._now, w)
             reason = "holding"
 
     def _next_target(self, after: Point) -> Point | None:
@@ -728,7 +738,7 @@ class Fleet:
         """Hold for the booked landing, land, unload: the time until unloading is done."""
         landed, done = ac.booking
         now = self.env._now
-        ac.target.landed(now, landed, ac.weight)  # type: ignore[union-attr]
+        ac.target.record.serve(now, landed, ac.weight)
         if landed > now:
             self._hold(ac, landed)
         return done - now if done > now else 0.0
@@ -751,7 +761,7 @@ class Fleet:
         """Hold for the booked drop pass: the time until it."""
         now = self.env._now
         when: float = ac.booking
-        ac.target.dropped(now, when, ac.weight)  # type: ignore[union-attr]
+        ac.target.record.serve(now, when, ac.weight)
         if when > now:
             self._hold(ac, when)
             return when - now
@@ -841,20 +851,9 @@ class Fleet:
             ac.ready_at = env._now
             return
         ac.ready_at = done
-        t = self.earliest(ac, done)
-        ac.allowed_at = t
-        ac.waiting = True
-        try:
-            if t == math.inf:
-                yield Event(env)  # until an event changes the fleet
-            else:
-                yield Timeout(env, t - now)
-        except simpy.Interrupt:
-            ac.allowed_at = -1.0
-            ac.waiting = False
-            if env._now < done:  # finish the flight and the turnaround, then reconsider
-                yield Timeout(env, done - env._now)
-        ac.waiting = False
+        woken = yield from self.sleep(ac, now, self.earliest(ac, done))
+        if woken and env._now < done:  # finish the flight and the turnaround, then reconsider
+            yield Timeout(env, done - env._now)
 
     # -- the record -------------------------------------------------------------
 

@@ -19,10 +19,8 @@ weather zone. Times are in days.
 
 from __future__ import annotations
 
-from array import array
-
-from sim.model.hours import EPS, OpeningHours, reclock
-from sim.model.record import zeros
+from sim.model.hours import OpeningHours, reclock
+from sim.model.record import PlaceRecord
 from sim.model.weather import WeatherZone
 from sim.scenario.schema import Base as BaseConfig
 
@@ -34,21 +32,17 @@ class Base:
         "free",
         "hours",
         "is_open",
-        "last_day",
         "lat",
         "lon",
         "name",
-        "queue_h",
+        "record",
         "simple",
-        "turnarounds",
         "zone",
     )
 
     def __init__(self, name: str, cfg: BaseConfig, zone: WeatherZone, n_days: int) -> None:
         self.name = name
-        self.last_day = n_days - 1
-        self.turnarounds: array = zeros(n_days)
-        self.queue_h: array = zeros(n_days)
+        self.record = PlaceRecord(n_days)  # turnarounds and queue hours
         self.free: list[float] | None = None
         self.configure(cfg, zone)
 
@@ -71,10 +65,6 @@ class Base:
             # Fewer places keep the busiest ones (those still turning aircraft round).
             self.free = (sorted(self.free, reverse=True) + [0.0] * n)[:n]
         self.simple = self.free is None  # no queue: a turnaround can be computed in advance
-
-    def _day(self, t: float) -> int:
-        d = int(t + EPS)
-        return d if d < self.last_day else self.last_day
 
     def turn_round(self, t: float, base_days: float, weight: float) -> float:
         """An aircraft back at ``t`` is turned round for ``base_days``; returns when it is done.
@@ -99,7 +89,5 @@ class Base:
         done = hours.end(pos + base_days) if base_days > 0.0 else begin
         if done < begin:  # work too short to leave the window's edge
             done = begin
-        self.turnarounds[self._day(begin)] += weight
-        if begin > t:
-            self.queue_h[self._day(t)] += weight * (begin - t) * 24.0
+        self.record.serve(t, begin, weight)
         return done

@@ -49,7 +49,7 @@ import math
 from array import array
 
 from sim.model.hours import EPS, OpeningHours, reclock
-from sim.model.record import zeros
+from sim.model.record import PlaceRecord, zeros
 from sim.model.streams import Stream
 from sim.model.weather import WeatherZone
 from sim.scenario.schema import Airfield as AirfieldConfig
@@ -63,14 +63,11 @@ class Airfield:
         "acc",
         "closed",
         "closed_today",
-        "diversions",
         "exposure",
         "ground_loss",
         "hours",
         "interval",
         "is_open",
-        "landings",
-        "last_day",
         "lat",
         "left",
         "lon",
@@ -78,7 +75,7 @@ class Airfield:
         "ok",
         "parking",
         "pocket",
-        "queue_h",
+        "record",
         "runway",
         "shelled",
         "stochastic",
@@ -98,10 +95,7 @@ class Airfield:
         self.name = name
         self.stream = stream
         self.stochastic = stochastic
-        self.last_day = n_days - 1
-        self.landings: array = zeros(n_days)
-        self.queue_h: array = zeros(n_days)
-        self.diversions: array = zeros(n_days)
+        self.record = PlaceRecord(n_days)  # landings, queue hours, diversions
         self.closed: array = zeros(n_days)  # 1 on days shut (event or shelling)
         self.runway: list[float] = []  # open-clock time each runway is free again
         self.parking: list[float] = []  # open-clock time each parking place is free again
@@ -153,10 +147,6 @@ class Airfield:
             self.closed[day] = 1.0
         self.ok = not closed and self.zone.flyable > 0.0
 
-    def _day(self, t: float) -> int:
-        d = int(t + EPS)
-        return d if d < self.last_day else self.last_day
-
     def _earliest(self, t: float) -> tuple[float, int, int]:
         """Earliest open-clock time of a landing for an aircraft over the field at ``t``.
 
@@ -171,7 +161,7 @@ class Airfield:
             if runway[r] > pos:
                 pos = runway[r]
         parking = self.parking
-        k = _earliest(parking)
+        k = _earliest(parking) if len(parking) > 1 else 0
         if parking[k] > pos:
             pos = parking[k]
         return pos, r, k
@@ -189,29 +179,17 @@ class Airfield:
         come later than ``holding`` after ``t`` (nothing is booked). ``ground`` is the
         unloading time (days of open time); the aircraft holds its runway for
         ``weight`` × the interval and its place for ``weight × ground``. The landing
-        is recorded when it happens (:meth:`landed`).
+        is recorded (``record.serve``) when it happens.
         """
         hours = self.hours
         always = hours.always
-        pos = t if always else hours.clock(t)  # _earliest(), inlined (hot)
-        runway = self.runway
-        r = -1
-        if runway:
-            r = _earliest(runway)
-            if runway[r] > pos:
-                pos = runway[r]
-        parking = self.parking
-        k = 0
-        if len(parking) > 1:
-            k = _earliest(parking)
-        if parking[k] > pos:
-            pos = parking[k]
+        pos, r, k = self._earliest(t)
         land = pos if always else hours.start(pos)
         if land - t > holding + EPS:
             return None
         if r >= 0:
-            runway[r] = pos + weight * self.interval * self.zone.landing_factor
-        parking[k] = pos + weight * ground
+            self.runway[r] = pos + weight * self.interval * self.zone.landing_factor
+        self.parking[k] = pos + weight * ground
         if ground <= 0.0:
             done = land
         elif always:
@@ -222,51 +200,28 @@ class Airfield:
                 done = land
         return land, done
 
-    def landed(self, t: float, land: float, weight: float) -> None:
-        """Record a landing at ``land`` of an aircraft that arrived over the field at ``t``."""
-        last = self.last_day
-        day = int(land + EPS)
-        self.landings[day if day < last else last] += weight
-        if land > t:
-            day = int(t + EPS)
-            self.queue_h[day if day < last else last] += weight * (land - t) * 24.0
-
-    def waited(self, t: float, hours: float, weight: float) -> None:
-        """Record ``hours`` an aircraft waited (at home) for a landing here."""
-        self.queue_h[self._day(t)] += weight * hours
-
-    def diverted(self, t: float, weight: float) -> None:
-        """Record an aircraft that left without landing (shut, or no landing within holding)."""
-        self.diversions[self._day(t)] += weight
-
 
 class DropZone:
     """A drop zone: a pass capacity, a recovery share and a daily record."""
 
     __slots__ = (
-        "diversions",
-        "drops",
         "free",
         "gap",
         "is_open",
-        "last_day",
         "lat",
         "lon",
         "name",
         "ok",
         "pallet_t",
         "pocket",
-        "queue_h",
+        "record",
         "recovery",
         "zone",
     )
 
     def __init__(self, name: str, cfg: DropZoneConfig, zone: WeatherZone, n_days: int) -> None:
         self.name = name
-        self.last_day = n_days - 1
-        self.drops: array = zeros(n_days)
-        self.queue_h: array = zeros(n_days)
-        self.diversions: array = zeros(n_days)
+        self.record = PlaceRecord(n_days)  # drop passes, queue hours, diversions
         self.free = 0.0  # time the next pass may be flown
         self.ok = True  # usable today: open and flyable (set each day by start_day)
         self.configure(cfg, zone)
@@ -286,10 +241,6 @@ class DropZone:
         """Usable today: open and flyable (drop zones are not shelled shut; events overrun them)."""
         self.ok = self.is_open and self.zone.flyable > 0.0
 
-    def _day(self, t: float) -> int:
-        d = int(t + EPS)
-        return d if d < self.last_day else self.last_day
-
     def pass_time(self, t: float) -> float:
         """When an aircraft over the zone at ``t`` could drop, given the passes booked."""
         return self.free if self.gap > 0.0 and self.free > t else t
@@ -298,8 +249,8 @@ class DropZone:
         """Book the earliest drop pass for an aircraft over the zone at ``t``.
 
         Returns the time of the pass, or None when it would come later than
-        ``holding`` after ``t`` (nothing is booked). The pass is recorded when it is
-        flown (:meth:`dropped`).
+        ``holding`` after ``t`` (nothing is booked). The pass is recorded
+        (``record.serve``) when it is flown.
         """
         gap = self.gap
         when = t
@@ -310,23 +261,6 @@ class DropZone:
                     return None
             self.free = when + weight * gap
         return when
-
-    def dropped(self, t: float, when: float, weight: float) -> None:
-        """Record a pass at ``when`` of an aircraft that arrived over the zone at ``t``."""
-        last = self.last_day
-        day = int(when + EPS)
-        self.drops[day if day < last else last] += weight
-        if when > t:
-            day = int(t + EPS)
-            self.queue_h[day if day < last else last] += weight * (when - t) * 24.0
-
-    def waited(self, t: float, hours: float, weight: float) -> None:
-        """Record ``hours`` an aircraft waited (at home) for a pass here."""
-        self.queue_h[self._day(t)] += weight * hours
-
-    def diverted(self, t: float, weight: float) -> None:
-        """Record an aircraft that left without dropping (overrun, or no pass within holding)."""
-        self.diversions[self._day(t)] += weight
 
     def pallets(self, payload_t: float) -> int:
         """Pallets a load of ``payload_t`` tonnes is dropped on (at least one)."""

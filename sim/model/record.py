@@ -124,6 +124,54 @@ def to_numpy(record: array) -> np.ndarray:
     return np.frombuffer(record, dtype=np.float64).copy()
 
 
+class PlaceRecord:
+    """The daily record of a place aircraft come to (an airfield, a drop zone, a base).
+
+    ``served``: the aircraft it served each day (landings, drop passes, turnarounds;
+    weighted in the deterministic limit); ``queue_h``: the hours aircraft waited for
+    it, counted on the day the wait began; ``diversions``: aircraft that left without
+    being served.
+    """
+
+    __slots__ = ("diversions", "last_day", "queue_h", "served")
+
+    def __init__(self, n_days: int) -> None:
+        self.last_day = n_days - 1
+        self.served = zeros(n_days)
+        self.queue_h = zeros(n_days)
+        self.diversions = zeros(n_days)
+
+    def day(self, t: float) -> int:
+        """The day of time ``t`` (robust to float sums; the last day at most)."""
+        d = int(t + 1e-9)
+        return d if d < self.last_day else self.last_day
+
+    def serve(self, t: float, when: float, weight: float) -> None:
+        """An aircraft that came at ``t`` is served at ``when`` (it waited in between)."""
+        self.served[self.day(when)] += weight
+        if when > t:
+            self.queue_h[self.day(t)] += weight * (when - t) * 24.0
+
+    def wait(self, t: float, hours: float, weight: float) -> None:
+        """``hours`` an aircraft waited for the place, ending at ``t`` (at home)."""
+        self.queue_h[self.day(t)] += weight * hours
+
+    def divert(self, t: float, weight: float) -> None:
+        """An aircraft left at ``t`` without being served."""
+        self.diversions[self.day(t)] += weight
+
+    def series(self, served: str, name: str, diversions: bool = True) -> dict[str, np.ndarray]:
+        """The place's daily series: ``<served>__<name>``, ``queue_h__<name>`` and,
+        unless ``diversions`` is false, ``diversions__<name>``."""
+        out = {
+            series_name(served, name): to_numpy(self.served),
+            series_name("queue_h", name): to_numpy(self.queue_h),
+        }
+        if diversions:
+            out[series_name("diversions", name)] = to_numpy(self.diversions)
+        return out
+
+
 class MassBalanceError(RuntimeError):
     """A pocket's stock does not add up: the model has created or destroyed mass."""
 

@@ -322,16 +322,11 @@ class World:
         for fleet in self.fleets.values():
             series.update(fleet.series())
         for name, base in self.bases.items():
-            series[series_name("turnarounds", name)] = to_numpy(base.turnarounds)
-            series[series_name("queue_h", name)] = to_numpy(base.queue_h)
+            series.update(base.record.series("turnarounds", name, diversions=False))
         for name, field in self.airfields.items():
-            series[series_name("landings", name)] = to_numpy(field.landings)
-            series[series_name("queue_h", name)] = to_numpy(field.queue_h)
-            series[series_name("diversions", name)] = to_numpy(field.diversions)
+            series.update(field.record.series("landings", name))
         for name, zone in self.drop_zones.items():
-            series[series_name("drops", name)] = to_numpy(zone.drops)
-            series[series_name("queue_h", name)] = to_numpy(zone.queue_h)
-            series[series_name("diversions", name)] = to_numpy(zone.diversions)
+            series.update(zone.record.series("drops", name))
         cols = columns(self.r_world, 4 + len(self.routes))
         series["combat_sorties"] = cols[0]
         series["targets_destroyed"] = cols[1]

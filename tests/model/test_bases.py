@@ -27,8 +27,8 @@ def test_loading_slots_serve_in_order_of_arrival_and_only_in_open_hours() -> Non
     assert b.turn_round(7 * H, 2 * H, 1.0) == pytest.approx(10 * H)
     # one back at 17:00 gets the slot at 17:00, works 1 h, finishes at 07:00 next morning
     assert b.turn_round(17 * H, 2 * H, 1.0) == pytest.approx(1 + 7 * H)
-    assert b.turnarounds[0] == 3
-    assert b.queue_h[0] == pytest.approx(1.0 + 1.0)
+    assert b.record.served[0] == 3
+    assert b.record.queue_h[0] == pytest.approx(1.0 + 1.0)
 
 
 def test_a_weighted_turnaround_holds_its_slot_for_weight_times_the_time() -> None:

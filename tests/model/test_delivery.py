@@ -50,12 +50,12 @@ def test_parking_is_fractional_and_unloading_counts_open_hours_only() -> None:
     for _ in range(6):
         slot = f.book(19 * H, 1.0, 3 * H, holding=30.0)
         assert slot is not None
-        f.landed(19 * H, slot[0], 1.0)
+        f.record.serve(19 * H, slot[0], 1.0)
         done.append(slot[1])
     # 8 open hours a night at 3 h each: 2 2/3 aircraft a night; the third lands at 02:00,
     # unloads 2 h until closing and 1 h the next night
     assert done == pytest.approx([23 * H, 1 + 2 * H, 1 + 21 * H, 2 + 0 * H, 2 + 3 * H, 2 + 22 * H])
-    assert f.landings[:3].tolist() == [2.0, 2.0, 2.0]
+    assert f.record.served[:3].tolist() == [2.0, 2.0, 2.0]
 
 
 def test_an_aircraft_that_cannot_land_within_its_holding_time_is_not_booked() -> None:
@@ -63,8 +63,8 @@ def test_an_aircraft_that_cannot_land_within_its_holding_time_is_not_booked() ->
     assert f.book(0.0, 1.0, 2 * H, holding=H) is not None
     assert f.book(0.0, 1.0, 2 * H, holding=H) is None  # the place is taken for 2 h
     assert f.landing_time(0.0) == pytest.approx(2 * H)
-    f.diverted(0.0, 1.0)
-    assert f.diversions[0] == 1
+    f.record.divert(0.0, 1.0)
+    assert f.record.diversions[0] == 1
 
 
 def test_a_weighted_landing_holds_the_runway_and_the_place_for_its_weight() -> None:
@@ -112,8 +112,8 @@ def test_a_drop_zone_takes_one_pass_per_interval() -> None:
     assert passes[3] is None  # 45 min later is beyond 36 min of holding
     assert z.pass_time(0.0) == pytest.approx(45 * MIN)
     for when in passes[:3]:
-        z.dropped(0.0, when, 1.0)  # type: ignore[arg-type]
-    assert z.drops[0] == 3 and z.queue_h[0] == pytest.approx(0.25 + 0.5)
+        z.record.serve(0.0, when, 1.0)  # type: ignore[arg-type]
+    assert z.record.served[0] == 3 and z.record.queue_h[0] == pytest.approx(0.25 + 0.5)
     assert z.pallets(20.0) == 26 and z.pallets(0.77 * 3) == 3
 
 
