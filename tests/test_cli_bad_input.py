@@ -115,6 +115,20 @@ CASES = {
         "extends",
         "not found",
     ),
+    "an event changing a fleet's mode": (
+        None,
+        {},
+        ["--set", 'events[0].set."fleets.drops.mode"="land"'],
+        'events[0].set."fleets.drops.mode"',
+        "an event cannot change a fleet's mode",
+    ),
+    "no flight time": (
+        ("flight_h = 2.0\n", ""),
+        {},
+        [],
+        "fleets.drops.flight_h",
+        "give flight_h, or block_speed_kmh with a base",
+    ),
     "--set path that does not exist": (
         None,
         {},
@@ -258,7 +272,7 @@ HOSTILE: dict[str, tuple[Setup, str]] = {
         "fleets.drops.aircraft: must be between 0 and 10000",
     ),
     "sorties_per_day = 1e9": (
-        lambda t, s: _run(_edited(t, s, "aircraft = 1", "aircraft = 1\nsorties_per_day = 1e9")),
+        lambda t, s: _run(_edited(t, s, "sorties_per_day = 1.0", "sorties_per_day = 1e9")),
         "fleets.drops.sorties_per_day: must be > 0 and <= 1000",
     ),
     "a horizon of 1,000 years": (

@@ -1,353 +1,918 @@
-"""Fleets and the aircraft sortie cycle.
+"""Fleets and the aircraft cycle: the rate at which a fleet delivers emerges from its limits.
 
-Each aircraft is a SimPy process. Its sortie slots fall every
-``1 / sorties_per_day`` days from ``depart_h`` on day 0; a slot counts only on the
-fleet's weekdays, inside its active window, and once the aircraft is back and
-turned round. At each usable slot:
+Each aircraft (:class:`~sim.model.aircraft.Aircraft`) is a SimPy process,
+:meth:`Fleet.fly`, that repeats one cycle of small steps; each step does its part and
+returns how long the aircraft is busy, and the sortie under way (target, booking,
+weight, load) lives on the aircraft:
 
-1. **mission-capable?** with probability ``mission_capable`` (else aborted);
-2. **flyable?** the day's weather (else aborted);
-3. **an open target?** the first usable target in order of preference (else
-   aborted); a shuttle (``origin`` set) also needs cargo in its origin pocket above
-   ``origin_reserve_days`` of full demand;
-4. **fly out** ``flight_h``; the aircraft is **lost** with probability
-   ``loss_per_sortie`` × the threat's loss multiplier (cargo lost with it);
-5. **land**: queue for a parking slot, wait for the operating window, unload for
-   ``ground_h`` — or **drop**: the drop zone recovers a binomial share of pallets;
-   a target shut meanwhile sends the aircraft home with its cargo;
-6. **fly back** ``flight_h`` and turn round for ``base_h``.
+1. :meth:`Fleet.ready` — **wait at home until allowed** (:meth:`Fleet.earliest`):
+   inside the active window on a listed weekday (a day's first departure at the
+   aircraft's own hour), turned round, at least 1 / ``sorties_per_day`` days after
+   its last departure (the tasking ceiling, if any; an aircraft broken down, grounded
+   or without a target at its tasked time loses that opportunity), mission-capable
+   (breakdowns last days), within its flying-hour budget (``ute_h_day``), inside its
+   base's window with the base open and flyable; then :meth:`Fleet.choose` the first
+   target, in order of preference, that is open and flyable today and can take the
+   aircraft within ``holding_h`` of its arrival, and **book** its landing or pass
+   (:mod:`sim.model.delivery`) — a congested first choice spills over to the next;
+   if all are busy, book the first free one and wait at home to leave in time for
+   it. Nothing to fly to (or, for a shuttle, nothing to carry above its origin's
+   reserve): the opportunity is aborted and the aircraft tries again the next day.
+2. :meth:`Fleet.take_off` with the load, **fly out**; :meth:`Fleet.arrive` — the
+   aircraft may have been **lost** on the way (``loss_per_sortie`` × the threat's
+   multiplier), its load with it.
+3. Over the target: :meth:`Fleet.land` at the booked time and unload for ``ground_h``
+   of open hours (:meth:`Fleet.unloaded`: the load reaches the pocket; a parked
+   aircraft may be destroyed at an exposed field), or :meth:`Fleet.hold` for the
+   booked pass and :meth:`Fleet.drop` (the pallets recovered reach the pocket). A
+   target shut or unflyable since take-off: :meth:`Fleet.divert` to the next usable
+   one that can take it within the holding time, or fly home with the load.
+4. :meth:`Fleet.home` — **fly back**, be **turned round** (``base_h``, a loading
+   place of the base, open hours only) and wait until allowed again.
 
-Times are in days inside the model (hours ÷ 24). Tonnage is booked into pockets
-as it arrives; every sortie outcome is counted per day. Parameters are plain
-attributes refreshed by :meth:`Fleet.configure` when a timeline event changes the
-fleet; a higher ``aircraft`` spawns new aircraft, a lower one grounds the
-surplus.
+No shared grid: every aircraft flies as soon as it is ready and allowed, and a
+fleet's aircraft start spread over one cycle (aircraft ``i`` of ``N`` first leaves at
+``depart_h`` + i/N of the time between two of its departures).
+
+**Deterministic limit** (``stochastic = false``): expectations multiply. Nothing is
+drawn; each sortie carries a weight w = P(it is flown) = survival × mission_capable ×
+the flyable shares of its base's and its target's zones (each distinct zone once).
+Deliveries, sortie counts, losses, flying hours and the capacity the sortie holds
+(runway interval, parking time, loading time at the base, drop pass interval) are
+× w, so each limit alone gives its planning figure — aircraft-bound N × MC ×
+min(24 ÷ cycle, UTE ÷ 2·flight, tasking) × flyable share × payload, runway-, MOG-,
+drop-zone- and base-bound likewise — and several limits give about the smallest.
+A loss takes w × p of the aircraft's survival, which comes back after
+``replacement_days``.
+
+**Events act at once**: :meth:`Fleet.configure` takes the new parameters and
+interrupts every aircraft waiting at home, which re-reads them (a new ceiling, new
+days, a new active window, a new base and its flight times). An event that sets
+``aircraft`` — even to the same number — puts back every aircraft lost so far;
+places beyond the new number are retired when next at home.
+
+Times are in days inside the model (hours ÷ 24); tonnage moves only through the
+ledger (:mod:`sim.model.ledger`). Every outcome is counted per day.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from bisect import bisect_right
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from simpy.events import Timeout
+import simpy
+from simpy.events import Event, Timeout
 
-from sim.model.record import to_numpy, zeros
+from sim.model.aircraft import Aircraft
+from sim.model.bases import Base
+from sim.model.delivery import Airfield, DropZone
+from sim.model.geo import great_circle_km
+from sim.model.hours import EPS
+from sim.model.ledger import Account, Ledger
+from sim.model.pocket import Pocket
+from sim.model.record import ABORT_REASONS, series_name, to_numpy, zeros
+from sim.model.siege import Siege
 from sim.model.streams import Stream
-from sim.scenario.schema import WEEKDAYS
+from sim.model.weather import WeatherZone
+from sim.scenario.schema import WEEKDAYS, Calendar
 from sim.scenario.schema import Fleet as FleetConfig
 
-if TYPE_CHECKING:
-    from sim.model.delivery import Airfield, DropZone
-    from sim.model.world import World
+Point = Airfield | DropZone
+Cycle = Generator[Event, Any, None]
 
-ABORT_REASONS: tuple[str, ...] = ("not_mc", "weather", "no_target", "no_cargo", "closed")
-"""Why a sortie slot was not flown (or flown back with its cargo, for ``closed``)."""
+
+@dataclass(frozen=True, slots=True)
+class FleetContext:
+    """What a fleet may see of its world: a narrow view, not the whole World."""
+
+    env: simpy.Environment
+    calendar: Calendar
+    n_days: int
+    stochastic: bool
+    ledger: Ledger
+    pockets: dict[str, Pocket]
+    points: dict[str, Point]
+    bases: dict[str, Base]
+    default_zone: WeatherZone
+    siege: Siege
+    commodity_index: dict[str, int]
+    stream: Callable[[str], Stream]
 
 
 class Fleet:
-    """One fleet's parameters, its aircraft processes and its daily counters."""
+    """One fleet's parameters, its aircraft and their daily record."""
 
-    def __init__(self, name: str, cfg: FleetConfig, world: World, stream: Stream) -> None:
+    __slots__ = (
+        "aborted",
+        "aborted_by",
+        "airdrop",
+        "base",
+        "base_days",
+        "cargo",
+        "check_mc",
+        "ctx",
+        "delivered",
+        "deliveries",
+        "depart",
+        "diversions",
+        "dropped",
+        "env",
+        "first_day",
+        "fixed_load",
+        "fixed_total",
+        "flight_default",
+        "flown",
+        "flying_h",
+        "gap",
+        "ground",
+        "holding",
+        "home_zone",
+        "last_active",
+        "last_day",
+        "ledger",
+        "loss",
+        "lost_daily",
+        "mc",
+        "mc_weight",
+        "n",
+        "name",
+        "origin",
+        "out",
+        "pallets_dropped",
+        "pallets_recovered",
+        "payload",
+        "places",
+        "plain",
+        "repair_days",
+        "replacement",
+        "reserve_days",
+        "sortie_h",
+        "spacing",
+        "speed",
+        "start_weekday",
+        "stochastic",
+        "targets",
+        "threat",
+        "to_pocket",
+        "ute",
+        "weekday_ok",
+    )
+
+    def __init__(self, name: str, cfg: FleetConfig, ctx: FleetContext) -> None:
         self.name = name
-        self.world = world
-        self.env = world.env
-        self.last_day = world.n_days - 1
-        self.stream = stream
-        self.mode = cfg.mode
+        self.ctx = ctx
+        self.env = ctx.env
+        self.ledger = ctx.ledger
+        self.threat = ctx.siege
+        self.stochastic = ctx.stochastic
+        n = ctx.n_days
+        self.last_day = n - 1
+        self.start_weekday = ctx.calendar.start.weekday()
         self.airdrop = cfg.mode == "airdrop"
-        self.alive: list[int] = []
-        self.spawned = 0
-        self.cycles: list[Generator[Any, Any, None]] = []  # every aircraft's sortie cycle
-        self.lost = 0
-        self.lost_before = 0  # losses before `aircraft` was last set (they don't count after)
-        self.aircraft = -1
-        n = world.n_days
+        self.places: list[Aircraft] = []
+        self.n = 0  # places in service (the `aircraft` in force)
         self.flown = zeros(n)
         self.aborted = zeros(n)
+        self.aborted_by = {r: zeros(n) for r in ABORT_REASONS}
         self.deliveries = zeros(n)
+        self.diversions = zeros(n)
         self.lost_daily = zeros(n)
         self.delivered = zeros(n)
         self.dropped = zeros(n)
+        self.flying_h = zeros(n)
         self.to_pocket: dict[str, array] = {}
-        self.abort_counts = dict.fromkeys(ABORT_REASONS, 0.0)
         self.pallets_dropped = 0.0
         self.pallets_recovered = 0.0
-        self.configure(cfg)
+        self.configure(cfg, aircraft_set=True)
 
-    def configure(self, cfg: FleetConfig) -> None:
-        """Take the parameters in force; spawn aircraft if the fleet grew."""
-        w = self.world
-        if cfg.aircraft != self.aircraft:
-            # A new aircraft count (at the start or from an event) is what the fleet has from
-            # now on: earlier losses are already accounted for in it.
-            self.aircraft = cfg.aircraft
-            self.lost_before = self.lost
+    # -- parameters -------------------------------------------------------------
+
+    def configure(self, cfg: FleetConfig, aircraft_set: bool = False) -> None:
+        """Take the parameters in force; wake every aircraft waiting at home.
+
+        ``aircraft_set``: the event names ``aircraft`` (then lost aircraft are put back).
+        """
+        ctx = self.ctx
+        cal = ctx.calendar
+        now = self.env.now
         self.payload = cfg.payload_t
-        self.cargo = [(w.commodity_index[c], share) for c, share in cfg.cargo.items()]
-        self.flight = cfg.flight_h / 24.0
-        self.ground = cfg.ground_h / 24.0
-        self.base = cfg.base_h / 24.0
-        self.depart = cfg.depart_h / 24.0
-        self.interval = 1.0 / cfg.sorties_per_day
-        flown = set(cfg.days)
-        self.weekday_ok = [WEEKDAYS[(w.start_weekday + d) % 7] in flown for d in range(7)]
-        self.mission_capable = cfg.mission_capable
-        self.not_mc = 1.0 - cfg.mission_capable
-        cal = w.scenario.calendar
-        self.first_day = cal.day(cfg.active_from) if cfg.active_from else 0
-        last = cal.day(cfg.active_to) if cfg.active_to else w.n_days - 1
-        self.end_time = float(min(last + 1, w.n_days))
-        points: list[Airfield | DropZone] = [w.points[t] for t in cfg.targets]
-        self.targets = points
-        for p in points:
-            if p.pocket not in self.to_pocket:
-                self.to_pocket[p.pocket] = zeros(w.n_days)
-        self.loss = cfg.loss_per_sortie
-        self.origin = w.pockets[cfg.origin] if cfg.origin else None
-        self.reserve_days = cfg.origin_reserve_days
-        # The cargo of a sortie from outside, per commodity index (a new list whenever the
-        # parameters change: aircraft in flight keep the one they took off with).
-        load = [0.0] * w.n_commodities
+        self.cargo = [(ctx.commodity_index[c], share) for c, share in cfg.cargo.items()]
+        load = [0.0] * len(ctx.commodity_index)
         for i, share in self.cargo:
             load[i] += self.payload * share
-        self.fixed_load = load
-        want = self.flying()
-        while len(self.alive) < want:
-            ident = self.spawned
-            self.spawned += 1
-            self.alive.append(ident)
-            cycle = self._aircraft(ident)
-            self.cycles.append(cycle)
-            self.env.process(cycle)
+        self.fixed_load = load  # a new list: aircraft in flight keep the one they took
+        self.fixed_total = sum(load)
+        self.base = ctx.bases[cfg.base] if cfg.base is not None else None
+        self.home_zone = self.base.zone if self.base is not None else ctx.default_zone
+        self.targets: list[Point] = [ctx.points[t] for t in cfg.targets]
+        self.out = [self._flight_days(cfg, p) for p in self.targets]
+        self.speed = cfg.block_speed_kmh
+        self.flight_default = cfg.flight_h / 24.0 if cfg.flight_h is not None else None
+        for p in self.targets:
+            if p.pocket not in self.to_pocket:
+                self.to_pocket[p.pocket] = zeros(ctx.n_days)
+        self.ground = 0.0 if self.airdrop else cfg.ground_h / 24.0
+        self.base_days = cfg.base_h / 24.0
+        self.depart = cfg.depart_h / 24.0
+        self.gap = 1.0 / cfg.sorties_per_day if cfg.sorties_per_day else 0.0
+        self.holding = cfg.holding_h / 24.0
+        flown = set(cfg.days)
+        self.weekday_ok = [WEEKDAYS[(self.start_weekday + d) % 7] in flown for d in range(7)]
+        self.first_day = cal.day(cfg.active_from) if cfg.active_from else 0
+        self.last_active = cal.day(cfg.active_to) if cfg.active_to else ctx.n_days - 1
+        self.mc = cfg.mission_capable
+        self.mc_weight = 1.0 if self.stochastic else cfg.mission_capable
+        self.repair_days = cfg.repair_days
+        self.loss = cfg.loss_per_sortie
+        self.replacement = cfg.replacement_days
+        self.origin = ctx.pockets[cfg.origin] if cfg.origin else None
+        self.reserve_days = cfg.origin_reserve_days
+        self.ute = cfg.ute_h_day
+        self.sortie_h = 48.0 * self.out[0]  # nominal flying hours of a sortie (first target)
+        cycle = 2.0 * self.out[0] + self.ground + self.base_days
+        ute_gap = self.sortie_h / self.ute if self.ute else 0.0
+        self.spacing = max(cycle, self.gap, ute_gap)  # days between an aircraft's departures
+        self.check_mc = self.stochastic and self.mc < 1.0
+        self.plain = all(self.weekday_ok) and self.ute is None and self.base is None
+        for ac in self.places:
+            ac.maintenance.configure(self.mc, self.repair_days, now)
+            ac.flying_hours.configure(self.ute, self.sortie_h)
+        if aircraft_set:
+            self._set_aircraft(cfg.aircraft)
+        self._wake()
 
-    def detach(self) -> None:
-        """After the run: end the aircraft processes and drop the link to the world.
+    def _flight_days(self, cfg: FleetConfig, p: Point) -> float:
+        """One-way flight time to ``p``, days: ``flight_h``, or distance ÷ block speed."""
+        if cfg.flight_h is not None:
+            return cfg.flight_h / 24.0
+        base = self.base
+        assert base is not None and base.lat is not None and base.lon is not None
+        assert cfg.block_speed_kmh is not None and p.lat is not None and p.lon is not None
+        km = great_circle_km(base.lat, base.lon, p.lat, p.lon)
+        return km / cfg.block_speed_kmh / 24.0
 
-        Breaks the reference cycles (world → fleet → world, and the processes'
-        frames) so a finished replication is freed as soon as it is dropped; the
-        fleet's series and counters stay readable.
+    def hop_days(self, a: Point, b: Point) -> float:
+        """Flight time of a diversion from ``a`` to ``b``, days.
+
+        The great-circle distance ÷ the block speed when both have coordinates and the
+        fleet a speed; otherwise the fleet's ``flight_h`` (one more leg).
         """
-        for cycle in self.cycles:
-            cycle.close()
-        self.cycles.clear()
-        del self.world
+        if (
+            self.speed is not None
+            and a.lat is not None
+            and a.lon is not None
+            and b.lat is not None
+            and b.lon is not None
+        ):
+            return great_circle_km(a.lat, a.lon, b.lat, b.lon) / self.speed / 24.0
+        assert self.flight_default is not None
+        return self.flight_default
+
+    def _set_aircraft(self, n: int) -> None:
+        """``n`` aircraft in service from now: lost ones put back, new places spawned."""
+        ctx = self.ctx
+        env = self.env
+        now = env.now
+        self._retire_beyond(n, now)
+        self.n = n
+        day = int(now + EPS)
+        for i in range(n):
+            if i == len(self.places):
+                streams = tuple(
+                    ctx.stream(f"fleets:{self.name}:{i}:{purpose}")
+                    for purpose in ("maintenance", "loss", "recovery", "replacement")
+                )
+                ac = Aircraft(i, streams)  # type: ignore[arg-type]
+                ac.maintenance.configure(self.mc, self.repair_days, now)
+                ac.flying_hours.configure(self.ute, self.sortie_h)
+                self.places.append(ac)
+            ac = self.places[i]
+            if ac.back_at > now:
+                ac.back_at = now  # lost: put back now
+            ac.away = False
+            ac.survival = 1.0
+            ac.returns.clear()
+            if not ac.service or ac.service[-1][1] != 1.0:
+                ac.service.append((now, 1.0))
+            if ac.process is None or not ac.process.is_alive:
+                offset = self.depart + i * self.spacing / n
+                ac.hour = offset % 1.0
+                ac.first_offset = offset
+                ac.ready_at = max(ac.ready_at, day + offset, now)
+                ac.cycle = self.fly(ac)
+                ac.process = env.process(ac.cycle)
+
+    def _retire_beyond(self, n: int, now: float) -> None:
+        """Places ``n`` and above leave service (their aircraft retire when next at home)."""
+        for ac in self.places[n:]:
+            if ac.service and ac.service[-1][1] != 0.0:
+                ac.service.append((now, 0.0))
+
+    def _wake(self) -> None:
+        """Interrupt every aircraft waiting at home so that it re-reads the parameters."""
+        for ac in self.places:
+            if ac.waiting and ac.process is not None and ac.process.is_alive:
+                ac.waiting = False
+                ac.process.interrupt("reconfigured")
+
+    def stop(self) -> None:
+        """End the aircraft processes (after the run: nothing is left waiting on them)."""
+        for ac in self.places:
+            if ac.cycle is not None:
+                ac.cycle.close()
+                ac.cycle = None
+            ac.process = None
+
+    # -- the cycle --------------------------------------------------------------
+    # Hot code: every step reads plain attributes resolved by configure(), and the
+    # checks that do nothing for this fleet (no base, no budget, every weekday, ...)
+    # are skipped by flags rather than called.
 
     def day_of(self, t: float) -> int:
         """The day an event at time ``t`` counts for (robust to float sums like 20 h + 4 × 1 h)."""
-        d = int(t + 1e-9)
+        d = int(t + EPS)
         return d if d < self.last_day else self.last_day
 
-    def flying(self) -> int:
-        """Aircraft the fleet can fly now: the count last set, less losses since."""
-        return self.aircraft - (self.lost - self.lost_before)
+    def fly(self, ac: Aircraft) -> Cycle:
+        """The life of one aircraft: the steps of its cycle, again and again.
 
-    def next_slot(self, ready: float) -> float:
-        """The first usable sortie slot at or after time ``ready`` (inf if none is left)."""
-        t0 = self.depart
-        iv = self.interval
-        k = math.ceil((ready - t0) / iv - 1e-9)
-        if k < 0:
-            k = 0
-        t = t0 + k * iv
-        end = self.end_time
-        ok = self.weekday_ok
-        while t < end:
-            day = int(t + 1e-9)
-            if day < self.first_day:
-                k = math.ceil((self.first_day - t0) / iv - 1e-9)
-            elif not ok[day % 7]:
-                k = math.ceil((day + 1 - t0) / iv - 1e-9)
+        Each step does its part and returns how long the aircraft is busy with it; the
+        aircraft waits that long here. The sortie under way (target, booking, weight,
+        load) is kept on the aircraft.
+        """
+        env = self.env
+        while True:
+            if not (yield from self.ready(ac)):
+                return  # retired: the fleet was cut back
+            yield Timeout(env, self.take_off(ac))  # load, take off, fly out
+            if not self.arrive(ac):
+                continue  # lost on the way, with its load
+            if not ac.target.ok and not (yield from self.divert(ac)):
+                yield from self.home(ac)  # no target would take it: home with the load
+                continue
+            if self.airdrop:
+                hold = self.hold(ac)  # until the booked pass
+                if hold > 0.0:
+                    yield Timeout(env, hold)
+                self.drop(ac)
             else:
+                yield Timeout(env, self.land(ac))  # hold for the booked landing, unload
+                if not self.unloaded(ac):
+                    continue  # destroyed on the ground
+            yield from self.home(ac)
+
+    def ready(self, ac: Aircraft) -> Generator[Event, Any, bool]:
+        """Wait at home until the aircraft may take off with a target booked (False: retired).
+
+        ``allowed_at`` is the take-off time computed before the aircraft went to sleep
+        (here, or on its way home): woken then, and not by an event, it need not
+        compute it again.
+        """
+        env = self.env
+        while True:
+            if ac.index >= self.n:
+                return False
+            now = env._now
+            if ac.away and ac.back_at <= now + EPS:  # its replacement has arrived
+                ac.away = False
+                ac.service.append((ac.back_at, 1.0))
+            allowed = ac.allowed_at
+            if allowed >= 0.0 and -EPS <= allowed - now <= EPS:
+                ac.allowed_at = -1.0
+            else:
+                t = self.earliest(ac, now)
+                if t > now + EPS:
+                    yield from self.sleep(ac, now, t)
+                    continue
+            plan = ac.plan
+            if plan is not None:  # a landing or pass booked ahead: go now, if still allowed
+                ac.plan = None
+                if ac.ready_at > now - EPS and self._home_allows(ac, now):
+                    ac.target, ac.booking, ac.weight, ac.j = plan
+                    self._waited(ac, ac.target, now, ac.weight)
+                    return True
+            if self.choose(ac, now):
+                return True
+
+    def sleep(self, ac: Aircraft, now: float, t: float) -> Generator[Event, Any, bool]:
+        """Sleep until ``t``, the take-off time just computed (inf: until an event).
+
+        An event that changes the fleet wakes the aircraft early; returns whether it did.
+        """
+        ac.allowed_at = t
+        ac.waiting = True
+        woken = False
+        try:
+            if t == math.inf:
+                yield Event(self.env)
+            else:
+                yield Timeout(self.env, t - now)
+        except simpy.Interrupt:
+            ac.allowed_at = -1.0
+            woken = True
+        ac.waiting = False
+        return woken
+
+    def earliest(self, ac: Aircraft, now: float) -> float:
+        """The first moment from ``now`` the aircraft's own limits allow a take-off.
+
+        With a tasking ceiling, an aircraft broken down at its tasked moment loses the
+        opportunities its repair spans (the next comes a whole number of 1 / rate later);
+        without one, it waits until it is repaired.
+        """
+        t = now
+        if ac.ready_at > t:
+            t = ac.ready_at
+        if ac.back_at > t:
+            t = ac.back_at  # lost, not replaced yet (inf: until an event)
+        gap = self.gap
+        if ac.tasked + gap > t:
+            t = ac.tasked + gap
+        if t == math.inf:
+            return t
+        if self.plain:  # every weekday, no budget, no base: the common cases first
+            day = int(t + EPS)
+            if self.first_day <= day <= self.last_active:
+                if not self.check_mc:
+                    return t
+                m = ac.maintenance  # up at t? (next_up(), inlined when already drawn)
+                bounds = m.bounds
+                if bounds and bounds[-1] > t:
+                    if (bisect_right(bounds, t) % 2 == 0) == m.up0:
+                        return t
+                elif m.next_up(t) <= t:
+                    return t
+        base = self.base
+        check_mc = self.check_mc
+        budget = ac.flying_hours if self.ute is not None else None
+        for _ in range(64):
+            if t == math.inf:
                 return t
-            t = t0 + k * iv
+            t0 = t
+            t = self.active(ac, t)
+            if t == math.inf:
+                return t
+            if check_mc:
+                up = ac.maintenance.next_up(t)
+                if up > t:
+                    if up != ac.downtime_seen:  # count a breakdown once
+                        ac.downtime_seen = up
+                        self.abort(self.day_of(t), "not_mc", 1.0)
+                    if budget is not None:
+                        budget.pause(t, up)
+                    if gap > 0.0 and up != math.inf:
+                        k = max(1, math.ceil((up - t) / gap - EPS))
+                        ac.tasked = t + (k - 1) * gap
+                        t = t + k * gap
+                    else:
+                        t = up
+                    continue
+            if budget is not None:
+                t = budget.affordable(t, self.sortie_h)
+            if base is not None:
+                t = base.hours.next_open(t)
+            if t <= t0 + EPS:
+                return t
+        return t
+
+    def active(self, ac: Aircraft, t: float) -> float:
+        """The first moment from ``t`` inside the active window on a weekday flown.
+
+        A later day starts at the aircraft's own hour; inf when none is left.
+        """
+        day = int(t + EPS)
+        if day < self.first_day:
+            day = self.first_day
+            t = day + (ac.first_offset if ac.tasked == -math.inf else ac.hour)
+            if t >= day + 1.0:  # spread over several days: start on that day
+                day = int(t + EPS)
+        ok = self.weekday_ok
+        for _ in range(8):
+            if day > self.last_active:
+                return math.inf
+            if ok[day % 7]:
+                return t
+            day += 1
+            t = day + ac.hour
         return math.inf
 
-    def _abort(self, day: int, reason: str) -> None:
-        self.aborted[day] += 1.0
-        self.abort_counts[reason] += 1.0
+    def _home_allows(self, ac: Aircraft, now: float) -> bool:
+        """Base open, home flyable, cargo for a shuttle; else the opportunity is aborted."""
+        base = self.base
+        if base is not None and not base.is_open:
+            self._not_today(ac, now, "base_closed")
+            return False
+        if self.home_zone.flyable <= 0.0:
+            self._not_today(ac, now, "weather")
+            return False
+        if self.origin is not None and not self.has_cargo():
+            self._not_today(ac, now, "no_cargo")
+            return False
+        return True
 
-    def _aircraft(self, ident: int) -> Generator[Any, Any, None]:
-        # The sortie cycle of the module docstring. Hot code: helpers are inlined, and
-        # only the parameters an event may change are read from ``self`` at each step.
-        env = self.env
-        w = self.world
-        weather = w.weather
-        siege = w.siege
-        stream = self.stream
-        alive = self.alive
-        aborted = self.aborted
-        counts = self.abort_counts
-        inf = math.inf
-        ready = env.now
-        while True:
-            t = self.next_slot(ready)
-            if t == inf:
-                return
-            now = env.now
-            if t > now:
-                yield Timeout(env, t - now)
-            ready = t + 0.5 * self.interval  # past this slot, before the next
-            day = int(t + 1e-9)  # day_of(t)
-            if day > self.last_day:
-                day = self.last_day
-            flying = self.aircraft - (self.lost - self.lost_before)
-            if len(alive) > flying and alive.index(ident) >= flying:
-                continue  # grounded: the fleet was cut back by an event
-            if stream.bernoulli(self.not_mc, "not_mc"):
-                aborted[day] += 1.0
-                counts["not_mc"] += 1.0
+    def _waited(self, ac: Aircraft, target: Point, now: float, w: float) -> None:
+        """Record the hours the aircraft waited at home for ``target`` to take it."""
+        if ac.held_since >= 0.0:
+            target.record.wait(now, 24.0 * (now - ac.held_since), w)
+            ac.held_since = -1.0
+
+    def choose(self, ac: Aircraft, now: float) -> bool:
+        """Choose the target to fly to now, book its landing or pass, weigh the sortie.
+
+        The first target in order of preference that is open and flyable today and
+        can take the aircraft within ``holding_h`` of its arrival (its hours and the
+        landings or passes already booked) — a congested first choice spills over to
+        the next. When every usable target is busy, the aircraft books the one that
+        can take it first and waits at home to leave in time for it (a slot time).
+        False when the opportunity is aborted or the aircraft waits.
+        """
+        home = self.home_zone
+        if (self.base is not None or home.flyable <= 0.0 or self.origin is not None) and (
+            not self._home_allows(ac, now)
+        ):
+            return False
+        if ac.returns:
+            ac.restore(now)
+        w_home = ac.survival * self.mc_weight * home.flyable
+        holding = self.holding
+        out = self.out
+        airdrop = self.airdrop
+        best: tuple[float, int, Point, float] | None = None
+        for j, p in enumerate(self.targets):
+            if not p.ok:
                 continue
-            if not weather.flyable:
-                aborted[day] += 1.0
-                counts["weather"] += 1.0
-                continue
-            target = None
-            for p in self.targets:
-                if p.usable:
-                    target = p
-                    break
-            if target is None:
-                aborted[day] += 1.0
-                counts["no_target"] += 1.0
-                continue
-            load = self.fixed_load if self.origin is None else self._load()
-            if load is None:
-                aborted[day] += 1.0
-                counts["no_cargo"] += 1.0
-                continue
-            self.flown[day] += 1.0
-            yield Timeout(env, self.flight)
-            if self.loss > 0.0 and stream.bernoulli(self.loss * siege.loss, "loss"):
-                self.lost_daily[self.day_of(env.now)] += 1.0
-                self.lost += 1
-                alive.remove(ident)
-                if self.origin is not None:
-                    w.cargo_lost(load)
-                return
-            if self.airdrop:
-                if target.usable:
-                    total = sum(load)
-                    got, n, k = target.recover(total)
-                    self.pallets_dropped += n
-                    self.pallets_recovered += k
-                    d = self.day_of(env.now)
-                    self.dropped[d] += total
-                    self._deliver(d, target.pocket, load, got / total if total > 0 else 0.0)
-                else:
-                    self._return_cargo(day, load)
+            w = w_home if p.zone is home else w_home * p.zone.flyable
+            arrive = now + out[j]
+            if airdrop:
+                booking: Any = p.book(arrive, w, holding)  # type: ignore[call-arg]
             else:
-                ok = False
-                if target.usable:
-                    slots = target.slots
-                    granted = slots.request()
-                    if granted is not None:
-                        yield granted
-                    start = target.unload_start(env.now, self.ground)
-                    if start != inf:
-                        if start > env.now:
-                            yield Timeout(env, start - env.now)
-                        if target.usable:
-                            yield Timeout(env, self.ground)
-                            ok = True
-                    slots.release()
-                if ok:
-                    self._deliver(self.day_of(env.now), target.pocket, load, 1.0)
-                else:
-                    self._return_cargo(day, load)
-            yield Timeout(env, self.flight + self.base)
-            ready = env.now
+                booking = p.book(arrive, w, self.ground, holding)  # type: ignore[call-arg]
+            if booking is not None:
+                if ac.held_since >= 0.0:
+                    self._waited(ac, p, now, w)
+                ac.target, ac.booking, ac.weight, ac.j = p, booking, w, j
+                return True
+            free = p.pass_time(arrive) if airdrop else p.landing_time(arrive)  # type: ignore[union-attr]
+            leave = free - holding - out[j]
+            if best is None or leave < best[0]:
+                best = (leave, j, p, w)
+        if best is not None:
+            leave, j, p, w = best
+            if leave < now + EPS:
+                leave = now + EPS
+            booking = self._book(p, leave + out[j], w, holding + 2.0 * EPS)
+            if booking is not None:
+                ac.plan = (p, booking, w, j)
+                ac.ready_at = leave
+                if ac.held_since < 0.0:
+                    ac.held_since = now
+                return False
+        weather = any(p.zone.flyable <= 0.0 and p.is_open for p in self.targets)
+        self._not_today(ac, now, "weather" if weather else "no_target")
+        return False
 
-    def _load(self) -> list[float] | None:
-        """Cargo per commodity index for one sortie; None if a shuttle finds nothing to carry."""
-        w = self.world
+    def _book(self, p: Point, arrive: float, w: float, holding: float) -> Any:
+        """Book a landing (airfields) or a pass (drop zones) for an arrival at ``arrive``."""
+        if self.airdrop:
+            return p.book(arrive, w, holding)  # type: ignore[call-arg]
+        return p.book(arrive, w, self.ground, holding)  # type: ignore[call-arg]
+
+    def has_cargo(self) -> bool:
+        """Whether a shuttle's origin holds anything to carry above its reserve."""
         origin = self.origin
-        if origin is None:
-            return self.fixed_load
-        load = [0.0] * w.n_commodities
-        payload = self.payload
+        assert origin is not None
         stock = origin.stock
         reserve = self.reserve_days
-        demand = origin.demands(w.siege.ammunition) if reserve > 0.0 else None
-        total = 0.0
-        for i, share in self.cargo:
-            take = payload * share
+        demand = origin.demands(self.ctx.siege.ammunition) if reserve > 0.0 else None
+        for i, _ in self.cargo:
             spare = stock[i] - reserve * demand[i] if demand is not None else stock[i]
-            if take > spare:
-                take = spare if spare > 0.0 else 0.0
-            load[i] += take
-            total += take
-        if total <= 0.0:
-            return None
-        for i in range(len(load)):
-            if load[i] > 0.0:
-                stock[i] -= load[i]
-                origin.transferred_out[i] += load[i]
-        w.in_transit += total
-        return load
+            if spare > 0.0:
+                return True
+        return False
 
-    def _deliver(self, day: int, pocket_name: str, load: list[float], share: float) -> None:
-        """Book ``share`` of ``load`` into the pocket; the rest of a drop is lost."""
-        w = self.world
-        pocket = w.pockets[pocket_name]
-        got = 0.0
-        from_outside = self.origin is None
-        for i, x in enumerate(load):
-            if x <= 0.0:
-                continue
-            y = x * share
-            pocket.stock[i] += y
-            got += y
-            if from_outside:
-                pocket.delivered[i] += y
-            else:
-                pocket.transferred_in[i] += y
-        if not from_outside:
-            total = sum(load)
-            w.in_transit -= total
-            w.transit_lost += total - got
-        self.deliveries[day] += 1.0
-        self.delivered[day] += got
-        self.to_pocket[pocket_name][day] += got
-        w.received[pocket_name][day] += got
+    def _not_today(self, ac: Aircraft, now: float, reason: str) -> None:
+        """Abort the opportunity; the aircraft tries again at its hour the next day.
 
-    def _return_cargo(self, day: int, load: list[float]) -> None:
-        """The destination was shut: the sortie counts as aborted and the cargo goes home."""
-        self._abort(day, "closed")
+        With a tasking ceiling the opportunity counts as used (the next is 1 / rate
+        later, if that is later still); no flying hours accrue meanwhile.
+        """
+        self.abort(self.day_of(now), reason, ac.survival * self.mc_weight)
+        ac.held_since = -1.0
+        ac.plan = None
+        ac.tasked = now
+        ac.ready_at = int(now + EPS) + 1 + ac.hour
+        if self.ute is not None:
+            ac.flying_hours.pause(now, ac.ready_at)
+        return None
+
+    def abort(self, day: int, reason: str, weight: float) -> None:
+        """Count an aborted opportunity (or a sortie flown back with its load)."""
+        self.aborted[day] += weight
+        self.aborted_by[reason][day] += weight
+
+    def load(self, weight: float) -> tuple[list[float], Account]:
+        """The cargo of a sortie of weight ``weight`` (t per commodity) and its account."""
+        ledger = self.ctx.ledger
         origin = self.origin
         if origin is None:
+            fixed = self.fixed_load
+            load = fixed if weight == 1.0 else [x * weight for x in fixed]
+            ledger.load_outside(load)
+            return load, ledger.air
+        want = [0.0] * len(self.fixed_load)
+        stock = origin.stock
+        reserve = self.reserve_days
+        demand = origin.demands(self.ctx.siege.ammunition) if reserve > 0.0 else None
+        for i, share in self.cargo:
+            take = self.payload * share * weight
+            spare = stock[i] - reserve * demand[i] if demand is not None else stock[i]
+            want[i] += take if take < spare else (spare if spare > 0.0 else 0.0)
+        taken = ledger.load_shuttle(origin, want)
+        return (taken if taken is not None else [0.0] * len(want)), ledger.shuttle
+
+    def take_off(self, ac: Aircraft) -> float:
+        """Load and take off for the booked target; the flight time out (days).
+
+        The sortie's two loss draws are taken now, whatever happens next.
+        """
+        now = self.env._now
+        w = ac.weight
+        day = int(now + EPS)
+        if day > self.last_day:
+            day = self.last_day
+        if not self.stochastic:  # the expected opportunities lost to breakdowns and weather
+            s = ac.survival
+            self.abort(day, "not_mc", s * (1.0 - self.mc))
+            self.abort(day, "weather", s * self.mc - w)
+        if self.origin is None:  # from outside (load(), inlined)
+            fixed = self.fixed_load
+            ac.load = fixed if w == 1.0 else [x * w for x in fixed]
+            account = ac.account = self.ledger.air
+            account.sent += self.fixed_total * w
+            account.under_way += self.fixed_total * w
+        else:
+            ac.load, ac.account = self.load(w)
+        out = self.out[ac.j]
+        ac.out = out
+        ac.diverted = False
+        ac.tasked = now
+        hours = 48.0 * out
+        if self.ute is not None:
+            ac.flying_hours.spend(now, hours)
+        self.flying_h[day] += w * hours
+        self.flown[day] += w
+        ac.q_air, ac.ground_u = ac.loss.loss_draws(self.loss * self.threat.loss)
+        return out
+
+    def arrive(self, ac: Aircraft) -> bool:
+        """Over the target: the aircraft was perhaps lost on the way (False), its load too."""
+        q = ac.q_air
+        if q > 0.0:
+            assert ac.load is not None
+            ac.load = self.ledger.lose(ac.account, ac.load, q)
+            if self._lost(ac, ac.weight * q):
+                return False
+            ac.weight -= ac.weight * q
+        return True
+
+    def divert(self, ac: Aircraft) -> Generator[Event, Any, bool]:
+        """Leave the target: fly on to the next usable one that can take the aircraft.
+
+        True with that target and its landing or pass booked on arrival; False after
+        the load is booked as flown home (``closed``: no next target open;
+        ``holding``: none could take it within the holding time).
+        """
+        env = self.env
+        w = ac.weight
+        target = ac.target
+        target.record.divert(env._now, w)
+        reason = "closed"
+        while True:
+            nxt = self._next_target(target)
+            if nxt is None:
+                self.abort(self.day_of(env._now), reason, w)
+                assert ac.load is not None
+                self.ledger.return_home(ac.account, ac.load, self.origin)
+                ac.load = None
+                return False
+            hop = self.hop_days(target, nxt)
+            day = self.day_of(env._now)
+            if self.ute is not None:
+                ac.flying_hours.spend(env._now, 24.0 * hop)
+            self.flying_h[day] += w * 24.0 * hop
+            self.diversions[day] += w
+            yield Timeout(env, hop)
+            ac.target = target = nxt
+            ac.diverted = True
+            booking = self._book(target, env._now, w, self.holding)
+            if booking is not None:
+                ac.booking = booking
+                return True
+            target.record.divert(env._now, w)
+            reason = "holding"
+
+    def _next_target(self, after: Point) -> Point | None:
+        """The next usable target after ``after`` in the order of preference, if any."""
+        targets = self.targets
+        start = targets.index(after) + 1 if after in targets else len(targets)
+        for p in targets[start:]:
+            if p.ok:
+                return p
+        return None
+
+    def _hold(self, ac: Aircraft, until: float) -> None:
+        """Hold in the air from now until ``until``: the hours come out of the budget."""
+        now = self.env._now
+        held = 24.0 * (until - now)
+        if held > 0.0:
+            if self.ute is not None:
+                ac.flying_hours.spend(now, held)
+            self.flying_h[self.day_of(now)] += ac.weight * held
+
+    def land(self, ac: Aircraft) -> float:
+        """Hold for the booked landing, land, unload: the time until unloading is done."""
+        landed, done = ac.booking
+        now = self.env._now
+        ac.target.record.serve(now, landed, ac.weight)
+        if landed > now:
+            self._hold(ac, landed)
+        return done - now if done > now else 0.0
+
+    def unloaded(self, ac: Aircraft) -> bool:
+        """Unloading is done: the load reaches the pocket; a parked aircraft may be
+        destroyed (False)."""
+        self._deliver(ac, 1.0)
+        field: Airfield = ac.target  # type: ignore[assignment]
+        if field.ground_loss > 0.0:
+            landed, done = ac.booking
+            p_hour = field.ground_loss * self.threat.loss
+            p = 1.0 - (1.0 - min(p_hour, 1.0)) ** (24.0 * (done - landed))
+            q = (1.0 if ac.ground_u < p else 0.0) if self.stochastic else p
+            if q > 0.0 and self._lost(ac, ac.weight * q):
+                return False
+        return True
+
+    def hold(self, ac: Aircraft) -> float:
+        """Hold for the booked drop pass: the time until it."""
+        now = self.env._now
+        when: float = ac.booking
+        ac.target.record.serve(now, when, ac.weight)
+        if when > now:
+            self._hold(ac, when)
+            return when - now
+        return 0.0
+
+    def drop(self, ac: Aircraft) -> None:
+        """Drop the load over the zone; the pallets recovered reach the pocket."""
+        zone: DropZone = ac.target  # type: ignore[assignment]
+        assert ac.load is not None
+        total = sum(ac.load)
+        n = zone.pallets(total)
+        k = ac.recovery.binomial(n, zone.recovery)
+        self.pallets_dropped += n
+        self.pallets_recovered += k
+        self.dropped[self.day_of(self.env._now)] += total
+        self._deliver(ac, k / n)
+
+    def _deliver(self, ac: Aircraft, share: float) -> None:
+        """Book ``share`` of the load into the target's pocket."""
+        pocket = ac.target.pocket
+        assert ac.load is not None
+        got = self.ledger.deliver(ac.account, self.ctx.pockets[pocket], ac.load, share, ac.diverted)
+        ac.load = None
+        now = self.env._now
+        day = int(now + EPS)
+        if day > self.last_day:
+            day = self.last_day
+        self.deliveries[day] += ac.weight
+        self.delivered[day] += got
+        self.to_pocket[pocket][day] += got
+
+    def _lost(self, ac: Aircraft, lost_weight: float) -> bool:
+        """An aircraft (or in the deterministic limit, ``lost_weight`` of one) is lost.
+
+        Returns True when the whole aircraft is gone (a stochastic loss).
+        """
+        now = self.env._now
+        self.lost_daily[self.day_of(now)] += lost_weight
+        if self.stochastic:
+            ac.load = None
+            ac.away = True
+            ac.back_at = (
+                now + ac.replacement.exponential(self.replacement)
+                if self.replacement is not None
+                else math.inf
+            )
+            ac.service.append((now, 0.0))
+            return True
+        if ac.returns:
+            ac.restore(now)
+        s = ac.survival - lost_weight
+        ac.survival = s if s > 0.0 else 0.0
+        ac.service.append((now, ac.survival))
+        if self.replacement is not None:
+            ac.returns.append((now + self.replacement, lost_weight))
+        return False
+
+    def home(self, ac: Aircraft) -> Cycle:
+        """Fly back and be turned round at the base, then wait until allowed to leave.
+
+        Unless the base has loading slots (a queue decided on arrival), the turnaround
+        and the wait after it are known on leaving the target, so the aircraft
+        sleeps once: it is woken on the way if an event changes the fleet, finishes
+        its flight and turnaround, and reconsiders.
+        """
+        env = self.env
+        now = env._now
+        w = ac.weight
+        back = ac.out
+        target = ac.target
+        if ac.diverted:  # flown back from another target than planned
+            back = self.out[self.targets.index(target)] if target in self.targets else back
+            extra = 24.0 * (back - ac.out)
+            if self.ute is not None:
+                ac.flying_hours.spend(now, extra)
+            self.flying_h[self.day_of(now)] += w * extra
+        base = self.base
+        if base is None:
+            done = now + back + self.base_days
+        elif base.simple:
+            done = base.turn_round(now + back, self.base_days, w)
+        else:
+            yield Timeout(env, back)
+            done = base.turn_round(env._now, self.base_days, w)
+            if done > env._now:
+                yield Timeout(env, done - env._now)
+            ac.ready_at = env._now
             return
-        total = 0.0
-        for i, x in enumerate(load):
-            if x > 0.0:
-                origin.stock[i] += x
-                origin.transferred_in[i] += x
-                total += x
-        self.world.in_transit -= total
+        ac.ready_at = done
+        woken = yield from self.sleep(ac, now, self.earliest(ac, done))
+        if woken and env._now < done:  # finish the flight and the turnaround, then reconsider
+            yield Timeout(env, done - env._now)
+
+    # -- the record -------------------------------------------------------------
+
+    def available(self) -> np.ndarray:
+        """Aircraft available at the end of each day: in service, not lost, and up.
+
+        Computed once, after the run, from each aircraft's service log and breakdowns
+        (in the deterministic limit: its survival × mission_capable).
+        """
+        n = self.last_day + 1
+        day_ends = np.arange(1.0, n + 1.0)
+        total = np.zeros(n)
+        for ac in self.places:
+            in_service = ac.in_service(day_ends)
+            if self.stochastic:
+                total += in_service * ac.maintenance.up_at(day_ends)
+            else:
+                total += in_service * self.mc
+        return total
+
+    def aboard(self, account: Account) -> float:
+        """Tonnes of ``account`` aboard the fleet's aircraft now."""
+        return sum(
+            sum(ac.load) for ac in self.places if ac.load is not None and ac.account is account
+        )
 
     def series(self) -> dict[str, np.ndarray]:
         """The fleet's daily series (see :mod:`sim.model.record`)."""
         n = self.name
+        flying = to_numpy(self.flying_h)
+        available = self.available()
+        utilisation = np.full(len(flying), math.nan)
+        np.divide(flying, available, out=utilisation, where=available > 0.0)
         out = {
-            f"delivered_t__{n}": to_numpy(self.delivered),
-            f"sorties_flown__{n}": to_numpy(self.flown),
-            f"sorties_aborted__{n}": to_numpy(self.aborted),
-            f"deliveries__{n}": to_numpy(self.deliveries),
-            f"aircraft_lost__{n}": to_numpy(self.lost_daily),
+            series_name("delivered_t", n): to_numpy(self.delivered),
+            series_name("sorties_flown", n): to_numpy(self.flown),
+            series_name("sorties_aborted", n): to_numpy(self.aborted),
+            series_name("deliveries", n): to_numpy(self.deliveries),
+            series_name("diversions", n): to_numpy(self.diversions),
+            series_name("aircraft_lost", n): to_numpy(self.lost_daily),
+            series_name("aircraft_available", n): available,
+            series_name("flying_h", n): flying,
+            series_name("utilisation", n): utilisation,
         }
+        for reason, arr in self.aborted_by.items():
+            out[series_name("sorties_aborted", n, reason)] = to_numpy(arr)
         if self.airdrop:
-            out[f"dropped_t__{n}"] = to_numpy(self.dropped)
+            out[series_name("dropped_t", n)] = to_numpy(self.dropped)
         for p, arr in self.to_pocket.items():
-            out[f"delivered_t__{n}__{p}"] = to_numpy(arr)
+            out[series_name("delivered_t", n, p)] = to_numpy(arr)
         return out
 
     def counters(self) -> dict[str, float]:
         """Run totals that are not daily series."""
         n = self.name
-        out = {f"aborted_{r}__{n}": v for r, v in self.abort_counts.items()}
+        out = {
+            series_name(f"aborted_{r}", n): float(sum(arr)) for r, arr in self.aborted_by.items()
+        }
         if self.airdrop:
-            out[f"pallets_dropped__{n}"] = self.pallets_dropped
-            out[f"pallets_recovered__{n}"] = self.pallets_recovered
+            out[series_name("pallets_dropped", n)] = self.pallets_dropped
+            out[series_name("pallets_recovered", n)] = self.pallets_recovered
         return out

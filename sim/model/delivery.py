@@ -1,180 +1,286 @@
 """Delivery points: airfields and helipads (landing) and drop zones (airdrop).
 
-An airfield (a helipad is a small one) has ``slots`` parking/unloading places —
-its maximum on ground, MOG — as :class:`Slots` (a lean :class:`simpy.Resource`), and
-a daily operating
-window of ``hours`` starting at ``opens_h``. An aircraft holds a slot from the
-moment it gets one until it has unloaded; it may start unloading only if it can
-finish inside the window, so a slot handles at most ⌊hours / ground_h⌋ aircraft a
-day and the field at most ``slots`` times that (the closed form
-MOG × hours ÷ ground time, AFPAM 10-1403 formula 9.0 without queueing loss: E8 of
-[S:plan-equations] in ``docs/sources.md``).
+**Airfields** (a helipad is a small one) limit landings three ways:
 
-A field is shut on a day when an event has closed it (``open = false``) or when
-shelling closes it: each day with probability
-``airfield_closure_per_day × exposure × threat multiplier``.
+* *runways*: each runway takes one landing per ``landing_interval_min`` (× the
+  weather zone's landing factor on a degraded day);
+* *parking* (MOG): a landed aircraft holds one of ``slots`` places while it unloads
+  for its fleet's ``ground_h``;
+* *hours*: landings happen only inside the daily window, and unloading and the
+  runway interval count only open hours (:mod:`sim.model.hours`).
 
-A drop zone has a recovery share: each pallet of a drop is recovered by the
-pocket with that probability (binomial); the rest is lost to no-man's land or the
-enemy. Time units are days (``1.0`` = one day).
+An aircraft is given the earliest landing these allow, first come, first served: a
+runway, then a parking place. It books it when it takes off (a slot time, as air
+traffic flow management gives) or, after a diversion, when it arrives. An aircraft
+whose landing would come later than its fleet's ``holding_h`` after arriving is not
+sent (it waits at home, recorded as queue hours here) or, if already in the air,
+diverts to its next target or flies home (:mod:`sim.model.airlift`), and the field
+records a diversion. All of it
+is booked on the field's open clock, so capacity is exact and fractional: a field
+lands at most ``runways × 60 ÷ landing_interval_min`` aircraft per open hour and
+unloads at most ``slots × hours ÷ ground_h`` a day (AFPAM 10-1403 formula 9.0
+without its queueing factor, E8 of [S:plan-equations] in ``docs/sources.md``;
+queueing loss emerges from the arrivals).
+
+In the deterministic limit an aircraft carries a weight w (the probability its
+sortie is flown) and holds the runway and its parking place for w × the time, so
+each capacity gives its planning figure exactly.
+
+A field is **shut** on a day when an event has closed it (``open = false``) or while
+a shelling closure lasts: a closure starts on an open day with probability
+``airfield_closure_per_day × exposure × threat multiplier`` and lasts
+``closure_mean_days`` on average (geometric; one uniform of the field's closure
+stream per day, whatever happens). In the deterministic limit a closure of the mean
+length starts whenever the accumulated start probability reaches 1. An aircraft
+that has landed finishes unloading even if the field is shut meanwhile; parked
+aircraft may be destroyed (``ground_loss_per_hour``, applied by the fleet).
+
+**Drop zones** take one drop pass per 1 / ``passes_per_hour`` hours (no limit when
+not given), with the same holding rule; each pallet is recovered with probability
+``recovery`` (binomial, drawn from the dropping aircraft's recovery stream).
+
+Nothing lands at or drops over a place on a day its weather zone is unflyable.
+Time units are days (``1.0`` = one day).
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
+from array import array
 
-import simpy
-from simpy.events import Event, Timeout
-
+from sim.model.hours import EPS, OpeningHours, reclock
+from sim.model.record import PlaceRecord, zeros
 from sim.model.streams import Stream
+from sim.model.weather import WeatherZone
 from sim.scenario.schema import Airfield as AirfieldConfig
 from sim.scenario.schema import DropZone as DropZoneConfig
 
 
-class Slots:
-    """Parking slots: a :class:`simpy.Resource` without its generic machinery.
-
-    The same simulation as with SimPy's resource, for a fraction of the cost. As in
-    SimPy: a request is granted at once (an event scheduled now) when it is first in
-    the queue and a slot is free; a release frees the slot at once and schedules an
-    event that, when processed, grants the first waiting request if a slot is free;
-    every request or release looks at the first waiting request only. ``capacity``
-    may change (an event); it takes effect at the next request or release.
-
-    Two of those events are left out when they cannot matter: when nothing else is
-    scheduled for the current moment (``env.peek() > env.now``), a granted request's
-    event would be the very next one processed, so :meth:`request` returns ``None``
-    and the caller simply goes on; and a release with nobody waiting would be
-    processed next with nobody to grant. Leaving them out changes nothing but the
-    event ids (their order is kept) and the count of events.
-    """
-
-    __slots__ = ("capacity", "env", "queue", "users")
-
-    def __init__(self, env: simpy.Environment, capacity: int) -> None:
-        self.env = env
-        self.capacity = capacity
-        self.users = 0
-        self.queue: deque[Event] = deque()
-
-    def request(self) -> Event | None:
-        """An event that fires when the caller holds a slot (it must :meth:`release` it).
-
-        ``None``: the slot is the caller's now and no event is needed (see the class).
-        """
-        queue = self.queue
-        env = self.env
-        if not queue and self.users < self.capacity:
-            self.users += 1
-            if env.peek() > env.now:
-                return None
-            return Timeout(env, 0)  # granted now: an event scheduled at the current time
-        ev = Event(env)
-        queue.append(ev)
-        self._grant_first(None)
-        return ev
-
-    def release(self) -> None:
-        """Give a slot back; waiting requests are looked at when the release is processed."""
-        self.users -= 1
-        env = self.env
-        if self.queue or env.peek() <= env.now:
-            Timeout(env, 0).callbacks.append(self._grant_first)  # type: ignore[union-attr]
-
-    def _grant_first(self, _event: Event | None) -> None:
-        if self.queue and self.users < self.capacity:
-            self.users += 1
-            self.queue.popleft().succeed()
-
-
 class Airfield:
-    """A landing site with parking slots and an operating window."""
+    """A landing site: runways, parking places, hours, closures, daily record."""
 
     __slots__ = (
-        "always",
+        "acc",
+        "closed",
         "closed_today",
         "exposure",
+        "ground_loss",
         "hours",
+        "interval",
         "is_open",
-        "length",
+        "lat",
+        "left",
+        "lon",
         "name",
-        "opens",
+        "ok",
+        "parking",
         "pocket",
-        "slots",
+        "record",
+        "runway",
+        "shelled",
+        "stochastic",
         "stream",
-        "usable",
+        "zone",
     )
 
     def __init__(
-        self, name: str, cfg: AirfieldConfig, env: simpy.Environment, stream: Stream
+        self,
+        name: str,
+        cfg: AirfieldConfig,
+        zone: WeatherZone,
+        stream: Stream,
+        stochastic: bool,
+        n_days: int,
     ) -> None:
         self.name = name
-        self.pocket = cfg.pocket
-        self.slots = Slots(env, cfg.slots)
         self.stream = stream
+        self.stochastic = stochastic
+        self.record = PlaceRecord(n_days)  # landings, queue hours, diversions
+        self.closed: array = zeros(n_days)  # 1 on days shut (event or shelling)
+        self.runway: list[float] = []  # open-clock time each runway is free again
+        self.parking: list[float] = []  # open-clock time each parking place is free again
+        self.shelled = False  # a shelling closure is on
+        self.acc = 0.0  # deterministic limit: accumulated closure start probability
+        self.left = 0.0  # deterministic limit: days left of the current closure
         self.closed_today = False
-        self.usable = True  # open and not shut by shelling today
-        self.configure(cfg)
+        self.ok = True  # usable today: open, not shut, flyable (set each day by start_day)
+        self.configure(cfg, zone)
 
-    def configure(self, cfg: AirfieldConfig) -> None:
-        """Take the parameters in force (a new slot count applies to the next request)."""
-        self.opens = cfg.opens_h / 24.0
-        self.length = cfg.hours / 24.0
-        self.always = cfg.hours >= 24.0
+    def configure(self, cfg: AirfieldConfig, zone: WeatherZone) -> None:
+        """Take the parameters in force (new capacities apply to the next landing)."""
+        self.pocket = cfg.pocket
+        hours = OpeningHours(cfg.opens_h, cfg.hours)
+        if self.parking:  # new hours: bookings move to the new open clock
+            self.parking = reclock(self.parking, self.hours, hours)
+            self.runway = reclock(self.runway, self.hours, hours)
+        self.hours = hours
         self.is_open = cfg.open
         self.exposure = cfg.exposure
-        self.slots.capacity = cfg.slots
+        self.ground_loss = cfg.ground_loss_per_hour * cfg.exposure
+        self.interval = cfg.landing_interval_min / 1440.0
+        self.zone = zone
+        self.lat = cfg.lat
+        self.lon = cfg.lon
+        self.runway = _resize(self.runway, cfg.runways if self.interval > 0.0 else 0)
+        self.parking = _resize(self.parking, cfg.slots)
 
-    def start_day(self, closure_chance: float) -> None:
-        """Decide whether the field is shut today (event or shelling)."""
+    def start_day(self, day: int, closure_chance: float, mean_days: float) -> None:
+        """Decide whether the field is shut on ``day`` (event or shelling)."""
         p = closure_chance * self.exposure
-        self.closed_today = (not self.is_open) or (p > 0.0 and self.stream.bernoulli(p, "closure"))
-        self.usable = not self.closed_today
+        if self.stochastic:
+            u = self.stream.uniform()
+            if self.shelled:
+                self.shelled = u >= 1.0 / mean_days
+            else:
+                self.shelled = u < p
+        else:
+            if self.left <= 1e-9:
+                self.acc += p
+                if self.acc >= 1.0 - 1e-12:
+                    self.acc -= 1.0
+                    self.left += mean_days
+            self.shelled = self.left > 1e-9
+            if self.shelled:
+                self.left -= 1.0
+        closed = self.closed_today = (not self.is_open) or self.shelled
+        if closed:
+            self.closed[day] = 1.0
+        self.ok = not closed and self.zone.flyable > 0.0
 
-    def unload_start(self, t: float, ground: float) -> float:
-        """Earliest time ≥ ``t`` at which unloading for ``ground`` days fits the window.
+    def _earliest(self, t: float) -> tuple[float, int, int]:
+        """Earliest open-clock time of a landing for an aircraft over the field at ``t``.
 
-        Returns ``inf`` if it never fits (ground time longer than the window).
+        Also the runway (-1: no runway limit) and the parking place it would take.
         """
-        if self.always:
-            return t
-        length = self.length
-        if ground > length + 1e-12:
-            return math.inf
-        opens = self.opens
-        d = math.floor(t) - 1
-        while True:
-            ws = d + opens
-            latest = ws + length - ground
-            start = t if t > ws else ws
-            if start <= latest + 1e-12:
-                return start
-            d += 1
+        hours = self.hours
+        pos = t if hours.always else hours.clock(t)
+        runway = self.runway
+        r = -1
+        if runway:
+            r = _earliest(runway)
+            if runway[r] > pos:
+                pos = runway[r]
+        parking = self.parking
+        k = _earliest(parking) if len(parking) > 1 else 0
+        if parking[k] > pos:
+            pos = parking[k]
+        return pos, r, k
+
+    def landing_time(self, t: float) -> float:
+        """When an aircraft over the field at ``t`` could land, given the landings booked."""
+        return self.hours.start(self._earliest(t)[0])
+
+    def book(
+        self, t: float, weight: float, ground: float, holding: float
+    ) -> tuple[float, float] | None:
+        """Book the earliest landing for an aircraft over the field at ``t``.
+
+        Returns (landing time, time unloading ends), or None when the landing would
+        come later than ``holding`` after ``t`` (nothing is booked). ``ground`` is the
+        unloading time (days of open time); the aircraft holds its runway for
+        ``weight`` × the interval and its place for ``weight × ground``. The landing
+        is recorded (``record.serve``) when it happens.
+        """
+        hours = self.hours
+        always = hours.always
+        pos, r, k = self._earliest(t)
+        land = pos if always else hours.start(pos)
+        if land - t > holding + EPS:
+            return None
+        if r >= 0:
+            self.runway[r] = pos + weight * self.interval * self.zone.landing_factor
+        self.parking[k] = pos + weight * ground
+        if ground <= 0.0:
+            done = land
+        elif always:
+            done = pos + ground
+        else:
+            done = hours.end(pos + ground)
+            if done < land:  # work too short to leave the window's edge
+                done = land
+        return land, done
 
 
 class DropZone:
-    """A drop zone: where a pocket recovers a share of each drop's pallets."""
+    """A drop zone: a pass capacity, a recovery share and a daily record."""
 
-    __slots__ = ("is_open", "name", "pallet_t", "pocket", "recovery", "stream", "usable")
+    __slots__ = (
+        "free",
+        "gap",
+        "is_open",
+        "lat",
+        "lon",
+        "name",
+        "ok",
+        "pallet_t",
+        "pocket",
+        "record",
+        "recovery",
+        "zone",
+    )
 
-    def __init__(self, name: str, cfg: DropZoneConfig, stream: Stream) -> None:
+    def __init__(self, name: str, cfg: DropZoneConfig, zone: WeatherZone, n_days: int) -> None:
         self.name = name
-        self.pocket = cfg.pocket
-        self.stream = stream
-        self.configure(cfg)
+        self.record = PlaceRecord(n_days)  # drop passes, queue hours, diversions
+        self.free = 0.0  # time the next pass may be flown
+        self.ok = True  # usable today: open and flyable (set each day by start_day)
+        self.configure(cfg, zone)
 
-    def configure(self, cfg: DropZoneConfig) -> None:
+    def configure(self, cfg: DropZoneConfig, zone: WeatherZone) -> None:
         """Take the parameters in force."""
+        self.pocket = cfg.pocket
         self.is_open = cfg.open
-        self.usable = cfg.open  # drop zones are not shelled shut; events overrun them
         self.recovery = cfg.recovery
         self.pallet_t = cfg.pallet_t
+        self.gap = 1.0 / (24.0 * cfg.passes_per_hour) if cfg.passes_per_hour else 0.0
+        self.zone = zone
+        self.lat = cfg.lat
+        self.lon = cfg.lon
 
-    def recover(self, payload_t: float) -> tuple[float, float, float]:
-        """Drop ``payload_t`` tonnes; returns (recovered t, pallets dropped, pallets recovered)."""
+    def start_day(self) -> None:
+        """Usable today: open and flyable (drop zones are not shelled shut; events overrun them)."""
+        self.ok = self.is_open and self.zone.flyable > 0.0
+
+    def pass_time(self, t: float) -> float:
+        """When an aircraft over the zone at ``t`` could drop, given the passes booked."""
+        return self.free if self.gap > 0.0 and self.free > t else t
+
+    def book(self, t: float, weight: float, holding: float) -> float | None:
+        """Book the earliest drop pass for an aircraft over the zone at ``t``.
+
+        Returns the time of the pass, or None when it would come later than
+        ``holding`` after ``t`` (nothing is booked). The pass is recorded
+        (``record.serve``) when it is flown.
+        """
+        gap = self.gap
+        when = t
+        if gap > 0.0:
+            if self.free > when:
+                when = self.free
+                if when - t > holding + EPS:
+                    return None
+            self.free = when + weight * gap
+        return when
+
+    def pallets(self, payload_t: float) -> int:
+        """Pallets a load of ``payload_t`` tonnes is dropped on (at least one)."""
         n = math.ceil(payload_t / self.pallet_t - 1e-9)
-        if n < 1:
-            n = 1
-        k = self.stream.binomial(n, self.recovery)
-        return payload_t * k / n, float(n), k
+        return n if n >= 1 else 1
+
+
+def _earliest(free: list[float]) -> int:
+    """Index of the smallest value (the first one on ties)."""
+    j = 0
+    best = free[0]
+    for k in range(1, len(free)):
+        if free[k] < best:
+            best = free[k]
+            j = k
+    return j
+
+
+def _resize(free: list[float], n: int) -> list[float]:
+    """``n`` places: new ones free at once; fewer keep the busiest (still in use)."""
+    if n == len(free):
+        return free
+    return (sorted(free, reverse=True) + [0.0] * n)[:n]

@@ -14,10 +14,13 @@ stock lasts. When stock is short and ``garrison_priority`` is set, the garrison 
 served first; otherwise both groups get the same share. What could not be served
 at the day's level is the shortfall.
 
-Every tonne in or out is booked in the mass balance (:mod:`sim.model.record`):
-air deliveries from outside as ``delivered``, shuttles and convoys between pockets
-as ``transferred_in``/``transferred_out``, convoy losses as ``lost``, a stock level
-set by an event as ``delivered`` (increase) or ``lost`` (decrease).
+Every tonne in or out is booked in the pocket's mass balance (:mod:`sim.model.record`)
+by one of four methods, called by the ledger (:mod:`sim.model.ledger`): air
+deliveries from outside as ``delivered`` and shuttles and convoys from other pockets
+as ``transferred_in`` (:meth:`Pocket.receive`), what shuttles and convoys take away
+as ``transferred_out`` (:meth:`Pocket.withdraw`), convoy tonnage destroyed as it
+leaves as ``lost`` (:meth:`Pocket.destroy`), a stock level set by an event as
+``delivered`` (increase) or ``lost`` (decrease) (:meth:`Pocket.set_stock`).
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class Pocket:
         "n",
         "name",
         "rationed",
+        "received_today",
         "recover_factor",
         "short_today",
         "stock",
@@ -65,6 +69,7 @@ class Pocket:
         "total_demand",
         "transferred_in",
         "transferred_out",
+        "transferred_today",
     )
 
     def __init__(self, name: str, cfg: PocketConfig, commodities: dict[str, Commodity]) -> None:
@@ -81,6 +86,8 @@ class Pocket:
         self.level_index = 0
         self.level = 1.0
         self.civ_ration = self.gar_ration = float("nan")
+        self.received_today = 0.0  # t received from outside since the day's record
+        self.transferred_today = 0.0  # t received from other pockets since the day's record
         self.eaten_today = [0.0] * n  # the last consume(), per commodity, t
         self.short_today = [0.0] * n
         self.configure(cfg, commodities)
@@ -113,15 +120,65 @@ class Pocket:
         self._demand_amm = math.nan  # never equal: the first demands() call fills the scaled parts
         self._idle = not any(self.civ_demand) and not any(self._gar_base)
 
-    def set_stock(self, commodity: str, value: float) -> None:
-        """An event sets a stock level; the change is booked as delivered or lost."""
-        i = self.commodities.index(commodity)
+    def receive(self, i: int, tonnes: float, from_outside: bool) -> None:
+        """Tonnes of commodity ``i`` arrive: from outside (``delivered``) or a pocket."""
+        self.stock[i] += tonnes
+        if from_outside:
+            self.delivered[i] += tonnes
+            self.received_today += tonnes
+        else:
+            self.transferred_in[i] += tonnes
+            self.transferred_today += tonnes
+
+    def receive_load(self, load: list[float], share: float, from_outside: bool) -> float:
+        """``share`` of a load (t per commodity) arrives, as :meth:`receive`; returns the tonnes."""
+        stock = self.stock
+        book = self.delivered if from_outside else self.transferred_in
+        got = 0.0
+        for i, x in enumerate(load):
+            if x > 0.0:
+                y = x * share
+                stock[i] += y
+                book[i] += y
+                got += y
+        if from_outside:
+            self.received_today += got
+        else:
+            self.transferred_today += got
+        return got
+
+    def withdraw(self, i: int, tonnes: float) -> float:
+        """Up to ``tonnes`` of commodity ``i`` leave for another pocket; returns what left."""
+        have = self.stock[i]
+        take = tonnes if tonnes < have else have
+        if take <= 0.0:
+            return 0.0
+        self.stock[i] = have - take
+        self.transferred_out[i] += take
+        return take
+
+    def destroy(self, i: int, tonnes: float) -> float:
+        """Up to ``tonnes`` of commodity ``i`` are destroyed (``lost``); returns how much."""
+        have = self.stock[i]
+        gone = tonnes if tonnes < have else have
+        if gone <= 0.0:
+            return 0.0
+        self.stock[i] = have - gone
+        self.lost[i] += gone
+        return gone
+
+    def set_stock(self, i: int, value: float) -> float:
+        """An event sets the stock of commodity ``i``: booked as delivered or lost.
+
+        Returns the change (t, negative for a cut).
+        """
         change = float(value) - self.stock[i]
         if change >= 0.0:
             self.delivered[i] += change
         else:
             self.lost[i] -= change
         self.stock[i] = float(value)
+        return change
 
     def demand(self, i: int, ammunition: float) -> tuple[float, float]:
         """Full daily demand of commodity ``i`` in tonnes: (civilians, garrison)."""

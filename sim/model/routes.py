@@ -11,13 +11,15 @@ A share ``interdiction`` × the threat's interdiction multiplier of each convoy 
 destroyed on departure (booked as ``lost`` by the sending pocket); the rest
 leaves the sender (``transferred_out``), travels for ``transit_days`` and arrives
 at the start of the first day at least that long after dispatch
-(``transferred_in``). Convoys on the road when a route is cut still arrive.
+(``transferred_in``). Convoys on the road when a route is cut still arrive. Every
+tonne moves through the ledger's road account (:mod:`sim.model.ledger`).
 """
 
 from __future__ import annotations
 
 import math
 
+from sim.model.ledger import Ledger
 from sim.model.pocket import Pocket
 from sim.model.record import zeros
 from sim.scenario.schema import Route as RouteConfig
@@ -26,8 +28,11 @@ from sim.scenario.schema import Route as RouteConfig
 class Route:
     """One ground route, its convoys on the road and its daily record."""
 
-    def __init__(self, name: str, cfg: RouteConfig, a: Pocket, b: Pocket, n_days: int) -> None:
+    def __init__(
+        self, name: str, cfg: RouteConfig, a: Pocket, b: Pocket, ledger: Ledger, n_days: int
+    ) -> None:
         self.name = name
+        self.ledger = ledger
         self.a = a
         self.b = b
         # Convoys on the road: (arrival day, receiving pocket, tonnes per commodity).
@@ -54,11 +59,13 @@ class Route:
             return
         self.road = [c for c in self.road if c[0] > day]
         for _, pocket, load in due:
-            pending = self.to_a if pocket is self.a else self.to_b
-            for i, x in enumerate(load):
-                pocket.stock[i] += x
-                pocket.transferred_in[i] += x
-                pending[i] -= x
+            self._unload(pocket, load)
+
+    def _unload(self, pocket: Pocket, load: list[float]) -> None:
+        pending = self.to_a if pocket is self.a else self.to_b
+        self.ledger.arrive(pocket, load)
+        for i, x in enumerate(load):
+            pending[i] -= x
 
     def dispatch(self, day: int, ammunition: float, interdiction_mult: float) -> float:
         """Send today's convoys; returns the net tonnes dispatched a → b."""
@@ -69,8 +76,9 @@ class Route:
         dem_a = a.demands(ammunition)
         dem_b = b.demands(ammunition)
         to_a_pending, to_b_pending = self.to_a, self.to_b
-        moves = []  # (commodity, equalising transfer a → b), the non-zero ones
-        total = 0.0
+        to_b_moves: list[tuple[int, float]] = []  # (commodity, t a → b), the non-zero ones
+        to_a_moves: list[tuple[int, float]] = []
+        total_b = total_a = 0.0
         for i in range(a.n):
             da, db = dem_a[i], dem_b[i]
             if da + db <= 0.0:
@@ -83,67 +91,49 @@ class Route:
                 s = stock_a[i]
                 if s < x:
                     x = s
-                total += x
-            else:
-                y = -x
+                if x > 0.0:
+                    to_b_moves.append((i, x))
+                    total_b += x
+            elif x < 0.0:
                 s = stock_b[i]
-                x = -(s if s < y else y)
-                total -= x
-            if x != 0.0:
-                moves.append((i, x))
+                y = s if s < -x else -x
+                if y > 0.0:
+                    to_a_moves.append((i, y))
+                    total_a += y
+        total = total_a + total_b
         if total <= 0.0:
             return 0.0
-        scale = min(1.0, self.capacity / total)
+        scale = self.capacity / total
+        if scale > 1.0:
+            scale = 1.0
         share_lost = self.interdiction * interdiction_mult
         if share_lost > 1.0:
             share_lost = 1.0
-        to_b = [0.0] * a.n
-        to_a = [0.0] * a.n
-        net = 0.0
-        interdicted = self.interdicted
-        for i, x in moves:
-            if x > 0.0:
-                amount = x * scale
-                sender, stock, load = a, stock_a, to_b
-            else:
-                amount = -x * scale
-                sender, stock, load = b, stock_b, to_a
-            destroyed = amount * share_lost
-            left = stock[i] - amount
-            if left < 0.0:  # rounding only
-                amount += left
-                destroyed = min(destroyed, amount)
-                left = 0.0
-            stock[i] = left
-            sender.lost[i] += destroyed
-            sender.transferred_out[i] += amount - destroyed
-            load[i] = amount - destroyed
-            interdicted += destroyed
-            net += amount if x > 0.0 else -amount
-        self.interdicted = interdicted
-        convoys = [
-            (pocket, load, pending)
-            for pocket, load, pending in ((b, to_b, to_b_pending), (a, to_a, to_a_pending))
-            if any(load)
-        ]
-        for _, load, pending in convoys:
-            for i, x in enumerate(load):
-                pending[i] += x
+        ledger = self.ledger
+        n = a.n
+        before = ledger.interdicted
+        net = (total_b - total_a) * scale
         if self.transit == 0 and not self.road:
             # Same-day delivery with nothing else on the road: unload at once, exactly
             # as arrivals(day) would unload the convoys just put on the road.
-            for pocket, load, pending in convoys:
-                stock, got = pocket.stock, pocket.transferred_in
-                for i, x in enumerate(load):
-                    stock[i] += x
-                    got[i] += x
-                    pending[i] -= x
+            if to_b_moves:
+                ledger.convoy(a, to_b_moves, scale, share_lost, n, b)
+            if to_a_moves:
+                ledger.convoy(b, to_a_moves, scale, share_lost, n, a)
         else:
             arrive = day + self.transit
-            for pocket, load, _ in convoys:
-                self.road.append((arrive, pocket, load))
+            for sender, pocket, pending, moved in (
+                (a, b, to_b_pending, to_b_moves),
+                (b, a, to_a_pending, to_a_moves),
+            ):
+                if moved:
+                    load = ledger.convoy(sender, moved, scale, share_lost, n)
+                    for i, x in enumerate(load):
+                        pending[i] += x
+                    self.road.append((arrive, pocket, load))
             if self.transit == 0:
                 self.arrivals(day)
+        self.interdicted += ledger.interdicted - before
         self.transfer[day] = net
         return net
 

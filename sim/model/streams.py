@@ -1,37 +1,58 @@
 """Named random streams: common random numbers across scenarios and design points.
 
-Every component that draws random numbers (a fleet, the weather, the siege, a
-route, a drop zone...) owns one stream, seeded from
-``SeedSequence(entropy=seed, spawn_key=(replication, crc32(name)))``. The stream of
-a component depends only on the root seed, the replication index and the
-component's *name* — not on the order components are created, the number of
-workers, or what else the scenario contains. Adding a fleet therefore does not
-reshuffle the weather, and two scenarios run with the same seed share their draws
-wherever they share components.
+Every source of randomness owns one stream, seeded from
+``SeedSequence(entropy=seed, spawn_key=(replication, crc32(name)))``. A stream
+depends only on the root seed, the replication index and its *name* — not on the
+order components are created, the number of workers, or what else the scenario
+contains. The names:
 
-Uniforms are drawn in blocks (one numpy call per :data:`BLOCK` draws) to keep the
-sortie cycle cheap.
+==================================  ===================================================
+``weather``, ``weather:<zone>``     the default weather zone, a named weather zone
+``siege``                           combat sorties and targets destroyed
+``<section>:<name>:closure``        shelling closures of an airfield or helipad
+``fleets:<f>:<i>:maintenance``      breakdowns and repairs of aircraft ``i`` of fleet
+                                    ``f`` (``i`` = 0, 1, ... its place in the fleet)
+``fleets:<f>:<i>:loss``             its losses in flight and on the ground
+``fleets:<f>:<i>:recovery``         the pallets recovered from its drops
+``fleets:<f>:<i>:replacement``      the delays before it is replaced when lost
+==================================  ===================================================
+
+One stream per purpose and per aircraft, and every opportunity consumes the same
+draws whatever its outcome (a loss draw on every sortie even when the loss rate is
+0, two weather draws per zone and day whatever the day turns out to be), so that
+changing one parameter moves only what that parameter touches: adding a fleet does
+not reshuffle the weather, a loss rate of 0 and of 1e-12 fly the same sorties, and
+two scenarios run with the same seed share their draws wherever they share
+components.
+
+Uniforms are drawn in blocks (one numpy call per block, 32 draws at first, doubling
+up to :data:`BLOCK`), and a stream's generator is created at its first draw, so a
+stream that is never used costs nothing. Block sizes do not change the draws:
+PCG64 yields the same sequence however it is cut.
 
 With ``stochastic = false`` every stream becomes an :class:`ExpectedStream`, which
-replaces each draw by its expectation: a binomial by ``n p``, a Poisson by its
-mean, and a Bernoulli trial by an error-diffusion accumulator per call site that
-fires on the trial where the running sum of ``p`` reaches 1 — so rare events
-(a loss, an unflyable day) happen at exactly their expected long-run frequency,
-deterministically.
+replaces each draw by its expectation: a share of an outcome by its probability, an
+exponential by its mean, a binomial by ``n p``, a Poisson by its mean, and a
+Bernoulli trial by an error-diffusion accumulator per call site that fires on the
+trial where the running sum of ``p`` reaches 1.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np
 
 BLOCK = 512
-"""Uniforms drawn per refill of a stream's buffer."""
+"""Largest number of uniforms drawn per refill of a stream's buffer."""
+
+FIRST_BLOCK = 32
+"""Uniforms drawn at a stream's first refill (the block doubles at each refill)."""
 
 
 def seed_sequence(seed: int, replication: int, name: str) -> np.random.SeedSequence:
-    """The seed sequence of component ``name`` in replication ``replication``."""
+    """The seed sequence of stream ``name`` in replication ``replication``."""
     return np.random.SeedSequence(
         entropy=int(seed), spawn_key=(int(replication), zlib.crc32(name.encode("utf-8")))
     )
@@ -40,34 +61,83 @@ def seed_sequence(seed: int, replication: int, name: str) -> np.random.SeedSeque
 class Stream:
     """A component's own random stream (numpy PCG64), with buffered uniforms."""
 
-    __slots__ = ("_buf", "_i", "name", "rng")
+    __slots__ = ("_block", "_buf", "_i", "_rng", "name", "replication", "seed")
 
     def __init__(self, seed: int, replication: int, name: str) -> None:
         self.name = name
-        self.rng = np.random.Generator(np.random.PCG64(seed_sequence(seed, replication, name)))
+        self.seed = seed
+        self.replication = replication
+        self._rng: np.random.Generator | None = None
         self._buf: list[float] = []
         self._i = 0
+        self._block = FIRST_BLOCK
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The numpy generator, created at the first draw."""
+        if self._rng is None:
+            ss = seed_sequence(self.seed, self.replication, self.name)
+            self._rng = np.random.Generator(np.random.PCG64(ss))
+        return self._rng
+
+    def _refill(self) -> list[float]:
+        block = self._block
+        self._buf = self.rng.random(block).tolist()
+        if block < BLOCK:
+            self._block = 2 * block
+        self._i = 0
+        return self._buf
 
     def uniform(self) -> float:
         """One U(0, 1) draw."""
         i = self._i
-        if i >= len(self._buf):
-            self._buf = self.rng.random(BLOCK).tolist()
-            i = 0
-        self._i = i + 1
-        return self._buf[i]
-
-    def bernoulli(self, p: float, key: str = "") -> bool:
-        """True with probability ``p`` (``key`` names the call site; used when deterministic)."""
-        if p <= 0.0:
-            return False
-        i = self._i  # uniform(), inlined: the sortie cycle draws several per slot
         buf = self._buf
         if i >= len(buf):
-            buf = self._buf = self.rng.random(BLOCK).tolist()
+            buf = self._refill()
+            i = 0
+        self._i = i + 1
+        return buf[i]
+
+    def bernoulli(self, p: float, key: str = "") -> bool:
+        """True with probability ``p``; always one uniform (``key``: call site, deterministic)."""
+        i = self._i  # uniform(), inlined
+        buf = self._buf
+        if i >= len(buf):
+            buf = self._refill()
             i = 0
         self._i = i + 1
         return buf[i] < p
+
+    def share(self, p: float) -> float:
+        """The share of one trial that turns out true: 1.0 with probability ``p``, else 0.0.
+
+        Always one uniform. In the deterministic limit the share is ``p`` itself.
+        """
+        i = self._i
+        buf = self._buf
+        if i >= len(buf):
+            buf = self._refill()
+            i = 0
+        self._i = i + 1
+        return 1.0 if buf[i] < p else 0.0
+
+    def loss_draws(self, p: float) -> tuple[float, float]:
+        """A sortie's two loss draws: the share lost in flight (p capped at 1), a uniform.
+
+        The uniform decides later whether the aircraft is destroyed on the ground.
+        Always two uniforms; in the deterministic limit (``p``, 0.5).
+        """
+        i = self._i
+        buf = self._buf
+        if i + 1 >= len(buf):
+            u = self.uniform()
+            return (1.0 if u < p else 0.0), self.uniform()
+        self._i = i + 2
+        return (1.0 if buf[i] < p else 0.0), buf[i + 1]
+
+    def exponential(self, mean: float) -> float:
+        """An exponential draw of mean ``mean`` (one uniform, by inversion)."""
+        return -mean * math.log(1.0 - self.uniform())
 
     def binomial(self, n: int, p: float) -> float:
         """Number of successes in ``n`` trials of probability ``p``."""
@@ -90,7 +160,7 @@ class ExpectedStream(Stream):
     __slots__ = ("_acc",)
 
     def __init__(self, seed: int, replication: int, name: str) -> None:
-        self.name = name
+        super().__init__(seed, replication, name)
         self._acc: dict[str, float] = {}
 
     def uniform(self) -> float:
@@ -107,6 +177,18 @@ class ExpectedStream(Stream):
             return True
         self._acc[key] = acc
         return False
+
+    def share(self, p: float) -> float:
+        """``p``: the expected share."""
+        return p
+
+    def loss_draws(self, p: float) -> tuple[float, float]:
+        """(``p`` capped at 1, 0.5)."""
+        return (p if p < 1.0 else 1.0), 0.5
+
+    def exponential(self, mean: float) -> float:
+        """``mean``."""
+        return mean
 
     def binomial(self, n: int, p: float) -> float:
         """``n p`` (fractional)."""

@@ -1,12 +1,14 @@
 """Build the SimPy world of one replication, run it day by day, collect the result.
 
-Phases (as in desmod): **build** — one component per scenario entry, each with
-its own named random stream; **run** — for each day ``d``:
+Phases (as in desmod): **build** — one component per scenario entry, each with its
+own named random streams, and the ledger that books every tonne; **run** — for each
+day ``d``:
 
-1. apply the timeline events dated ``d`` (components re-read their parameters);
-2. the weather of the day, then the siege (threat θ from H at dawn, combat
-   sorties, targets destroyed, reinforcement);
-3. airfields and helipads shut or not (events, shelling);
+1. apply the timeline events dated ``d`` (components re-read their parameters;
+   aircraft waiting at home are woken to re-read theirs);
+2. the weather of the day in every zone, then the siege (threat θ from H at dawn,
+   combat sorties, targets destroyed, reinforcement);
+3. airfields and helipads shut or not (events, shelling closures that last days);
 4. convoys arrive, routes dispatch new ones;
 5. each pocket sets its ration level from its days of supply;
 6. SimPy runs every aircraft event of the day (every event before ``d + 1``, the
@@ -14,8 +16,10 @@ its own named random stream; **run** — for each day ``d``:
 7. each pocket eats the day's rations; the day's values are appended to the record
    (one row per day, turned into the daily numpy series when the run ends);
 
-— then **collect**: daily series, counters, the mass balance (checked; a
-violation raises :class:`~sim.model.record.MassBalanceError`).
+— then **collect**: daily series, counters, and the mass balance checked by the
+ledger (a violation raises :class:`~sim.model.record.MassBalanceError`). The
+aircraft processes still waiting are ended, so a finished world holds no SimPy
+work and is freed as soon as it is dropped.
 
 There is no per-hour ticking: the daily loop touches each pocket and route once a
 day and aircraft are event-driven processes.
@@ -23,22 +27,26 @@ day and aircraft are event-driven processes.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
+from functools import partial
 from itertools import chain
 
 import numpy as np
 import simpy
 
-from sim.model.airlift import Fleet
+from sim.model.airlift import Fleet, FleetContext
+from sim.model.bases import Base
 from sim.model.delivery import Airfield, DropZone
+from sim.model.ledger import Ledger
 from sim.model.pocket import Pocket
-from sim.model.record import MassBalanceError, RunResult, check_mass_balance, to_numpy, zeros
+from sim.model.record import RunResult, series_name, to_numpy
 from sim.model.routes import Route
 from sim.model.siege import Siege
 from sim.model.streams import Stream, make_stream
 from sim.model.timeline import TimelineStep, timeline_steps
-from sim.model.weather import Weather
+from sim.model.weather import WeatherZone
 from sim.scenario.paths import parse_path
 from sim.scenario.schema import Scenario
 
@@ -50,41 +58,67 @@ class World:
         self.scenario = scenario
         self.replication = replication
         self.seed = seed
+        self.stochastic = scenario.stochastic
         self.env = simpy.Environment()
         cal = scenario.calendar
         self.n_days = n = cal.n_days
-        self.start_weekday = cal.start.weekday()
         self.commodities = list(scenario.commodities)
         self.commodity_index = {c: i for i, c in enumerate(self.commodities)}
         self.n_commodities = len(self.commodities)
+        months = [(cal.start + dt.timedelta(days=d)).month - 1 for d in range(n)]
 
-        self.weather = Weather(scenario.weather, self.stream("weather"))
+        self.default_zone = WeatherZone(
+            "", scenario.weather, self.stream("weather"), months, self.stochastic
+        )
+        self.zones = {
+            name: WeatherZone(name, cfg, self.stream(f"weather:{name}"), months, self.stochastic)
+            for name, cfg in scenario.weather_zones.items()
+        }
         self.siege = Siege(scenario.siege, self.stream("siege"))
         self.pockets = {
             name: Pocket(name, cfg, scenario.commodities) for name, cfg in scenario.pockets.items()
+        }
+        self.ledger = Ledger(list(self.pockets.values()))
+        self.bases = {
+            name: Base(name, cfg, self.zone(cfg.weather_zone), n)
+            for name, cfg in scenario.bases.items()
         }
         self.airfields: dict[str, Airfield] = {}
         for section in ("airfields", "helipads"):
             for name, cfg in getattr(scenario, section).items():
                 self.airfields[name] = Airfield(
-                    name, cfg, self.env, self.stream(f"{section}:{name}")
+                    name,
+                    cfg,
+                    self.zone(cfg.weather_zone),
+                    self.stream(f"{section}:{name}:closure"),
+                    self.stochastic,
+                    n,
                 )
         self.drop_zones = {
-            name: DropZone(name, cfg, self.stream(f"drop_zones:{name}"))
+            name: DropZone(name, cfg, self.zone(cfg.weather_zone), n)
             for name, cfg in scenario.drop_zones.items()
         }
         self.points: dict[str, Airfield | DropZone] = {**self.airfields, **self.drop_zones}
         self.routes = {
-            name: Route(name, cfg, self.pockets[cfg.a], self.pockets[cfg.b], n)
+            name: Route(name, cfg, self.pockets[cfg.a], self.pockets[cfg.b], self.ledger, n)
             for name, cfg in scenario.routes.items()
         }
-        self.received = {p: zeros(n) for p in self.pockets}  # t per day
-        self.in_transit = 0.0  # shuttle cargo in the air, t
-        self.transit_lost = 0.0  # shuttle cargo lost (aircraft lost, pallets not recovered), t
-        self.fleets = {
-            name: Fleet(name, cfg, self, self.stream(f"fleets:{name}"))
-            for name, cfg in scenario.fleets.items()
-        }
+        context = FleetContext(
+            env=self.env,
+            calendar=cal,
+            n_days=n,
+            stochastic=self.stochastic,
+            ledger=self.ledger,
+            pockets=self.pockets,
+            points=self.points,
+            bases=self.bases,
+            default_zone=self.default_zone,
+            siege=self.siege,
+            commodity_index=self.commodity_index,
+            # a factory that does not hold the world (no reference cycle through it)
+            stream=partial(make_stream, self.stochastic, self.seed, self.replication),
+        )
+        self.fleets = {name: Fleet(name, cfg, context) for name, cfg in scenario.fleets.items()}
         self.steps: dict[int, list[TimelineStep]] = defaultdict(list)
         for step in timeline_steps(scenario):
             self.steps[step.day].append(step)
@@ -92,7 +126,11 @@ class World:
 
     def stream(self, name: str) -> Stream:
         """The named random stream of a component in this replication."""
-        return make_stream(self.scenario.stochastic, self.seed, self.replication, name)
+        return make_stream(self.stochastic, self.seed, self.replication, name)
+
+    def zone(self, name: str | None) -> WeatherZone:
+        """The weather zone of that name; the default zone for None."""
+        return self.default_zone if name is None else self.zones[name]
 
     def _alloc_series(self) -> None:
         """The day-by-day record, appended at the end of each day, read by :meth:`collect`.
@@ -102,9 +140,10 @@ class World:
         :meth:`collect` converts each list once. Per pocket and day: ``r_consume``
         gets the consumed then the shortfall tonnes of each commodity; ``r_stock`` the
         stock then the full demand of each commodity; ``r_state`` the ration level,
-        the lowest civilian and garrison ratios, civilians and garrison. ``r_world``
-        gets per day combat sorties, targets destroyed, weapons, threat, flyable, then
-        per airfield 1 if shut, then per route the tonnes on the road.
+        the lowest civilian and garrison ratios, civilians, garrison, then the tonnes
+        received from outside and from other pockets. ``r_world`` gets per day combat
+        sorties, targets destroyed, weapons, threat, then per route the tonnes on the
+        road. Weather zones and airfields keep their own daily arrays.
         """
         self.r_consume: list[list[float]] = [[] for _ in self.pockets]
         self.r_stock: list[list[float]] = [[] for _ in self.pockets]
@@ -121,11 +160,15 @@ class World:
             head = seg[0]
             name = str(seg[1]) if len(seg) > 1 else ""
             if head == "siege":
+                appears = not self.siege.exists
                 self.siege.configure(new.siege)
-                if seg[1:] in ((), ("weapons",)):
+                if new.siege is not None and (appears or seg[1:] in ((), ("weapons",))):
                     self.siege.set_weapons(new.siege.weapons)
             elif head == "weather":
-                self.weather.configure(new.weather)
+                self.default_zone.configure(new.weather)
+            elif head == "weather_zones":
+                for z in [name] if name else list(self.zones):
+                    self.zones[z].configure(new.weather_zones[z])
             elif head == "commodities":
                 for p, pocket in self.pockets.items():
                     pocket.configure(new.pockets[p], new.commodities)
@@ -138,12 +181,28 @@ class World:
                         stocks = new.pockets[p].stock_t
                         names = [str(seg[3])] if len(seg) > 3 else list(stocks)
                         for c in names:
-                            pocket.set_stock(c, stocks.get(c, 0.0))
-            elif head in ("airfields", "helipads", "drop_zones", "fleets", "routes"):
+                            i = self.commodity_index[c]
+                            self.ledger.set_stock(pocket, i, stocks.get(c, 0.0))
+            elif head == "bases":
+                for b in [name] if name else list(self.bases):
+                    cfg = new.bases[b]
+                    self.bases[b].configure(cfg, self.zone(cfg.weather_zone))
+                self._reconfigure_fleets(new)  # flight times and waiting aircraft
+            elif head in ("airfields", "helipads", "drop_zones"):
                 section = getattr(new, head)
-                targets = {"fleets": self.fleets, "routes": self.routes}.get(head, self.points)
                 for n in [name] if name else list(section):
-                    targets[n].configure(section[n])
+                    self.points[n].configure(section[n], self.zone(section[n].weather_zone))
+            elif head == "fleets":
+                for f in [name] if name else list(self.fleets):
+                    aircraft_set = len(seg) <= 2 or seg[2] == "aircraft"
+                    self.fleets[f].configure(new.fleets[f], aircraft_set)
+            elif head == "routes":
+                for r in [name] if name else list(self.routes):
+                    self.routes[r].configure(new.routes[r])
+
+    def _reconfigure_fleets(self, new: Scenario) -> None:
+        for f, fleet in self.fleets.items():
+            fleet.configure(new.fleets[f])
 
     # -- the run --------------------------------------------------------------
 
@@ -159,7 +218,10 @@ class World:
         pockets = list(self.pockets.values())
         routes = list(self.routes.values())
         fields = list(self.airfields.values())
-        weather, siege = self.weather, self.siege
+        drop_zones = list(self.drop_zones.values())
+        fleets = list(self.fleets.values())
+        zones = [self.default_zone, *self.zones.values()]
+        siege = self.siege
         steps = self.steps
         record = list(zip(pockets, self.r_consume, self.r_stock, self.r_state, strict=True))
         r_world = self.r_world
@@ -167,12 +229,16 @@ class World:
             if d in steps:
                 for ev in steps[d]:
                     self.apply(ev)
-            flyable = weather.step(d)
-            siege.start_day(flyable)
+            for z in zones:
+                z.step(d)
+            siege.start_day(self.default_zone.flyable)
             amm = siege.ammunition
             closure = siege.closure
+            mean_days = siege.closure_mean_days
             for f in fields:
-                f.start_day(closure)
+                f.start_day(d, closure, mean_days)
+            for z in drop_zones:
+                z.start_day()
             for r in routes:
                 if r.road:  # (the tests here only skip calls that would do nothing)
                     r.arrivals(d)
@@ -200,41 +266,23 @@ class World:
                     pocket.gar_ration,
                     pocket.civilians,
                     pocket.garrison,
+                    pocket.received_today,
+                    pocket.transferred_today,
                 )
+                pocket.received_today = pocket.transferred_today = 0.0
             r_world += (
                 siege.sorties_today,
                 siege.destroyed_today,
                 siege.weapons,
                 siege.theta,
-                flyable,
             )
-            r_world += [f.closed_today for f in fields]
-            r_world += [r.on_road() if r.road else 0.0 for r in routes]
+            if routes:
+                r_world += [r.on_road() if r.road else 0.0 for r in routes]
         result = self.collect()
-        self.release()
+        for fleet in fleets:
+            fleet.stop()
+        env._queue.clear()  # the run is over: nothing left waiting for SimPy
         return result
-
-    def release(self) -> None:
-        """Drop what the finished run no longer needs, so that it is freed at once.
-
-        Aircraft still waiting at the end hold their fleet, and through it the world,
-        in a reference cycle with SimPy's pending events; left alone, each run's
-        record would stay in memory until Python's cycle collector next runs a full
-        pass, and a long sweep's workers would grow by several MB a run in between.
-        Detaching the fleets (:meth:`~sim.model.airlift.Fleet.detach`) and emptying
-        the event queue and the record breaks those cycles; the daily series already
-        live in the result. The world cannot run again afterwards.
-        """
-        for fleet in self.fleets.values():
-            fleet.detach()
-        self.env._queue.clear()
-        self._alloc_series()
-
-    def cargo_lost(self, load: list[float]) -> None:
-        """A shuttle aircraft was lost with cargo taken from a pocket: lost on the way."""
-        total = sum(load)
-        self.in_transit -= total
-        self.transit_lost += total
 
     # -- collect --------------------------------------------------------------
 
@@ -257,45 +305,56 @@ class World:
             with np.errstate(over="ignore"):  # a vanishing demand gives inf days, rightly
                 np.divide(stock, demand, out=dos, where=demand > 0.0)
             for i, c in enumerate(self.commodities):
-                series[f"stock_t__{p}__{c}"] = stock[i]
-                series[f"days_of_supply__{p}__{c}"] = dos[i]
-                series[f"consumed_t__{p}__{c}"] = eaten_short[i]
-                series[f"shortfall_t__{p}__{c}"] = eaten_short[nc + i]
-            level, civ_r, gar_r, civilians, garrison = columns(self.r_state[k], 5)
-            series[f"ration_level__{p}"] = level
-            series[f"civilian_ration__{p}"] = civ_r
-            series[f"garrison_ration__{p}"] = gar_r
-            series[f"civilians__{p}"] = civilians
-            series[f"garrison__{p}"] = garrison
-            series[f"received_t__{p}"] = to_numpy(self.received[p])
+                series[series_name("stock_t", p, c)] = stock[i]
+                series[series_name("days_of_supply", p, c)] = dos[i]
+                series[series_name("consumed_t", p, c)] = eaten_short[i]
+                series[series_name("shortfall_t", p, c)] = eaten_short[nc + i]
+            level, civ_r, gar_r, civilians, garrison, received, transferred = columns(
+                self.r_state[k], 7
+            )
+            series[series_name("ration_level", p)] = level
+            series[series_name("civilian_ration", p)] = civ_r
+            series[series_name("garrison_ration", p)] = gar_r
+            series[series_name("civilians", p)] = civilians
+            series[series_name("garrison", p)] = garrison
+            series[series_name("received_t", p)] = received
+            series[series_name("transferred_in_t", p)] = transferred
         for fleet in self.fleets.values():
             series.update(fleet.series())
-        nf = len(self.airfields)
-        cols = columns(self.r_world, 5 + nf + len(self.routes))
+        for name, base in self.bases.items():
+            series.update(base.record.series("turnarounds", name, diversions=False))
+        for name, field in self.airfields.items():
+            series.update(field.record.series("landings", name))
+        for name, zone in self.drop_zones.items():
+            series.update(zone.record.series("drops", name))
+        cols = columns(self.r_world, 4 + len(self.routes))
         series["combat_sorties"] = cols[0]
         series["targets_destroyed"] = cols[1]
         series["besieger_weapons"] = cols[2]
         series["threat"] = cols[3]
-        series["flyable"] = cols[4]
-        for j, name in enumerate(self.airfields):
-            series[f"closed__{name}"] = cols[5 + j]
+        series["flyable"] = to_numpy(self.default_zone.flyable_days)
+        series["degraded"] = to_numpy(self.default_zone.degraded_days)
+        for name, zone in self.zones.items():
+            series[series_name("flyable", name)] = to_numpy(zone.flyable_days)
+            series[series_name("degraded", name)] = to_numpy(zone.degraded_days)
+        for name, field in self.airfields.items():
+            series[series_name("closed", name)] = to_numpy(field.closed)
         for j, (name, r) in enumerate(self.routes.items()):
-            series[f"transfer_t__{name}"] = to_numpy(r.transfer)
-            series[f"in_transit_t__{name}"] = cols[5 + nf + j]
+            series[series_name("transfer_t", name)] = to_numpy(r.transfer)
+            series[series_name("in_transit_t", name)] = cols[4 + j]
 
         counters: dict[str, float] = {}
         for fleet in self.fleets.values():
             counters.update(fleet.counters())
         for name, r in self.routes.items():
-            counters[f"interdicted_t__{name}"] = r.interdicted
-        counters["shuttle_in_transit_t"] = self.in_transit
-        counters["shuttle_lost_t"] = self.transit_lost
+            counters[series_name("interdicted_t", name)] = r.interdicted
+        counters.update(self.ledger.counters())
 
-        balance: dict[tuple[str, str], dict[str, float]] = {}
-        for pocket in self.pockets.values():
-            balance.update(pocket.balance())
-        check_mass_balance(balance)
-        self._check_transfers(balance)
+        ledger = self.ledger
+        air_aboard = sum(f.aboard(ledger.air) for f in self.fleets.values())
+        shuttle_aboard = sum(f.aboard(ledger.shuttle) for f in self.fleets.values())
+        road = sum(r.on_road() for r in self.routes.values())
+        balance = self.ledger.check(air_aboard, shuttle_aboard, road)
 
         events = [
             (step.day, step.title)
@@ -311,19 +370,6 @@ class World:
             events=events,
             sim_events=next(self.env._eid),  # events scheduled by SimPy
         )
-
-    def _check_transfers(self, balance: dict[tuple[str, str], dict[str, float]]) -> None:
-        """What left one pocket for another arrived, is on its way, or was lost on the way."""
-        out = sum(t["transferred_out"] for t in balance.values())
-        got = sum(t["transferred_in"] for t in balance.values())
-        road = sum(r.on_road() for r in self.routes.values())
-        lhs = got + road + self.in_transit + self.transit_lost
-        if abs(out - lhs) > 1e-9 * max(1.0, out, lhs):
-            raise MassBalanceError(
-                f"transfers do not add up: {out:.12g} t sent between pockets but "
-                f"{got:.12g} t received + {road:.12g} t on the road + {self.in_transit:.12g} t "
-                f"in the air + {self.transit_lost:.12g} t lost on the way"
-            )
 
 
 def run_replication(scenario: Scenario, replication: int, seed: int | None = None) -> RunResult:

@@ -329,7 +329,7 @@ def set_path(
         child_tp = found[0] if found else Any
         child = node.get(seg) if isinstance(node, dict) else node[seg]
         if child is None:
-            if isinstance(node, dict) and seg not in node:
+            if isinstance(node, dict):  # absent, or an optional table left out (None)
                 if is_model(child_tp) or get_origin(child_tp) is dict:
                     child = node[seg] = {}
                 elif get_origin(child_tp) in (list, tuple):

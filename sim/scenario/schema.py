@@ -8,8 +8,10 @@ timeline of dated events that change parameters during the run, and the historic
 observations every run is compared with.
 
 Units live in field names: ``payload_t`` is tonnes, ``flight_h`` hours,
-``civilian_kg_day`` kilograms per person per day, ``capacity_t_day`` tonnes per day.
-Shares are fractions in [0, 1]. Dates are ISO dates; day 0 of a run is
+``civilian_kg_day`` kilograms per person per day, ``capacity_t_day`` tonnes per day,
+``landing_interval_min`` minutes, ``block_speed_kmh`` km/h, ``lat``/``lon`` degrees.
+Shares are fractions in [0, 1]; a *monthly* value is one number or an array of 12
+(January to December). Dates are ISO dates; day 0 of a run is
 ``calendar.start`` and the last simulated day is ``calendar.end`` (inclusive).
 
 Every model is frozen and forbids unknown keys, so a typo in a file is an error,
@@ -30,6 +32,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -46,6 +49,76 @@ PosFloat = Annotated[float, Field(gt=0.0)]
 NonNegInt = Annotated[int, Field(ge=0)]
 PosInt = Annotated[int, Field(gt=0)]
 Hour = Annotated[float, Field(ge=0.0, lt=24.0)]
+WindowHours = Annotated[float, Field(gt=0.0, le=24.0)]
+Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
+
+MONTHS: tuple[str, ...] = (
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+)
+
+
+def _monthly(ge: float, lt: float | None, le: float | None, what: str) -> PlainValidator:
+    """A value that is one number or an array of 12 monthly numbers (Jan..Dec), each in range.
+
+    Validated by hand (a plain validator) so that a bad value is reported at the key
+    itself in plain words, never at a pydantic union member; the JSON Schema shows both
+    forms with their bounds.
+    """
+    bound: dict[str, float] = {"ge": ge}
+    if lt is not None:
+        bound["lt"] = lt
+    if le is not None:
+        bound["le"] = le
+    hi = f"< {lt:g}" if lt is not None else f"<= {le:g}" if le is not None else ""
+    rule = f"{what} >= {ge:g}" + (f" and {hi}" if hi else "")
+
+    def ok(x: Any) -> bool:
+        if isinstance(x, bool) or not isinstance(x, int | float) or x != x:
+            return False
+        if x < ge or (lt is not None and x >= lt) or (le is not None and x > le):
+            return False
+        return x not in (float("inf"), float("-inf"))
+
+    def check(value: Any) -> float | list[float]:
+        if isinstance(value, list | tuple):
+            if len(value) != 12:
+                raise ValueError(
+                    f"a monthly array needs 12 values (January to December), got {len(value)}"
+                )
+            for i, x in enumerate(value):
+                if not ok(x):
+                    raise ValueError(f"{MONTHS[i]} value {x!r}: each value must be a {rule}")
+            return [float(x) for x in value]
+        if not ok(value):
+            raise ValueError(f"expected a {rule}, or an array of 12 monthly values, got {value!r}")
+        return float(value)
+
+    one = Annotated[float, Field(**bound)]
+    schema_type = one | Annotated[list[one], Field(min_length=12, max_length=12)]
+    return PlainValidator(check, json_schema_input_type=schema_type)
+
+
+MonthlyUnflyable = Annotated[float | list[float], _monthly(0.0, 1.0, None, "share")]
+MonthlyShare = Annotated[float | list[float], _monthly(0.0, None, 1.0, "share")]
+MonthlySpell = Annotated[float | list[float], _monthly(1.0, None, None, "number of days")]
+
+
+def month_values(value: float | list[float]) -> list[float]:
+    """A monthly value as 12 numbers (January first)."""
+    return list(value) if isinstance(value, list) else [float(value)] * 12
+
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
@@ -225,70 +298,183 @@ class Pocket(_Model):
     rations: RationPolicy = Field(default_factory=RationPolicy)
 
 
+def _both_or_neither(lat: float | None, lon: float | None) -> None:
+    if (lat is None) != (lon is None):
+        raise ValueError("give both lat and lon (degrees), or neither")
+
+
+class Base(_Model):
+    """A home base outside the enclave, where a fleet's aircraft are turned round.
+
+    Turning an aircraft round (``base_h`` of its fleet: refuel, load) takes one of
+    ``loading_slots`` places and counts only the base's daily window of ``hours``
+    from ``opens_h``, which is also when aircraft may take off. Nothing takes off
+    on a day its weather zone is unflyable, or while the base is not ``open``.
+    """
+
+    lat: Latitude | None = Field(None, description="Latitude, degrees north (for flight times).")
+    lon: Longitude | None = Field(None, description="Longitude, degrees east (for flight times).")
+    loading_slots: PosInt | None = Field(
+        None, description="Aircraft turned round at once (none = unlimited)."
+    )
+    opens_h: Hour = Field(0.0, description="Hour of day the loading and departure window opens.")
+    hours: WindowHours = Field(
+        24.0, description="Length of the daily window, h (may run past midnight)."
+    )
+    open: bool = Field(True, description="Usable at all (events close and reopen it).")
+    weather_zone: Name | None = Field(
+        None, description="Weather zone of the base (none = the default [weather])."
+    )
+
+    @model_validator(mode="after")
+    def _coordinates(self) -> Base:
+        _both_or_neither(self.lat, self.lon)
+        return self
+
+
 class Airfield(_Model):
-    """A landing site: parking/unloading slots (MOG), daily operating window, open flag.
+    """A landing site: runways, parking places (MOG), a daily window, an open flag.
 
     Used for both ``airfields`` and ``helipads`` (a helipad is a small airfield).
-    An aircraft may start unloading only if it can finish before the window closes.
+    Each runway takes one landing per ``landing_interval_min`` (× the weather zone's
+    ``degraded_landing_factor`` on degraded days); a landed aircraft holds one of
+    ``slots`` parking places while it unloads for its fleet's ``ground_h``, which
+    counts only the field's open hours (an aircraft still unloading at closing time
+    finishes when the field reopens). Landings happen only inside the window.
     """
 
     pocket: Name = Field(description="The pocket that receives what is unloaded here.")
-    slots: PosInt = Field(1, description="Parking/unloading slots (maximum on ground, MOG).")
+    slots: PosInt = Field(1, description="Parking/unloading places (maximum on ground, MOG).")
+    runways: PosInt = Field(1, description="Runways (or landing spots) used at once.")
+    landing_interval_min: NonNegFloat = Field(
+        0.0, description="Minutes between two landings on one runway (0 = no runway limit)."
+    )
     opens_h: Hour = Field(0.0, description="Hour of day the operating window opens (0–24).")
-    hours: Annotated[float, Field(gt=0.0, le=24.0)] = Field(
+    hours: WindowHours = Field(
         24.0, description="Length of the operating window, h (may run past midnight)."
     )
     open: bool = Field(True, description="Usable at all (events close and reopen it).")
     exposure: NonNegFloat = Field(
         1.0, description="Multiplier on siege.effects.airfield_closure_per_day (0 = out of range)."
     )
+    ground_loss_per_hour: Share = Field(
+        0.0,
+        description="Chance per hour on the ground that a parked aircraft is destroyed, "
+        "× exposure (× the threat's sortie-loss multiplier when there is a siege).",
+    )
+    lat: Latitude | None = Field(None, description="Latitude, degrees north (for flight times).")
+    lon: Longitude | None = Field(None, description="Longitude, degrees east (for flight times).")
+    weather_zone: Name | None = Field(
+        None, description="Weather zone of the field (none = the default [weather])."
+    )
+
+    @model_validator(mode="after")
+    def _coordinates(self) -> Airfield:
+        _both_or_neither(self.lat, self.lon)
+        return self
 
 
 class DropZone(_Model):
-    """An airdrop zone: each pallet is recovered by the pocket with probability ``recovery``."""
+    """An airdrop zone: each pallet is recovered by the pocket with probability ``recovery``.
+
+    Aircraft pass over it at least 1 / ``passes_per_hour`` hours apart (no limit when
+    not given).
+    """
 
     pocket: Name = Field(description="The pocket that recovers the pallets.")
     recovery: Share = Field(description="Probability that one pallet is recovered.")
     pallet_t: PosFloat = Field(0.77, description="Mass of one pallet, t.")
+    passes_per_hour: PosFloat | None = Field(
+        None, description="Drop passes the zone takes per hour (none = unlimited)."
+    )
     open: bool = Field(True, description="Usable (events overrun or reopen it).")
+    lat: Latitude | None = Field(None, description="Latitude, degrees north (for flight times).")
+    lon: Longitude | None = Field(None, description="Longitude, degrees east (for flight times).")
+    weather_zone: Name | None = Field(
+        None, description="Weather zone of the drop zone (none = the default [weather])."
+    )
+
+    @model_validator(mode="after")
+    def _coordinates(self) -> DropZone:
+        _both_or_neither(self.lat, self.lon)
+        return self
 
 
 class Fleet(_Model):
-    """A group of identical aircraft flying the same sortie pattern.
+    """A group of identical aircraft, each flying its own sortie cycle.
 
-    Each aircraft has sortie slots every ``1 / sorties_per_day`` days from
-    ``depart_h`` on day 0, used only on the listed ``days`` and inside the active
-    window. At a slot it flies only if mission-capable, the weather is flyable and
-    one of its ``targets`` (in order of preference) is open; otherwise the sortie is
-    aborted. A sortie takes ``flight_h`` out, then either a parking slot for
-    ``ground_h`` (``land``/``helicopter``) or a drop, then ``flight_h`` back and
-    ``base_h`` at home before the next slot.
+    An aircraft takes off as soon as it is ready and allowed: inside the active
+    window, on a listed weekday, mission-capable, within its flying-hour budget
+    (``ute_h_day``), at least 1 / ``sorties_per_day`` days after its last departure
+    (a tasking ceiling, when given), in its base's window with the base's weather
+    flyable. It flies to the first of its ``targets`` (in order of preference) that
+    is open and flyable, lands (a runway, a parking place, the field's hours) and
+    unloads for ``ground_h`` — or drops its load — and flies back; at home it is
+    turned round for ``base_h`` (a base loading slot). An aircraft that cannot land
+    or drop within ``holding_h`` of arriving diverts to its next target, or flies
+    home with its load. Breakdowns last ``repair_days`` on average, so that a share
+    ``mission_capable`` of the time an aircraft is fit to fly. The fleet's aircraft
+    start spread over their cycle from ``depart_h`` on their first day.
+
+    One-way flight time: ``flight_h`` when given, else the great-circle distance from
+    the ``base`` to the target ÷ ``block_speed_kmh`` (the base and the targets need
+    ``lat``/``lon``).
     """
 
-    mode: Mode
+    mode: Mode = Field(
+        description="land (airfields), helicopter (helipads) or airdrop (drop zones); "
+        "an event cannot change it."
+    )
     aircraft: Annotated[int, Field(ge=0, le=MAX_AIRCRAFT)] = Field(
-        description="Aircraft available to the fleet."
+        description="Serviceable aircraft; an event setting it replaces aircraft lost so far."
     )
     payload_t: PosFloat = Field(description="Payload per sortie, t.")
     cargo: dict[Name, Share] = Field(description="Share of the payload per commodity (sums to 1).")
-    flight_h: PosFloat = Field(description="One-way flight time, h.")
+    base: Name | None = Field(
+        None, description="Home base (a [bases] entry); none = an unconstrained home."
+    )
+    flight_h: PosFloat | None = Field(
+        None, description="One-way flight time, h (none: from the base's distance and speed)."
+    )
+    block_speed_kmh: PosFloat | None = Field(
+        None, description="Block speed, km/h: flight time = great-circle distance ÷ speed."
+    )
     ground_h: NonNegFloat = Field(
-        0.0, description="Time on a parking slot at the destination to unload, h (landings)."
+        0.0, description="Time on a parking place at the destination to unload, open hours."
     )
-    base_h: NonNegFloat = Field(0.0, description="Turnaround at home base after a sortie, h.")
-    depart_h: Hour = Field(6.0, description="Hour of day of the first sortie slot.")
+    base_h: NonNegFloat = Field(
+        0.0, description="Turnaround at home after a sortie (refuel, load), h; a loading slot."
+    )
+    depart_h: Hour = Field(6.0, description="Hour of day of the fleet's first departure.")
     days: list[Weekday] = Field(
-        default_factory=lambda: list(WEEKDAYS), description="Weekdays flown (mon..sun)."
+        default_factory=lambda: list(WEEKDAYS), description="Weekdays of departure (mon..sun)."
     )
-    sorties_per_day: Annotated[float, Field(gt=0.0, le=MAX_SORTIES_PER_DAY)] = Field(
-        1.0, description="Sortie slots per aircraft per day."
+    sorties_per_day: Annotated[float, Field(gt=0.0, le=MAX_SORTIES_PER_DAY)] | None = Field(
+        None,
+        description="Tasking ceiling: departures per aircraft per day at most (an aircraft's "
+        "departures are at least 1 / this apart); none = no ceiling.",
     )
-    mission_capable: Share = Field(1.0, description="Probability an aircraft is fit to fly a slot.")
+    ute_h_day: Annotated[float, Field(gt=0.0, le=24.0)] | None = Field(
+        None, description="Flying-hour budget per aircraft per day (UTE rate); none = no budget."
+    )
+    mission_capable: Share = Field(1.0, description="Long-run share of the time fit to fly.")
+    repair_days: PosFloat = Field(
+        2.0, description="Mean length of a breakdown (not mission-capable spell), days."
+    )
+    holding_h: NonNegFloat = Field(
+        1.0,
+        description="Longest wait in the air for a landing or a drop pass before diverting "
+        "to the next target or flying home with the load, h.",
+    )
     active_from: dt.date | None = Field(None, description="First day the fleet flies.")
     active_to: dt.date | None = Field(None, description="Last day the fleet flies.")
     targets: list[Name] = Field(min_length=1, description="Delivery points in order of preference.")
     loss_per_sortie: Share = Field(
-        0.0, description="Chance a sortie loses its aircraft at threat θ = 1 (scaled by θ)."
+        0.0,
+        description="Chance a sortie loses its aircraft (× the threat's multiplier with a siege).",
+    )
+    replacement_days: PosFloat | None = Field(
+        None, description="Mean delay before a lost aircraft is replaced, days (none = never)."
     )
     origin: Name | None = Field(
         None, description="Pocket the cargo is taken from (a shuttle); none = from outside."
@@ -336,18 +522,45 @@ class Route(_Model):
 
 
 class Weather(_Model):
-    """Two-state Markov chain of flyable and unflyable days.
+    """The climate of a weather zone, by month: unflyable, degraded and fine days.
 
-    The stationary share of unflyable days is ``unflyable_share`` and an unflyable
-    spell lasts ``mean_spell_days`` on average (geometric).
+    Unflyable days come in spells: a two-state Markov chain whose stationary share of
+    unflyable days is ``unflyable_share`` and whose unflyable spells last
+    ``mean_spell_days`` on average (geometric). A flyable day is *degraded* (fog, dust,
+    low cloud: landings slowed, not stopped) so that degraded days are a share
+    ``degraded_share`` of all days; on those the landing interval of every runway in
+    the zone is × ``degraded_landing_factor``. The first three keys are one number or
+    an array of 12 monthly values (January to December); the month of each day
+    applies. Nothing takes off from or flies to a place on a day its zone is unflyable.
+
+    ``[weather]`` is the default zone: every base and delivery point without a
+    ``weather_zone`` lies in it, and the combat air sorties of the siege fly in it.
     """
 
-    unflyable_share: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
-        0.0, description="Long-run share of days on which nothing flies."
+    unflyable_share: MonthlyUnflyable = Field(
+        0.0, description="Long-run share of days on which nothing flies (monthly)."
     )
-    mean_spell_days: Annotated[float, Field(ge=1.0)] = Field(
-        1.0, description="Mean length of an unflyable spell, days."
+    mean_spell_days: MonthlySpell = Field(
+        1.0, description="Mean length of an unflyable spell, days (monthly)."
     )
+    degraded_share: MonthlyShare = Field(
+        0.0, description="Share of all days that are flyable but degraded (monthly)."
+    )
+    degraded_landing_factor: Annotated[float, Field(ge=1.0)] = Field(
+        1.0, description="Landing interval × this on degraded days."
+    )
+
+    @model_validator(mode="after")
+    def _shares_fit(self) -> Weather:
+        u = month_values(self.unflyable_share)
+        g = month_values(self.degraded_share)
+        for i, (a, b) in enumerate(zip(u, g, strict=True)):
+            if a + b > 1.0 + 1e-12:
+                raise ValueError(
+                    f"unflyable_share + degraded_share is {a + b:g} in {MONTHS[i]}; "
+                    "they are shares of the same days and cannot exceed 1"
+                )
+        return self
 
 
 class SiegeEffects(_Model):
@@ -358,7 +571,12 @@ class SiegeEffects(_Model):
     """
 
     airfield_closure_per_day: Share = Field(
-        0.0, description="Chance per day an exposed airfield/helipad is shut by shelling at θ = 1."
+        0.0,
+        description="Chance per day that shelling shuts an exposed airfield/helipad at θ = 1 "
+        "(a closure starts).",
+    )
+    closure_mean_days: Annotated[float, Field(ge=1.0)] = Field(
+        1.0, description="Mean length of a shelling closure, days (geometric)."
     )
     closure: NonNegFloat = Field(1.0, description="Elasticity of the closure chance to θ.")
     sortie_loss: NonNegFloat = Field(1.0, description="Elasticity of sortie loss to θ.")
@@ -466,13 +684,19 @@ class Scenario(_Model):
     calendar: Calendar
     commodities: dict[Name, Commodity] = Field(min_length=1)
     pockets: dict[Name, Pocket] = Field(min_length=1)
+    bases: dict[Name, Base] = Field(default_factory=dict)
     airfields: dict[Name, Airfield] = Field(default_factory=dict)
     helipads: dict[Name, Airfield] = Field(default_factory=dict)
     drop_zones: dict[Name, DropZone] = Field(default_factory=dict)
     fleets: dict[Name, Fleet] = Field(default_factory=dict)
     routes: dict[Name, Route] = Field(default_factory=dict)
     weather: Weather = Field(default_factory=Weather)
-    siege: Siege = Field(default_factory=Siege)
+    weather_zones: dict[Name, Weather] = Field(default_factory=dict)
+    siege: Siege | None = Field(
+        None,
+        description="The besieging force; without it the threat is θ = 1 for ever (loss rates, "
+        "interdiction and ammunition use apply as written, no shelling closures).",
+    )
     events: list[Event] = Field(default_factory=list)
     observations: list[Observation] = Field(default_factory=list)
 
@@ -507,8 +731,27 @@ def check_references(s: Scenario) -> list[tuple[str, str]]:
             if point.pocket not in pockets:
                 unknown(f"{section}.{n}.pocket", "pocket", point.pocket, pockets)
 
+    zones = set(s.weather_zones)
+    for section in ("bases", "airfields", "helipads", "drop_zones"):
+        for n, place in getattr(s, section).items():
+            if place.weather_zone is not None and place.weather_zone not in zones:
+                unknown(f"{section}.{n}.weather_zone", "weather zone", place.weather_zone, zones)
+
     landing = set(s.airfields) | set(s.helipads)
+    points = {**s.airfields, **s.helipads, **s.drop_zones}
     for f, fleet in s.fleets.items():
+        if fleet.base is not None and fleet.base not in s.bases:
+            unknown(f"fleets.{f}.base", "base", fleet.base, set(s.bases))
+        elif fleet.flight_h is None:
+            problem = _flight_time_problem(fleet, s.bases, points)
+            if problem:
+                problems.append(
+                    (
+                        f"fleets.{f}.flight_h",
+                        "no flight time: give flight_h, or block_speed_kmh with a base whose "
+                        f"lat/lon are set and lat/lon on every target ({problem})",
+                    )
+                )
         for c in fleet.cargo:
             if c not in commodities:
                 unknown(f"fleets.{f}.cargo.{c}", "commodity", c, commodities)
@@ -585,6 +828,20 @@ def check_references(s: Scenario) -> list[tuple[str, str]]:
         if ob.metric in ("ration_level",) and sel.pocket is None:
             problems.append((f"{path}.selector", "metric ration_level needs a pocket"))
     return problems
+
+
+def _flight_time_problem(fleet: Fleet, bases: dict[str, Base], points: dict[str, Any]) -> str:
+    """Why a fleet without ``flight_h`` has no computable flight time ("" if it has one)."""
+    if fleet.block_speed_kmh is None:
+        return "block_speed_kmh is not set"
+    if fleet.base is None:
+        return "base is not set"
+    if bases[fleet.base].lat is None:
+        return f"base {fleet.base!r} has no lat/lon"
+    missing = [t for t in fleet.targets if t in points and points[t].lat is None]
+    if missing:
+        return f"target {missing[0]!r} has no lat/lon"
+    return ""
 
 
 def json_schema() -> dict[str, Any]:

@@ -21,6 +21,7 @@ Rules for events (an event that breaks one is an input error at
 - the keys of :data:`EVENT_FIXED_KEYS` are fixed for the whole run;
 - an event may not add or remove entries of a dict of components (a fleet, a
   pocket...), nor new keys of a plain table;
+- an event may not change a fleet's ``mode`` (a fleet is a kind of aircraft);
 - every version must pass the schema and :func:`~sim.scenario.schema.check_references`.
 
 :func:`timeline_steps` returns the steps of a scenario object, building them only
@@ -208,6 +209,19 @@ def build_timeline(scenario: Scenario, locate: Locate | None = None) -> list[Tim
                     raise _event_error(
                         where, i, key, f"an event cannot add or remove {top} entries ({what})"
                     )
+        for f, fleet in update.get("fleets", {}).items():
+            before = scenario.fleets[f].mode
+            if fleet.mode != before:
+                key = _closest_key(keys, changed, ("fleets", f, "mode"))
+                raise _event_error(
+                    where,
+                    i,
+                    key,
+                    f"an event cannot change a fleet's mode (fleets.{f}.mode is {before!r}); "
+                    "define another fleet and switch between them with aircraft or "
+                    "active_from/active_to",
+                    ("fleets", f, "mode"),
+                )
         version = current.model_copy(update=update)
         problems = check_references(version.model_copy(update=light))
         if problems:

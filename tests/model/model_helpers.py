@@ -17,6 +17,10 @@ BASE: dict[str, Any] = {
 }
 
 
+DAYS_100 = {"start": dt.date(2016, 1, 4), "end": dt.date(2016, 4, 12)}
+"""A 100-day calendar (Monday 4 Jan to Tuesday 12 Apr 2016)."""
+
+
 def scenario(**sections: Any) -> Scenario:
     """BASE updated section by section (a ``None`` value deletes the section)."""
     data = copy.deepcopy(BASE)
@@ -29,7 +33,9 @@ def scenario(**sections: Any) -> Scenario:
 
 
 def drop_fleet(**over: Any) -> dict[str, Any]:
-    """An airdrop fleet on drop zone ``dz`` with no randomness-relevant settings."""
+    """An airdrop fleet on drop zone ``dz`` (no ceiling: it flies as fast as its cycle).
+
+    A key given as None is left out."""
     f: dict[str, Any] = {
         "mode": "airdrop",
         "aircraft": 1,
@@ -39,11 +45,11 @@ def drop_fleet(**over: Any) -> dict[str, Any]:
         "targets": ["dz"],
     }
     f.update(over)
-    return f
+    return {k: v for k, v in f.items() if v is not None}
 
 
 def land_fleet(**over: Any) -> dict[str, Any]:
-    """A landing fleet on airfield ``strip``."""
+    """A landing fleet on airfield ``strip`` (no ceiling). A key given as None is left out."""
     f: dict[str, Any] = {
         "mode": "land",
         "aircraft": 1,
@@ -54,4 +60,4 @@ def land_fleet(**over: Any) -> dict[str, Any]:
         "targets": ["strip"],
     }
     f.update(over)
-    return f
+    return {k: v for k, v in f.items() if v is not None}

@@ -91,9 +91,25 @@ def test_threat_scaled_commodity_scales_garrison_demand_only() -> None:
 
 def test_set_stock_is_booked() -> None:
     p = make(10.0)
-    p.set_stock("food", 15.0)
-    p.set_stock("food", 3.0)
+    assert p.set_stock(0, 15.0) == 5.0
+    assert p.set_stock(0, 3.0) == -12.0
     b = p.balance()[("city", "food")]
     assert b["delivered"] == 5.0
     assert b["lost"] == 12.0
     assert b["initial"] + b["delivered"] - b["lost"] == b["final"]
+
+
+def test_receive_withdraw_destroy_book_every_tonne() -> None:
+    p = make(10.0)
+    p.receive(0, 4.0, True)  # from outside
+    p.receive(0, 1.0, False)  # from another pocket
+    assert p.withdraw(0, 2.0) == 2.0
+    assert p.destroy(0, 1.5) == 1.5
+    assert p.withdraw(0, 100.0) == pytest.approx(10.0 + 4 + 1 - 2 - 1.5)  # at most the stock
+    assert p.destroy(0, 1.0) == 0.0
+    assert p.receive_load([2.0], 0.5, True) == 1.0
+    b = p.balance()[("city", "food")]
+    assert (b["delivered"], b["transferred_in"], b["lost"]) == (5.0, 1.0, 1.5)
+    assert b["transferred_out"] == pytest.approx(13.5)
+    assert b["final"] == 1.0
+    assert (p.received_today, p.transferred_today) == (5.0, 1.0)

@@ -163,9 +163,17 @@ def test_end_before_start(write, tiny_text) -> None:
 
 
 def test_missing_required_key(write, tiny_text) -> None:
+    path = write("s.toml", tiny_text.replace("payload_t = 20\n", ""))
+    err = error_of(path)
+    assert (err.path, err.message) == ("fleets.il76.payload_t", "missing required key")
+
+
+def test_no_flight_time_names_both_ways_to_give_one(write, tiny_text) -> None:
     path = write("s.toml", tiny_text.replace("flight_h = 1.5\n", ""))
     err = error_of(path)
-    assert (err.path, err.message) == ("fleets.il76.flight_h", "missing required key")
+    assert err.path == "fleets.il76.flight_h"
+    assert "give flight_h, or block_speed_kmh with a base" in err.message
+    assert "(block_speed_kmh is not set)" in err.message
 
 
 def test_bad_name(write, tiny_text) -> None:

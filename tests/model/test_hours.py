@@ -1,0 +1,55 @@
+"""Opening hours and the open clock: work counts only open hours."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.model.hours import EPS, OpeningHours
+
+H = 1.0 / 24.0
+
+
+def test_a_window_past_midnight() -> None:
+    w = OpeningHours(20.0, 8.0)  # 20:00 to 04:00
+    assert w.next_open(12 * H) == pytest.approx(20 * H)
+    assert w.next_open(2 * H) == pytest.approx(2 * H)  # still open from the night before
+    assert w.next_open(1 + 5 * H) == pytest.approx(1 + 20 * H)
+    # 3 h of work from 03:00 on day 1: 1 h before closing, 2 h after the next opening
+    pos = w.clock(1 + 3 * H)
+    assert w.end(pos + 3 * H) == pytest.approx(1 + 22 * H)
+
+
+def test_work_ending_at_closing_time_ends_then_and_work_starting_then_waits() -> None:
+    w = OpeningHours(6.0, 12.0)
+    pos = w.clock(6 * H)
+    assert w.end(pos + 12 * H) == pytest.approx(18 * H)  # done at closing time
+    assert w.start(pos + 12 * H) == pytest.approx(1 + 6 * H)  # not started before reopening
+
+
+def test_always_open_is_plain_time() -> None:
+    w = OpeningHours(0.0, 24.0)
+    assert w.always
+    assert (w.clock(3.7), w.start(3.7), w.end(3.7), w.next_open(3.7)) == (3.7, 3.7, 3.7, 3.7)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    opens=st.floats(0.0, 23.9),
+    hours=st.floats(0.5, 23.5),
+    t=st.floats(0.0, 30.0),
+    work=st.floats(0.0, 40.0),
+)
+def test_the_open_clock_counts_open_hours_only(
+    opens: float, hours: float, t: float, work: float
+) -> None:
+    w = OpeningHours(opens, hours)
+    start = w.start(w.clock(t))
+    assert start >= t - EPS
+    assert w.next_open(t) == pytest.approx(start, abs=1e-9)
+    done = w.end(w.clock(t) + work * H)
+    # the open hours between start and done are exactly the work; none of it is closed time
+    assert w.clock(done) - w.clock(start) == pytest.approx(work * H, abs=1e-9)
+    # a day of open clock is `hours` of work, whatever the day
+    assert w.clock(t + 1.0) - w.clock(t) == pytest.approx(hours * H, abs=1e-9)
