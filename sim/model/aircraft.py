@@ -45,6 +45,9 @@ class Maintenance:
 
     __slots__ = ("bounds", "down_mean", "mc", "stream", "up0", "up_mean")
 
+    mc: float
+    down_mean: float
+
     def __init__(self, stream: Stream, mission_capable: float, repair_days: float) -> None:
         self.stream = stream
         self.bounds: list[float] = []  # ends of the periods drawn so far (ascending)
@@ -99,7 +102,8 @@ class Maintenance:
             return np.zeros(len(times))
         self.next_up(float(times[-1]))  # draw the periods as far as needed
         i = np.searchsorted(np.array(self.bounds), times - EPS, side="right")
-        return ((i % 2 == 0) == self.up0).astype(float)
+        up: np.ndarray = ((i % 2 == 0) == self.up0).astype(float)
+        return up
 
 
 class FlyingHours:

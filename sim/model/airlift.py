@@ -747,7 +747,8 @@ class Fleet:
         """Unloading is done: the load reaches the pocket; a parked aircraft may be
         destroyed (False)."""
         self._deliver(ac, 1.0)
-        field: Airfield = ac.target  # type: ignore[assignment]
+        field = ac.target
+        assert isinstance(field, Airfield)
         if field.ground_loss > 0.0:
             landed, done = ac.booking
             p_hour = field.ground_loss * self.threat.loss
@@ -769,7 +770,8 @@ class Fleet:
 
     def drop(self, ac: Aircraft) -> None:
         """Drop the load over the zone; the pallets recovered reach the pocket."""
-        zone: DropZone = ac.target  # type: ignore[assignment]
+        zone = ac.target
+        assert isinstance(zone, DropZone)
         assert ac.load is not None
         total = sum(ac.load)
         n = zone.pallets(total)

@@ -40,6 +40,8 @@ class Base:
         "zone",
     )
 
+    hours: OpeningHours
+
     def __init__(self, name: str, cfg: BaseConfig, zone: WeatherZone, n_days: int) -> None:
         self.name = name
         self.record = PlaceRecord(n_days)  # turnarounds and queue hours

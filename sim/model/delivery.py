@@ -83,6 +83,8 @@ class Airfield:
         "zone",
     )
 
+    hours: OpeningHours
+
     def __init__(
         self,
         name: str,

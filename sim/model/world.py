@@ -237,8 +237,8 @@ class World:
             mean_days = siege.closure_mean_days
             for f in fields:
                 f.start_day(d, closure, mean_days)
-            for z in drop_zones:
-                z.start_day()
+            for dz in drop_zones:
+                dz.start_day()
             for r in routes:
                 if r.road:  # (the tests here only skip calls that would do nothing)
                     r.arrivals(d)
@@ -334,9 +334,9 @@ class World:
         series["threat"] = cols[3]
         series["flyable"] = to_numpy(self.default_zone.flyable_days)
         series["degraded"] = to_numpy(self.default_zone.degraded_days)
-        for name, zone in self.zones.items():
-            series[series_name("flyable", name)] = to_numpy(zone.flyable_days)
-            series[series_name("degraded", name)] = to_numpy(zone.degraded_days)
+        for name, wz in self.zones.items():
+            series[series_name("flyable", name)] = to_numpy(wz.flyable_days)
+            series[series_name("degraded", name)] = to_numpy(wz.degraded_days)
         for name, field in self.airfields.items():
             series[series_name("closed", name)] = to_numpy(field.closed)
         for j, (name, r) in enumerate(self.routes.items()):
