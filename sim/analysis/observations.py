@@ -57,8 +57,11 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "rel_error",
     "within_tolerance",
     "source",
+    "role",
 )
-"""Columns of ``observations.csv``, in order (the result-folder contract)."""
+"""Columns of ``observations.csv``, in order (the result-folder contract); ``role`` (last,
+added after the others) is ``calibration`` or ``validation`` (see
+:class:`~sim.scenario.schema.Observation`)."""
 
 
 def _window(scenario: Scenario, obs: Observation, n_days: int) -> slice:
@@ -234,6 +237,7 @@ def observation_table(
                 "rel_error": float(rel),
                 "within_tolerance": ok,
                 "source": o.source,
+                "role": o.role,
             }
         )
     return rows

@@ -95,7 +95,7 @@ def format_summary(
     if observations:
         lines.append("")
         orows: list[tuple[str, ...]] = [
-            ("observation", "observed", "model p50 [p05 – p95]", "rel.err", "ok")
+            ("observation", "observed", "model p50 [p05 – p95]", "rel.err", "ok", "role")
         ]
         for o in observations:
             rel = o["rel_error"]
@@ -108,19 +108,35 @@ def format_summary(
                     f"{_num(o['model_p50'])} [{_num(o['model_p05'])} – {_num(o['model_p95'])}]",
                     rel_s,
                     "–" if ok is None else ("yes" if ok else "NO"),
+                    str(o.get("role") or "calibration"),
                 )
             )
-        ow = [max(len(row[i]) for row in orows) for i in range(5)]
+        ow = [max(len(row[i]) for row in orows) for i in range(6)]
         for row in orows:
-            name, observed, model, rel, ok_s = row
+            name, observed, model, rel, ok_s, role = row
             lines.append(
-                f"{name:<{ow[0]}}  {observed:>{ow[1]}}  {model:<{ow[2]}}  {rel:>{ow[3]}}  {ok_s}"
+                f"{name:<{ow[0]}}  {observed:>{ow[1]}}  {model:<{ow[2]}}  {rel:>{ow[3]}}  "
+                f"{ok_s:<{ow[4]}}  {role}"
             )
-        n_ok = sum(1 for o in observations if o["within_tolerance"])
-        lines.append(f"{n_ok} of {len(observations)} observations within tolerance")
+        lines.append(_tolerance_line(observations))
     if out_dir is not None:
         lines.extend(["", f"results: {out_dir}"])
     return "\n".join(lines)
+
+
+def _tolerance_line(observations: Sequence[Mapping[str, Any]]) -> str:
+    """``n of m observations within tolerance``, split by role when some are held out."""
+    n_ok = sum(1 for o in observations if o["within_tolerance"])
+    line = f"{n_ok} of {len(observations)} observations within tolerance"
+    roles = [str(o.get("role") or "calibration") for o in observations]
+    if "validation" not in roles:
+        return line
+    parts = []
+    for role in ("calibration", "validation"):
+        mine = [o for o, r in zip(observations, roles, strict=True) if r == role]
+        ok = sum(1 for o in mine if o["within_tolerance"])
+        parts.append(f"{role} {ok} of {len(mine)}")
+    return f"{line} ({', '.join(parts)})"
 
 
 def format_sweep_summary(result: SweepResult, quiet: bool = False) -> str:

@@ -144,6 +144,10 @@ ObservationMetric = Literal[
 ]
 """What an observation can compare with (see :data:`OBSERVATION_METRICS`)."""
 
+ObservationRole = Literal["calibration", "validation"]
+"""What an observation is for: fitting (``calibration``, the default) or checking a fit's
+prediction out of sample (``validation``, never used by ``siege calibrate``'s fit)."""
+
 OBSERVATION_METRICS: dict[ObservationMetric, str] = {
     "delivered_t": "tonnes delivered (recovered, for drops) in the window, summed",
     "dropped_t": "tonnes released over drop zones in the window (recovered or not), summed",
@@ -643,6 +647,11 @@ class Observation(_Model):
     abs_tolerance: NonNegFloat = Field(0.0, description="Absolute tolerance, in the metric's unit.")
     source: str = Field(min_length=1)
     note: str = ""
+    role: ObservationRole = Field(
+        "calibration",
+        description="calibration: a figure a fit may use (siege calibrate); validation: "
+        "held out, never used by a fit, only compared with its prediction.",
+    )
 
     @field_validator("range", mode="before")
     @classmethod

@@ -43,3 +43,20 @@ def test_summary_text(fake_scenario, make_result):
     assert lines[-1] == "results: results/fake/x"
     names = key_metrics(fake_scenario, summary)
     assert "first_stockout_day__city__ammo" not in names  # ammo is not rationed
+
+
+def test_summary_shows_roles(fake_scenario, make_result):
+    """Each observation's role is a column; held-out ones are counted apart."""
+    held = fake_scenario.observations[0].model_copy(update={"id": "held", "role": "validation"})
+    scenario = fake_scenario.model_copy(
+        update={"observations": [*fake_scenario.observations, held]}
+    )
+    metrics = [replication_metrics(scenario, make_result(scenario, replication=0))]
+    obs = observation_table(scenario, metrics)
+    assert [o["role"] for o in obs] == ["calibration", "validation"]
+    text = format_summary(scenario, summarize_metrics(metrics), obs, replications=1, seed=1)
+    lines = text.splitlines()
+    assert next(line for line in lines if line.startswith("observation")).endswith("role")
+    assert next(line for line in lines if line.startswith("held ")).endswith("validation")
+    ok = "1" if obs[0]["within_tolerance"] else "0"  # the two are the same figure
+    assert lines[-1].endswith(f"(calibration {ok} of 1, validation {ok} of 1)")

@@ -87,6 +87,7 @@ def test_observations_csv(tmp_path):
         "rel_error": -60 / 2060,
         "within_tolerance": True,
         "source": "WFP, 2016",
+        "role": "validation",
     }
     path = tmp_path / "observations.csv"
     files.write_observations_csv(
@@ -96,12 +97,13 @@ def test_observations_csv(tmp_path):
     assert lines[0] == ",".join(TABLE_COLUMNS)
     assert lines[0] == (
         "id,metric,from,to,observed,unit,model_p05,model_p50,model_p95,"
-        "rel_error,within_tolerance,source"
+        "rel_error,within_tolerance,source,role"
     )
     assert lines[1] == (
         "a,delivered_t,2016-01-01,2016-02-01,2060,t,1900,2000,2100.5,"
-        '-0.02912621359,true,"WFP, 2016"'
+        '-0.02912621359,true,"WFP, 2016",validation'
     )
     back = files.read_observations_csv(path)
     assert back[0]["within_tolerance"] is True and back[1]["within_tolerance"] is None
     assert back[0]["model_p95"] == 2100.5 and math.isnan(back[1]["rel_error"])
+    assert back[0]["role"] == "validation"
