@@ -39,12 +39,17 @@ from sim.analysis.metrics import replication_metrics
 from sim.analysis.observations import observation_table
 from sim.analysis.summary import SeriesAccumulator, summarize_metrics
 from sim.conventions import InputError, json_text
+from sim.experiment import calibrate as calibrating
 from sim.experiment import compare as comparing
 from sim.experiment import plan as planning
 from sim.experiment import plan_store
 from sim.experiment import sweep as sweeps
+from sim.experiment.calibfile import CalibrationSpec, is_calibration_data, load_calibration
+from sim.experiment.calibfile import check_size as check_calibration_size
+from sim.experiment.calibrate import CalibrationFolderError, CalibrationResult
 from sim.experiment.designs import DESIGNS
 from sim.experiment.executors import EXECUTORS, Executor, make_executor
+from sim.experiment.posterior import Posterior, PosteriorRun, check_draws, read_posterior
 from sim.experiment.provenance import build_manifest
 from sim.experiment.replicate import iter_replications
 from sim.experiment.runner import Evaluate
@@ -60,6 +65,8 @@ from sim.experiment.sweepfile import (
 from sim.model.record import RunResult
 from sim.output import comparison as comparison_files
 from sim.output import files
+from sim.output.calibration_plots import plot_calibration
+from sim.output.calibration_summary import format_calibration, generation_line
 from sim.output.compare_plots import plot_comparison
 from sim.output.folder import (
     FolderLock,
@@ -85,19 +92,27 @@ __all__ = [
     "DESIGNS",
     "EXECUTORS",
     "SCHEMA_FILE",
+    "CalibrationResult",
+    "CalibrationSpec",
     "Comparison",
     "PlanResult",
     "RunSet",
     "SweepResult",
     "SweepSpec",
+    "calibrate",
+    "calibration_spec",
     "compare",
+    "format_calibration",
     "format_plan",
     "load_scenario",
     "plan",
     "plot",
+    "read_posterior",
+    "redraw_calibration_plots",
     "redraw_comparison_plots",
     "redraw_plan_plots",
     "redraw_plots",
+    "resume_calibration",
     "resume_plan",
     "resume_sweep",
     "run",
@@ -176,8 +191,14 @@ def run(
     progress: bool = False,
     on_result: Callable[[int, RunResult, dict[str, float]], None] | None = None,
     allow_large: bool = False,
+    posterior: Posterior | None = None,
 ) -> RunSet:
     """Run ``replications`` replications (default: the scenario's) from root ``seed``.
+
+    With a ``posterior`` (:func:`read_posterior` of a calibration folder), replication
+    ``i`` runs with posterior draw ``i`` (drawn by weight from the seed's stream
+    ``posterior:draws``), so the bands hold parameter uncertainty too;
+    ``extra["posterior"]`` records the folder, the paths and the particles drawn.
 
     The results do not depend on ``workers``. ``progress`` shows a progress bar on
     stderr. ``on_result(index, result, metrics)`` is called with every replication, in
@@ -201,7 +222,19 @@ def run(
     seeds: list[int] = []
     metrics: list[dict[str, float]] = []
     sim_events = 0
-    results = iter_replications(scenario, reps, root, workers=workers)
+    run_fn = None
+    extra: dict[str, Any] = {}
+    if posterior is not None:
+        particles = posterior.draws(reps, root)
+        check_draws(scenario, posterior, particles)
+        run_fn = PosteriorRun(posterior.paths, tuple(posterior.values[i] for i in particles))
+        extra["posterior"] = {
+            "folder": posterior.folder,
+            "parameters": list(posterior.paths),
+            "stream": "posterior:draws",
+            "particles": particles,
+        }
+    results = iter_replications(scenario, reps, root, workers=workers, run_fn=run_fn)
     if progress:
         from tqdm import tqdm  # only for a terminal: 40 ms of start-up otherwise
 
@@ -230,6 +263,7 @@ def run(
         observations=observation_table(scenario, metrics),
         wall_time_s=time.perf_counter() - t0,
         sim_events=sim_events,
+        extra=extra,
     )
 
 
@@ -265,6 +299,7 @@ def run_to_folder(
     progress: bool = False,
     command: Sequence[str] | str | None = None,
     allow_large: bool = False,
+    posterior: Posterior | None = None,
 ) -> tuple[RunSet, Path]:
     """Reserve the result folder, run the replications, write the folder; ``(runset, path)``.
 
@@ -276,7 +311,15 @@ def run_to_folder(
     check_replications(replications, scenario, allow_large)
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name)
     with ResultFolder(out, "run", force=force, unique=out_dir is None) as folder:
-        runset = run(scenario, replications, seed, workers, progress, allow_large=allow_large)
+        runset = run(
+            scenario,
+            replications,
+            seed,
+            workers,
+            progress,
+            allow_large=allow_large,
+            posterior=posterior,
+        )
         write_run_files(runset, folder.tmp, command=command)
     return runset, folder.path
 
@@ -312,6 +355,8 @@ def write_run_files(
         command=command,
         scenario_name=runset.scenario.name,
     )
+    if "posterior" in runset.extra:
+        manifest["posterior"] = runset.extra["posterior"]
     files.write_json(folder / "manifest.json", manifest)
 
 
@@ -852,17 +897,158 @@ def resume_sweep(
     return result
 
 
+# ---- calibrations ------------------------------------------------------------------------
+
+
+def calibration_spec(path: str | Path, allow_large: bool = False) -> CalibrationSpec:
+    """Read and check a calibration file and its budget; nothing runs, nothing is written."""
+    spec = load_calibration(path)
+    check_calibration_size(spec, allow_large)
+    return spec
+
+
+def calibrate(
+    spec: CalibrationSpec | str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    executor: str | Executor = "local",
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: bool = False,
+    evaluate: Evaluate | None = None,
+    command: Sequence[str] | None = None,
+    allow_large: bool = False,
+) -> CalibrationResult:
+    """Run a calibration (a spec, or a calibration file's path) into a new folder.
+
+    Checked before anything is written: the file, its budget (unless ``allow_large``)
+    and the executor (a Dask scheduler is reached first). The folder, ``out_dir`` or
+    ``results/<scenario>/<calibration name>-<UTC timestamp>``, is created whole with its
+    input files and stays locked while the runs go; ``force`` replaces only a
+    calibration folder. The plots are drawn at the end. ``progress`` prints a line per
+    generation on stderr. Ctrl-C raises
+    :class:`~sim.experiment.calibrate.CalibrationInterrupted` naming the folder, which
+    :func:`resume_calibration` finishes with the same bytes.
+    """
+    if not isinstance(spec, CalibrationSpec):
+        spec = load_calibration(spec)
+    check_calibration_size(spec, allow_large)
+    ex = _executor(executor, workers, scheduler)
+    try:
+        out = (
+            Path(out_dir)
+            if out_dir is not None
+            else default_out_dir(spec.base.name, prefix=f"{spec.name}-")
+        )
+        try:
+            path, lock = create_locked(
+                out,
+                "calibration",
+                lambda tmp: calibrating.write_inputs(tmp, spec, command),
+                force=force,
+                unique=out_dir is None,
+                what="siege calibrate",
+            )
+        except OutputExistsError:
+            if folder_kind(out) == "calibration" and not force:
+                raise OutputExistsError(
+                    f"{out}: already exists (use --force to replace it, or --resume {out} "
+                    "to finish it)"
+                ) from None
+            raise
+        try:
+            return _run_calibration(path, ex, workers, progress, evaluate, command)
+        finally:
+            lock.release()
+    finally:
+        if ex is not None and ex is not executor:
+            ex.close()
+
+
+def resume_calibration(
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    executor: str | Executor = "local",
+    scheduler: str | None = None,
+    progress: bool = False,
+    evaluate: Evaluate | None = None,
+    command: Sequence[str] | None = None,
+) -> CalibrationResult:
+    """Finish an interrupted calibration folder (or replay a finished one, running
+    nothing): the same files as an uninterrupted calibration. Locked while it runs; a
+    folder whose inputs changed is refused."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise CalibrationFolderError(str(out), "", "no such calibration folder")
+    if folder_kind(out) != "calibration":
+        raise CalibrationFolderError(
+            str(out), "", "not a calibration folder (see its manifest.json)"
+        )
+    calibrating.load_folder(out)  # refused before a scheduler is contacted
+    ex = _executor(executor, workers, scheduler)
+    try:
+        with FolderLock(out).acquire("siege calibrate --resume"):
+            return _run_calibration(out, ex, workers, progress, evaluate, command)
+    finally:
+        if ex is not None and ex is not executor:
+            ex.close()
+
+
+def _run_calibration(
+    path: Path,
+    executor: Executor | None,
+    workers: int | None,
+    progress: bool,
+    evaluate: Evaluate | None,
+    command: Sequence[str] | None,
+) -> CalibrationResult:
+    def show(g: calibrating.Generation) -> None:
+        print(f"  {generation_line(g)}", file=sys.stderr, flush=True)
+
+    result = calibrating.calibrate(
+        path,
+        executor=executor,
+        workers=workers,
+        evaluate=evaluate,
+        command=command,
+        on_generation=show if progress else None,
+    )
+    with rewritten_subfolder(path / "plots") as tmp:
+        plot_calibration(path, tmp)
+    return result
+
+
+def redraw_calibration_plots(result_dir: Path | str) -> Path:
+    """Re-draw ``plots/`` of a finished calibration folder from its files alone."""
+    d = Path(result_dir)
+    if folder_kind(d) != "calibration" or not (d / calibrating.POSTERIOR_CSV).is_file():
+        raise InputError(f"{d}: not a finished calibration folder (no posterior.csv)")
+    with rewritten_subfolder(d / "plots") as tmp:
+        plot_calibration(d, tmp)
+    return d
+
+
 # ---- the other commands ------------------------------------------------------------------
 
 
 def validate_file(path: str | Path, allow_large: bool = False) -> str:
-    """Check a scenario or sweep file, running nothing; return ``"scenario"`` or ``"sweep"``.
+    """Check a scenario, sweep or calibration file, running nothing; return ``"scenario"``,
+    ``"sweep"`` or ``"calibration"``.
+
+    A calibration file (see :func:`~sim.experiment.calibfile.is_calibration_data`) is
+    checked with its base scenario, priors, fitted observations and budget.
 
     A sweep file (see :func:`~sim.experiment.sweepfile.is_sweep_data`) is checked as a
     sweep: the file, its base scenario, its size and every design point. Raises
     :class:`ScenarioError` for the first problem.
     """
-    if is_sweep_data(read_toml(path)):
+    data = read_toml(path)
+    if is_calibration_data(data):
+        calibration_spec(path, allow_large)
+        return "calibration"
+    if is_sweep_data(data):
         spec = load_sweep(path)
         check_size(spec, allow_large)
         check_points(spec, spec.make_design().points)
@@ -881,6 +1067,8 @@ def plot(result_dir: str | Path) -> Path:
     kind = folder_kind(d)
     if kind == "comparison":
         redraw_comparison_plots(d)
+    elif kind == "calibration":
+        redraw_calibration_plots(d)
     elif kind == "plan":
         redraw_plan_plots(d)
     elif (d / "design.csv").is_file():

@@ -3,21 +3,24 @@
 ::
 
     siege run SCENARIO [--replications N] [--seed S] [--set path=VALUE ...] [--out DIR]
-                       [--workers N] [--force] [--quiet] [--allow-large]
+                       [--workers N] [--force] [--quiet] [--allow-large] [--posterior DIR]
     siege sweep SWEEP_FILE | SCENARIO --param path=v1,v2 --param path=lo:hi
                        [--design grid|lhs|sobol|morris] [--samples N] [--replications N]
                        [--seed S] [--set path=VALUE ...] [--workers N]
                        [--executor local|dask] [--scheduler ADDRESS]
                        [--out DIR] [--force] [--quiet] [--allow-large]
     siege sweep --resume DIR [--workers N] [--executor local|dask] [--scheduler ADDRESS]
+    siege calibrate CALIBRATION_FILE [--out DIR] [--workers N] [--executor local|dask]
+                       [--scheduler ADDRESS] [--force] [--quiet] [--allow-large]
+    siege calibrate --resume DIR [--workers N] [--executor local|dask] [--scheduler ADDRESS]
     siege compare SCENARIO SCENARIO... [--replications N] [--seed S] [--set ...]
                        [--workers N] [--out DIR] [--force] [--quiet] [--allow-large]
     siege plan SCENARIO --vary PATH=LOW:HIGH[:STEP] --goal "METRIC OP VALUE [and ...]"
                        [--confidence C] [--replications N] [--seed S] [--set ...]
                        [--workers N] [--out DIR] [--force] [--quiet] | --resume DIR
-    siege plot RESULT_DIR          re-draw the plots of a finished run, sweep, comparison
-                                   or plan
-    siege validate FILE...         check scenario and sweep files, run nothing
+    siege plot RESULT_DIR          re-draw the plots of a finished run, sweep, comparison,
+                                   plan or calibration
+    siege validate FILE...         check scenario, sweep and calibration files, run nothing
     siege schema [--write [FILE]]  print (or write) the JSON Schema of the scenario format
 
 Exit status: 0 success; 1 some runs of a sweep failed (they are recorded), or an
@@ -37,6 +40,7 @@ from typing import NoReturn
 
 from sim import __version__, api
 from sim.conventions import InputError, default_workers, one_line
+from sim.experiment.calibrate import CalibrationError, CalibrationInterrupted
 from sim.experiment.plan_store import PlanInterrupted
 from sim.experiment.sweep import SweepInterrupted
 from sim.output.comparison import format_comparison
@@ -136,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no progress bar and no summary; print only the result folder",
     )
+    p.add_argument(
+        "--posterior",
+        metavar="DIR",
+        help="a calibration folder: replication i runs with posterior draw i (drawn by "
+        "weight), so the bands include parameter uncertainty",
+    )
     _allow_large(p)
     p.set_defaults(func=cmd_run)
 
@@ -187,6 +197,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar; print only the folder")
     _allow_large(p)
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="fit uncertain parameters to observations (ABC-SMC); predict the held-out ones",
+    )
+    p.add_argument("target", nargs="?", metavar="CALIBRATION_FILE", help="a calibration file")
+    p.add_argument(
+        "--workers",
+        type=_int_at_least(1),
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help="parallel worker processes for the local executor (default: the "
+        f"machine's cores, {DEFAULT_WORKERS} here; results do not depend on it)",
+    )
+    p.add_argument("--executor", choices=api.EXECUTORS, default="local")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="calibration folder (default: results/<scenario>/<name>-<UTC timestamp>)",
+    )
+    p.add_argument("--resume", metavar="DIR", help="finish an interrupted calibration folder")
+    p.add_argument("--force", action="store_true", help="replace an existing calibration folder")
+    p.add_argument("--quiet", action="store_true", help="no progress lines; print only the folder")
+    _allow_large(p)
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser(
         "compare",
@@ -290,12 +326,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser(
-        "plot", help="re-draw the plots of a finished run, sweep, comparison or plan"
+        "plot", help="re-draw the plots of a finished run, sweep, comparison, plan or calibration"
     )
     p.add_argument("result_dir", metavar="RESULT_DIR")
     p.set_defaults(func=cmd_plot)
 
-    p = sub.add_parser("validate", help="check scenario and sweep files, run nothing")
+    p = sub.add_parser("validate", help="check scenario, sweep and calibration files, run nothing")
     p.add_argument("files", nargs="+", metavar="FILE")
     _allow_large(p)
     p.set_defaults(func=cmd_validate)
@@ -315,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``siege run``."""
     scenario = api.load_scenario(args.scenario, overrides=tuple(args.set))
+    posterior = api.read_posterior(args.posterior) if args.posterior else None
     progress = not args.quiet and sys.stderr.isatty()
     runset, path = api.run_to_folder(
         scenario,
@@ -326,6 +363,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         progress=progress,
         command=["siege", *argv],
         allow_large=args.allow_large,
+        posterior=posterior,
     )
     if args.quiet:
         print(path)
@@ -406,6 +444,62 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return EXIT_INTERRUPTED
     print(format_sweep_summary(result, args.quiet))
     return EXIT_OK if result.failed == 0 else EXIT_FAILED_RUNS
+
+
+def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``siege calibrate``: a new calibration, or ``--resume DIR``; prints the posterior and
+    the held-out check. Exit 1 if not even generation 0 could be filled (runs failed)."""
+    command = ["siege", *argv]
+    progress = not args.quiet
+    if args.scheduler and args.executor != "dask":
+        raise InputError("--scheduler: needs --executor dask")
+    try:
+        if args.resume:
+            for opt in ("target", "out", "force", "allow_large"):
+                if getattr(args, opt):
+                    what = "a calibration file" if opt == "target" else "--" + opt.replace("_", "-")
+                    raise InputError(
+                        f"--resume: {what} cannot be given with --resume: the calibration "
+                        "is read from the folder's calibration.toml"
+                    )
+            result = api.resume_calibration(
+                args.resume,
+                workers=args.workers,
+                executor=args.executor,
+                scheduler=args.scheduler,
+                progress=progress,
+                command=command,
+            )
+        else:
+            if not args.target:
+                raise InputError(
+                    "siege calibrate: give a calibration file (or --resume DIR); "
+                    "see siege calibrate --help"
+                )
+            spec = api.calibration_spec(args.target, allow_large=args.allow_large)
+            result = api.calibrate(
+                spec,
+                args.out,
+                workers=args.workers,
+                executor=args.executor,
+                scheduler=args.scheduler,
+                force=args.force,
+                progress=progress,
+                command=command,
+                allow_large=args.allow_large,
+            )
+    except CalibrationInterrupted as stop:
+        print(
+            f"\ninterrupted: the finished runs are in {stop.out_dir}; continue with"
+            f"\n  siege calibrate --resume {stop.out_dir}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except CalibrationError as err:
+        _error_line(f"calibration failed: {err}")
+        return EXIT_FAILED_RUNS
+    print(api.format_calibration(result, args.quiet))
+    return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -554,7 +648,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     if args.command is None:
         _error_line(
-            "siege: a command is required: run, sweep, compare, plan, plot, validate or schema "
+            "siege: a command is required: run, sweep, calibrate, compare, plan, plot, validate "
+            "or schema "
             "(see siege --help)"
         )
         return EXIT_INPUT

@@ -39,6 +39,9 @@ import numpy as np
 
 from sim.analysis.priors import Prior
 
+Floats = Sequence[float] | np.ndarray
+"""Numbers as a list or an array."""
+
 MAX_TRIES = 1000
 """Kernel moves tried for one proposal before it is drawn from the prior instead
 (a move outside every prior's support is retried)."""
@@ -63,7 +66,7 @@ def scaled_error(model: float, target: Target) -> float:
     return 0.0
 
 
-def distance(values: Sequence[float], targets: Sequence[Target]) -> float:
+def distance(values: Floats, targets: Sequence[Target]) -> float:
     """Root mean square of the scaled errors; NaN if any model value is undefined."""
     if len(values) != len(targets) or not targets:
         raise ValueError("one model value per target is needed")
@@ -74,7 +77,7 @@ def distance(values: Sequence[float], targets: Sequence[Target]) -> float:
     )
 
 
-def next_tolerance(distances: Sequence[float], quantile: float, floor: float = 0.0) -> float:
+def next_tolerance(distances: Floats, quantile: float, floor: float = 0.0) -> float:
     """ε of the next generation: the ``quantile`` of the last generation's distances
     (linear interpolation), never below ``floor`` (the final tolerance, if any)."""
     d = np.asarray(distances, dtype=float)
@@ -122,7 +125,7 @@ def perturb(
     cum /= cum[-1]
     d = x.shape[1]
     for _ in range(MAX_TRIES):
-        j = int(min(np.searchsorted(cum, rng.random(), side="right"), len(cum) - 1))
+        j = min(int(np.searchsorted(cum, rng.random(), side="right")), len(cum) - 1)
         theta = x[j] + chol @ rng.standard_normal(d)
         if all(p.contains(float(v)) for p, v in zip(priors, theta, strict=True)):
             return theta, j
@@ -160,20 +163,21 @@ def importance_weights(
         q = np.einsum("nd,de,ne->n", dev, inv, dev)
         mix = float(w_old @ np.exp(-0.5 * q))
         out[i] = prior_density(theta, priors) / mix if mix > 0 else 0.0
-    total = out.sum()
+    total = float(out.sum())
     if not total > 0:
         return np.full(len(new), 1.0 / len(new))
-    return out / total
+    normalised: np.ndarray = out / total
+    return normalised
 
 
-def effective_sample_size(weights: Sequence[float]) -> float:
+def effective_sample_size(weights: Floats) -> float:
     """``1 / Σ w²`` of the normalised weights: equally weighted particles it is worth."""
     w = np.asarray(weights, dtype=float)
     w = w / w.sum()
     return float(1.0 / np.sum(w * w))
 
 
-def weighted_quantile(values: Sequence[float], weights: Sequence[float], q: float) -> float:
+def weighted_quantile(values: Floats, weights: Floats, q: float) -> float:
     """The ``q`` quantile of weighted values: the least value whose cumulative weight
     reaches ``q`` (ties of value in their given order)."""
     v = np.asarray(values, dtype=float)
@@ -184,13 +188,13 @@ def weighted_quantile(values: Sequence[float], weights: Sequence[float], q: floa
     return float(v[order][min(i, len(v) - 1)])
 
 
-def weighted_mean(values: Sequence[float], weights: Sequence[float]) -> float:
+def weighted_mean(values: Floats, weights: Floats) -> float:
     """The weighted mean."""
     w = np.asarray(weights, dtype=float)
     return float(np.asarray(values, dtype=float) @ w / w.sum())
 
 
-def resample(rng: np.random.Generator, weights: Sequence[float], n: int) -> list[int]:
+def resample(rng: np.random.Generator, weights: Floats, n: int) -> list[int]:
     """``n`` particle indices drawn with replacement, each with its weight's chance."""
     cum = np.cumsum(np.asarray(weights, dtype=float))
     cum /= cum[-1]

@@ -36,7 +36,7 @@ import io
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +164,29 @@ def read_journal(
     outside the design are ignored; the first row of a pair wins. Raises
     ``ValueError`` if the header is not ``header``.
     """
-    done: dict[tuple[int, int], str] = {}
+    rows = read_keyed(
+        path,
+        header,
+        2,
+        lambda key: 0 <= key[0] < n_points and 0 <= key[1] < replications,
+    )
+    return {(k[0], k[1]): line for k, line in rows.items()}
+
+
+def read_keyed(
+    path: Path,
+    header: Sequence[str],
+    n_keys: int,
+    valid: Callable[[tuple[int, ...]], bool] = lambda key: True,
+) -> dict[tuple[int, ...], str]:
+    """Key → line of every complete, well-formed row of a journal whose first ``n_keys``
+    columns are whole numbers (the key) and which has the columns ``header``.
+
+    Tolerant like :func:`read_journal`: a torn last line, a row that does not parse,
+    has the wrong width or a key that is not ``valid`` is ignored; the first row of a
+    key wins. Raises ``ValueError`` if the header is not ``header``.
+    """
+    done: dict[tuple[int, ...], str] = {}
     if not path.exists():
         return done
     text = path.read_text(encoding="utf-8", errors="replace")
@@ -178,19 +200,19 @@ def read_journal(
     for line in complete[1:]:
         try:
             cells = next(csv.reader([line]))
-            point, rep = int(cells[0]), int(cells[1])
+            key = tuple(int(c) for c in cells[:n_keys])
         except (StopIteration, ValueError, IndexError, csv.Error):
             continue
-        if len(cells) != width or not (0 <= point < n_points and 0 <= rep < replications):
+        if len(cells) != width or len(key) != n_keys or not valid(key):
             continue
-        done.setdefault((point, rep), line + "\n")
+        done.setdefault(key, line + "\n")
     return done
 
 
 def journal_text(
     header: Sequence[str],
-    rows: dict[tuple[int, int], str],
-    order: Iterable[tuple[int, int]] | None = None,
+    rows: Mapping[Any, str],
+    order: Iterable[Any] | None = None,
 ) -> str:
     """Header and rows (sorted by (point, replication) unless ``order`` is given)."""
     keys = sorted(rows) if order is None else list(order)
