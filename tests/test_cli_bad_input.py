@@ -5,10 +5,11 @@ extends, run ``siege run`` in a subprocess (so a traceback could not hide in the
 test runner's capture), and check the one stderr line names the file, the dotted
 key path and the problem, and that no result folder was created.
 
-The hostile cases (issue 8) run ``siege run``, ``sweep``, ``validate`` and ``plot``
-in this process: special files instead of scenario files, deep nesting, absurd
+The hostile cases (issue 8) run ``siege run``, ``sweep``, ``calibrate``, ``validate``
+and ``plot`` in this process: special files instead of scenario files, deep nesting, absurd
 sizes, what cannot be swept, loose types, folders that cannot be written, a Dask
-scheduler nobody answers, broken sweep folders.
+scheduler nobody answers, broken sweep folders, calibration files that name unknown
+paths or observations, empty priors, a held-out observation to fit.
 """
 
 from __future__ import annotations
@@ -225,6 +226,32 @@ def _sweep(path: Path, *options: str) -> list[str]:
     return ["sweep", str(path), "--quiet", "--workers", "1", *options]
 
 
+def _calibrate(path: Path, *options: str) -> list[str]:
+    return ["calibrate", str(path), "--quiet", "--workers", "1", *options]
+
+
+HELD_OUT = """
+[[observations]]
+id = "drops_feb"
+metric = "delivered_t"
+selector = { fleets = ["drops"] }
+from = 2016-02-01
+to = 2016-02-14
+value = 20.0
+source = "made up"
+role = "validation"
+"""
+
+
+def _cal(tmp: Path, tiny: str, body: str, top: str = "", method: str = "abc-smc") -> Path:
+    """A calibration file (``top`` keys, then ``body`` tables) of the tiny scenario with a
+    held-out observation."""
+    _file(tmp, "tiny.toml", tiny + HELD_OUT)
+    return _file(tmp, "cal.toml", f'base = "tiny.toml"\nmethod = "{method}"\n{top}{body}')
+
+
+PAYLOAD = '[parameters]\n"fleets.drops.payload_t" = { low = 1.0, high = 3.0 }\n'
+
 DEEP = "x = " + "[" * 5000 + "]" * 5000 + "\n"
 BIG = "# " + "x" * (11 * 2**20) + "\n"
 
@@ -396,6 +423,56 @@ HOSTILE: dict[str, tuple[Setup, str]] = {
             ),
         ],
         "seed cannot be swept",
+    ),
+    # calibrate
+    "calibration file is a FIFO": (lambda t, s: _calibrate(_fifo(t)), "is a pipe (FIFO)"),
+    "calibrate an unknown path": (
+        lambda t, s: _calibrate(_cal(t, s, PAYLOAD.replace("payload_t", "payload"))),
+        'cal.toml: parameters."fleets.drops.payload": ',
+    ),
+    "calibrate an empty prior range": (
+        lambda t, s: _calibrate(_cal(t, s, PAYLOAD.replace("3.0", "1.0"))),
+        "empty prior range",
+    ),
+    "calibrate to an unknown observation": (
+        lambda t, s: _calibrate(_cal(t, s, PAYLOAD, 'fit = ["drops_may"]\n')),
+        "cal.toml: fit[0]: no observation 'drops_may'",
+    ),
+    "calibrate to a validation observation": (
+        lambda t, s: _calibrate(_cal(t, s, PAYLOAD, 'fit = ["drops_jan", "drops_feb"]\n')),
+        "cal.toml: fit[1]: 'drops_feb' has role \"validation\"",
+    ),
+    "calibrate the seed": (
+        lambda t, s: _calibrate(_cal(t, s, "[parameters]\nseed = { low = 1, high = 9 }\n")),
+        "parameters.seed: seed cannot be fitted",
+    ),
+    "calibrate with an unknown method": (
+        lambda t, s: _calibrate(_cal(t, s, PAYLOAD, method="mcmc")),
+        "cal.toml: method: unknown method 'mcmc'",
+    ),
+    "calibrate 1e9 particles": (
+        lambda t, s: _calibrate(_cal(t, s, PAYLOAD + "[budget]\nparticles = 1000000000\n")),
+        "particles exceed the limit",
+    ),
+    "calibrate --scheduler without dask": (
+        lambda t, s: _calibrate(_cal(t, s, PAYLOAD), "--scheduler", "tcp://127.0.0.1:1"),
+        "--scheduler: needs --executor dask",
+    ),
+    "calibrate --resume with a file": (
+        lambda t, s: _calibrate(_cal(t, s, PAYLOAD), "--resume", str(t)),
+        "--resume: a calibration file cannot be given with --resume",
+    ),
+    "calibrate --resume of a plain folder": (
+        lambda t, s: ["calibrate", "--resume", str(t), "--quiet"],
+        "not a calibration folder",
+    ),
+    "validate a calibration to a validation observation": (
+        lambda t, s: ["validate", str(_cal(t, s, PAYLOAD, 'fit = ["drops_feb"]\n'))],
+        'has role "validation"',
+    ),
+    "run --posterior of a plain folder": (
+        lambda t, s: _run(_file(t, "tiny.toml", s), "--posterior", str(t)),
+        "--posterior: ",
     ),
     "validate 1e9 replications": (
         lambda t, s: [
