@@ -13,6 +13,9 @@ reachable from here too (imported on first use, so ``import sim`` stays light)::
                                             -> Comparison (paired, common random numbers)
     sim.plan(scenario, "PATH=LOW:HIGH", "METRIC OP VALUE", out_dir=None, ...) -> PlanResult
     sim.resume_plan(folder)                 -> PlanResult
+    sim.calibrate(calibration_file, out_dir=None, workers=None, ...) -> CalibrationResult
+    sim.resume_calibration(folder)          -> CalibrationResult
+    sim.read_posterior(folder)              -> Posterior (for sim.run(..., posterior=...))
 """
 
 from __future__ import annotations
@@ -23,16 +26,21 @@ from typing import Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "CalibrationResult",
     "Comparison",
     "PlanResult",
     "RunSet",
     "__version__",
+    "calibrate",
     "compare",
     "load_scenario",
     "plan",
+    "read_posterior",
+    "redraw_calibration_plots",
     "redraw_comparison_plots",
     "redraw_plan_plots",
     "redraw_plots",
+    "resume_calibration",
     "resume_plan",
     "resume_sweep",
     "run",

@@ -29,6 +29,13 @@ from sim import api
 from sim.cli import main
 
 CASES = {
+    "unknown observation role": (
+        ('source = "made up for the test"', 'source = "made up for the test"\nrole = "held"'),
+        {},
+        [],
+        "observations[0].role",
+        "'calibration' or 'validation'",
+    ),
     # name: (edit of the tiny file, extra files, --set options, expected path, expected words)
     "malformed TOML": (("seed = 5", "seed = = 5"), {}, [], "", "invalid TOML at line"),
     "unknown key": (

@@ -15,6 +15,13 @@ contains. The names:
 ``fleets:<f>:<i>:loss``             its losses in flight and on the ground
 ``fleets:<f>:<i>:recovery``         the pallets recovered from its drops
 ``fleets:<f>:<i>:replacement``      the delays before it is replaced when lost
+``abc:proposal:<k>``                proposal ``k`` of a calibration's generation ``g``
+                                    (``g`` in the replication slot; see
+                                    :mod:`sim.experiment.calibrate`)
+``abc:predictive``                  the posterior draws of a calibration's predictive
+                                    check
+``posterior:draws``                 the posterior draw of each replication of
+                                    ``siege run --posterior``
 ==================================  ===================================================
 
 One stream per purpose and per aircraft, and every opportunity consumes the same

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from sim.api import validate_file
 from sim.model.world import run_replication
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
@@ -51,13 +52,19 @@ COUNTERFACTUALS: tuple[str, ...] = (
 
 
 def is_sweep_file(path: Path) -> bool:
-    """Sweep definitions (``sweep_*.toml``, ``sensitivity*.toml``) are not scenarios."""
-    return path.name.startswith(("sweep", "sensitivity"))
+    """Sweep and calibration definitions (``sweep_*.toml``, ``sensitivity*.toml``,
+    ``calibration*.toml``) are not scenarios."""
+    return path.name.startswith(("sweep", "sensitivity", "calibration"))
 
 
 def shipped_scenarios() -> list[Path]:
-    """Every scenario file under ``scenarios/``, sweep files left out."""
+    """Every scenario file under ``scenarios/``, sweep and calibration files left out."""
     return sorted(p for p in SCENARIOS.rglob("*.toml") if not is_sweep_file(p))
+
+
+def shipped_calibrations() -> list[Path]:
+    """Every calibration file under ``scenarios/`` (``calibration*.toml``)."""
+    return sorted(SCENARIOS.rglob("calibration*.toml"))
 
 
 def _id(path: Path) -> str:
@@ -84,6 +91,11 @@ def test_loads_and_runs_one_replication(path: Path) -> None:
     assert result.n_days == scenario.calendar.n_days
     for name, series in result.series.items():
         assert len(series) == result.n_days, name
+
+
+@pytest.mark.parametrize("path", shipped_calibrations(), ids=_id)
+def test_calibration_files_validate(path: Path) -> None:
+    assert validate_file(path) == "calibration"
 
 
 def test_minimal_example_matches_its_own_observation() -> None:
