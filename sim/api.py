@@ -50,7 +50,7 @@ from sim.experiment.calibrate import CalibrationFolderError, CalibrationResult
 from sim.experiment.designs import DESIGNS
 from sim.experiment.executors import EXECUTORS, Executor, make_executor
 from sim.experiment.posterior import Posterior, PosteriorRun, check_draws, read_posterior
-from sim.experiment.provenance import build_manifest
+from sim.experiment.provenance import build_manifest, session_entry
 from sim.experiment.replicate import iter_replications
 from sim.experiment.runner import Evaluate
 from sim.experiment.store import atomic_write, csv_line
@@ -520,6 +520,22 @@ class PlanResult:
     wall_time_s: float
 
 
+def _create_resumable(
+    out: Path, kind: str, write: Callable[[Path], None], *, force: bool, unique: bool, what: str
+) -> tuple[Path, FolderLock]:
+    """:func:`~sim.output.folder.create_locked` for a resumable folder (sweep, plan,
+    calibration): an existing folder of the same kind is refused with a hint to
+    ``--resume`` it."""
+    try:
+        return create_locked(out, kind, write, force=force, unique=unique, what=what)
+    except OutputExistsError:
+        if folder_kind(out) == kind and not force:
+            raise OutputExistsError(
+                f"{out}: already exists (use --force to replace it, or --resume {out} to finish it)"
+            ) from None
+        raise
+
+
 def plan(
     scenario: Scenario,
     vary: str,
@@ -562,16 +578,9 @@ def plan(
         )
 
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name, prefix="plan-")
-    try:
-        path, lock = create_locked(
-            out, "plan", write, force=force, unique=out_dir is None, what="siege plan"
-        )
-    except OutputExistsError:
-        if folder_kind(out) == "plan" and not force:
-            raise OutputExistsError(
-                f"{out}: already exists (use --force to replace it, or --resume {out} to finish it)"
-            ) from None
-        raise
+    path, lock = _create_resumable(
+        out, "plan", write, force=force, unique=out_dir is None, what="siege plan"
+    )
     return _run_plan(path, lock, workers, progress, command, evaluate)
 
 
@@ -688,14 +697,14 @@ def _plan_session(
     old = read_manifest(path) or {}
     sessions = list(old.get("sessions", []))
     sessions.append(
-        {
-            "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "wall_time_s": round(time.perf_counter() - t0, 3),
-            "runs": ran,
-            "status": status,
-            "workers": workers,
-            "command": list(command) if command else None,
-        }
+        session_entry(
+            started=started,
+            wall_time_s=time.perf_counter() - t0,
+            runs=ran,
+            status=status,
+            workers=workers,
+            command=command,
+        )
     )
     manifest = _plan_manifest(spec, status, sessions, command, workers)
     atomic_write(path / "manifest.json", json_text(manifest))
@@ -825,22 +834,14 @@ def sweep(
             if out_dir is not None
             else default_out_dir(spec.base.name, prefix=f"{spec.name}-")
         )
-        try:
-            path, lock = create_locked(
-                out,
-                "sweep",
-                lambda tmp: sweeps.write_inputs(tmp, spec, design, command),
-                force=force,
-                unique=out_dir is None,
-                what="siege sweep",
-            )
-        except OutputExistsError:
-            if folder_kind(out) == "sweep" and not force:
-                raise OutputExistsError(
-                    f"{out}: already exists (use --force to replace it, or --resume {out} "
-                    "to finish it)"
-                ) from None
-            raise
+        path, lock = _create_resumable(
+            out,
+            "sweep",
+            lambda tmp: sweeps.write_inputs(tmp, spec, design, command),
+            force=force,
+            unique=out_dir is None,
+            what="siege sweep",
+        )
         try:
             result = sweeps.resume(
                 path,
@@ -941,22 +942,14 @@ def calibrate(
             if out_dir is not None
             else default_out_dir(spec.base.name, prefix=f"{spec.name}-")
         )
-        try:
-            path, lock = create_locked(
-                out,
-                "calibration",
-                lambda tmp: calibrating.write_inputs(tmp, spec, command),
-                force=force,
-                unique=out_dir is None,
-                what="siege calibrate",
-            )
-        except OutputExistsError:
-            if folder_kind(out) == "calibration" and not force:
-                raise OutputExistsError(
-                    f"{out}: already exists (use --force to replace it, or --resume {out} "
-                    "to finish it)"
-                ) from None
-            raise
+        path, lock = _create_resumable(
+            out,
+            "calibration",
+            lambda tmp: calibrating.write_inputs(tmp, spec, command),
+            force=force,
+            unique=out_dir is None,
+            what="siege calibrate",
+        )
         try:
             return _run_calibration(path, ex, workers, progress, evaluate, command)
         finally:

@@ -76,7 +76,7 @@ from sim.experiment.calibfile import (
     resolved_toml,
 )
 from sim.experiment.executors import Executor, make_executor
-from sim.experiment.provenance import build_manifest
+from sim.experiment.provenance import build_manifest, session_entry
 from sim.experiment.runner import Evaluate, RunTask, SweepContext, execute
 from sim.model.streams import seed_sequence
 from sim.scenario.errors import ScenarioError
@@ -777,14 +777,14 @@ def _session(
         old = {}
     sessions = list(old.get("sessions", []))
     sessions.append(
-        {
-            "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "wall_time_s": round(time.perf_counter() - t0, 3),
-            "runs": ran,
-            "status": status,
-            "workers": workers,
-            "command": list(command) if command else None,
-        }
+        session_entry(
+            started=started,
+            wall_time_s=time.perf_counter() - t0,
+            runs=ran,
+            status=status,
+            workers=workers,
+            command=command,
+        )
     )
     m = _manifest(spec, status, sessions, command, workers, _sha256(out), generations)
     store.atomic_write(out / MANIFEST_JSON, json_text(m))

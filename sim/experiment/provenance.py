@@ -20,7 +20,7 @@ from typing import Any
 
 from sim import __version__
 
-__all__ = ["build_manifest", "git_commit", "package_version"]
+__all__ = ["build_manifest", "git_commit", "package_version", "session_entry"]
 
 
 def package_version(dist: str) -> str | None:
@@ -90,4 +90,26 @@ def build_manifest(
         "matplotlib": package_version("matplotlib"),
         "command": cmd,
         "created_utc": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def session_entry(
+    *,
+    started: dt.datetime,
+    wall_time_s: float,
+    runs: int,
+    status: str,
+    workers: int | None,
+    command: Sequence[str] | None,
+) -> dict[str, Any]:
+    """One session of a resumable folder (sweep, plan, calibration) for its manifest's
+    ``sessions``: when it started (UTC), how long it ran, how many runs it made, how it
+    ended (``complete``, ``interrupted``, ``failed``), its workers and command line."""
+    return {
+        "started_utc": started.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "wall_time_s": round(wall_time_s, 3),
+        "runs": runs,
+        "status": status,
+        "workers": workers,
+        "command": list(command) if command else None,
     }

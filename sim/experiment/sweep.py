@@ -43,7 +43,7 @@ from sim.conventions import default_workers, fmt, json_text
 from sim.experiment import store
 from sim.experiment.designs import MORRIS_LEVELS, Design
 from sim.experiment.executors import Executor, make_executor
-from sim.experiment.provenance import build_manifest, package_version
+from sim.experiment.provenance import build_manifest, package_version, session_entry
 from sim.experiment.runner import Evaluate, RunTask, SweepContext, default_evaluate, execute
 from sim.experiment.sweepfile import SweepSpec, load_sweep, resolved_toml
 from sim.scenario.errors import ScenarioError
@@ -408,14 +408,14 @@ def _update_manifest(
     wall = time.perf_counter() - t0
     sessions = list(old.get("sessions", []))
     sessions.append(
-        {
-            "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "wall_time_s": round(wall, 3),
-            "runs": ran,
-            "status": status,
-            "workers": workers,
-            "command": list(command) if command else None,
-        }
+        session_entry(
+            started=started,
+            wall_time_s=wall,
+            runs=ran,
+            status=status,
+            workers=workers,
+            command=command,
+        )
     )
     m = _manifest(
         spec,

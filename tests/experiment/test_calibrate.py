@@ -278,3 +278,15 @@ def test_a_generation_that_cannot_fill_stops_the_fit(
     last_complete = str(len(gens) - 2)
     kept = {r["candidate"] for r in posterior}
     assert kept <= {r["candidate"] for r in runs if r["generation"] == last_complete}
+
+
+def test_an_existing_folder_needs_force_or_resume(
+    synthetic: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cal = synthetic(particles=4, generations=1, replications=1)
+    argv = ["calibrate", str(cal), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "use --force to replace it, or --resume" in capsys.readouterr().err
+    assert main([*argv, "--force"]) == 0
