@@ -32,8 +32,9 @@ The folder::
     calibration.toml      the resolved calibration (base = "scenario.toml")
     runs.csv              every fit run: generation, candidate, replication, seed, the
                           parameter values, the fitted observations' values, error
-    predictive_runs.csv   every run of the predictive check: draw, particle,
-                          replication, seed, values, every observation's value, error
+    predictive_runs.csv   every run of the predictive check: generation (the final
+                          one's index), draw, replication, seed, the drawn particle's
+                          values, every observation's value, error
     posterior.csv         the final population: particle, candidate, values, weight,
                           distance
     parameters.csv        per parameter: prior, posterior mean, median, p05, p95
@@ -204,8 +205,8 @@ def observation_ids(spec: CalibrationSpec) -> list[str]:
 def predictive_header(spec: CalibrationSpec) -> list[str]:
     """Columns of ``predictive_runs.csv``."""
     return [
+        "generation",
         "draw",
-        "particle",
         "replication",
         "seed",
         *spec.paths,
@@ -515,7 +516,7 @@ def calibrate(
         final = [g for g in generations if g.complete][-1]
         draws = predictive_draws(spec, final)
         items = [(i, final.values[j]) for i, j in enumerate(draws)]
-        pred.ensure(0, items, spec.budget.replications)
+        pred.ensure(final.index, items, spec.budget.replications)
     except KeyboardInterrupt:
         _session(out, spec, "interrupted", started, t0, ran[0], command, executor.workers)
         raise CalibrationInterrupted(out) from None
@@ -595,14 +596,14 @@ def parameter_rows(spec: CalibrationSpec, final: Generation) -> list[dict[str, A
 
 
 def predictive_rows(
-    spec: CalibrationSpec, draws: Sequence[int], stage: _Stage
+    spec: CalibrationSpec, generation: int, draws: Sequence[int], stage: _Stage
 ) -> list[dict[str, Any]]:
     """``predictive.csv``: per observation, the posterior predictive spread (every draw ×
     replication) beside the observed value."""
     ids = observation_ids(spec)
     pooled: list[list[float]] = [[] for _ in ids]
     for i in range(len(draws)):
-        per_rep, error = stage.values(0, i, spec.budget.replications)
+        per_rep, error = stage.values(generation, i, spec.budget.replications)
         if error:
             continue
         for row in per_rep:
@@ -712,7 +713,7 @@ def write_tables(
         for g in generations
     ]
     store.atomic_write(out / GENERATIONS_CSV, _table(GENERATIONS_COLUMNS, gens))
-    rows = predictive_rows(spec, draws, pred)
+    rows = predictive_rows(spec, final.index, draws, pred)
     store.atomic_write(out / PREDICTIVE_CSV, _table(PREDICTIVE_COLUMNS, rows))
     held = [r for r in rows if r["role"] == "validation"]
     store.atomic_write(out / VALIDATION_CSV, _table(VALIDATION_COLUMNS, held))
