@@ -78,7 +78,7 @@ from sim.experiment.calibfile import (
 )
 from sim.experiment.executors import Executor, make_executor
 from sim.experiment.provenance import build_manifest, session_entry
-from sim.experiment.runner import Evaluate, RunTask, SweepContext, execute
+from sim.experiment.runner import Evaluate, RunRow, RunTask, SweepContext, execute
 from sim.model.streams import seed_sequence
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import dump_toml, with_values
@@ -219,6 +219,21 @@ def _cells(line: str) -> list[str]:
     return next(csv.reader([line]))
 
 
+@dataclass(frozen=True)
+class CandidateTask:
+    """The runs of one candidate still missing: its number, parameter values, replications."""
+
+    point: int
+    values: tuple[Any, ...]
+    replications: tuple[int, ...]
+
+
+def run_candidate(context: SweepContext, task: CandidateTask) -> list[RunRow]:
+    """A candidate's replications in one task (one round trip to a worker, the candidate's
+    scenario built once); each run as :func:`~sim.experiment.runner.execute` gives it."""
+    return [execute(context, RunTask(task.point, r, task.values)) for r in task.replications]
+
+
 class _Stage:
     """One journal and the runs it holds: runs what is missing, hands back lines by key."""
 
@@ -264,26 +279,33 @@ class _Stage:
         if not missing:
             return
         by_item = {k: v for k, v in items}
+        grouped: dict[int, list[int]] = {}
+        for t in missing:
+            grouped.setdefault(t.point, []).append(t.replication)
+        tasks = [CandidateTask(k, by_item[k], tuple(r)) for k, r in grouped.items()]
         with store.Journal(self.path) as journal:
-            for row in self.executor.imap(execute, self.context, missing, ordered=False):
-                metrics: Sequence[Any] = (
-                    row.metrics if row.metrics is not None else [None] * len(self.context.metrics)
-                )
-                line = store.csv_line(
-                    [
-                        stage,
-                        row.point,
-                        row.replication,
-                        self.context.seed,
-                        *by_item[row.point],
-                        *metrics,
-                        row.error,
-                    ]
-                )
-                journal.append(line)
-                self.done[(stage, row.point, row.replication)] = line
-                self.ran += 1
-                self.on_run()
+            for rows in self.executor.imap(run_candidate, self.context, tasks, ordered=False):
+                for row in rows:
+                    metrics: Sequence[Any] = (
+                        row.metrics
+                        if row.metrics is not None
+                        else [None] * len(self.context.metrics)
+                    )
+                    line = store.csv_line(
+                        [
+                            stage,
+                            row.point,
+                            row.replication,
+                            self.context.seed,
+                            *by_item[row.point],
+                            *metrics,
+                            row.error,
+                        ]
+                    )
+                    journal.append(line)
+                    self.done[(stage, row.point, row.replication)] = line
+                    self.ran += 1
+                    self.on_run()
 
     def values(self, stage: int, k: int, reps: int) -> tuple[list[list[float]], str]:
         """Per replication, the metric values of item ``k`` (as written), and the first error."""
@@ -495,7 +517,7 @@ def calibrate(
     own = executor is None
     if executor is None:
         n = default_workers() if workers is None else workers
-        executor = make_executor("local", workers=max(1, n))
+        executor = make_executor("local", workers=max(1, n), keep=True)
     ran = [0]
 
     def count() -> None:

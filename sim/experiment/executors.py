@@ -140,18 +140,22 @@ def mp_context() -> mp.context.BaseContext:
 
 
 class ProcessExecutor:
-    """A pool of ``workers`` local processes; a fresh pool per :meth:`imap` call."""
+    """A pool of ``workers`` local processes; a fresh pool per :meth:`imap` call, or,
+    with ``keep``, one pool kept for consecutive calls with the same context (a
+    calibration runs many small batches) until :meth:`close`."""
 
-    def __init__(self, workers: int, window: int | None = None) -> None:
+    def __init__(self, workers: int, window: int | None = None, keep: bool = False) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers
         self.window = window or 2 * workers
+        self.keep = keep
+        self._kept: tuple[Any, int, cf.ProcessPoolExecutor, Any, Any] | None = None
 
-    def imap(
-        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool
-    ) -> Iterator[Any]:
-        """Results of ``fn(context, task)`` computed in worker processes."""
+    def _pool(self, context: Any) -> tuple[int, cf.ProcessPoolExecutor, Any, Any]:
+        if self._kept is not None and self._kept[0] is context:
+            return self._kept[1:]
+        self.close()
         token = id(context) ^ os.getpid()
         ctx = mp_context()
         lifeline, keep_alive = ctx.Pipe(duplex=False)
@@ -161,17 +165,35 @@ class ProcessExecutor:
             initializer=_init_worker,
             initargs=(token, context, lifeline),
         )
+        if self.keep:
+            self._kept = (context, token, pool, lifeline, keep_alive)
+        return token, pool, lifeline, keep_alive
+
+    def imap(
+        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool
+    ) -> Iterator[Any]:
+        """Results of ``fn(context, task)`` computed in worker processes."""
+        token, pool, lifeline, keep_alive = self._pool(context)
         try:
             yield from _drive(
                 lambda t: pool.submit(_call_in_worker, fn, token, t), tasks, self.window, ordered
             )
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            keep_alive.close()  # only now: the workers have exited cleanly
-            lifeline.close()
+            if not self.keep:
+                _shut(pool, lifeline, keep_alive)
 
     def close(self) -> None:
-        """Pools are closed after each :meth:`imap`; nothing left to release."""
+        """Shut down a kept pool (pools of plain :meth:`imap` calls are already closed)."""
+        if self._kept is not None:
+            _, _, pool, lifeline, keep_alive = self._kept
+            self._kept = None
+            _shut(pool, lifeline, keep_alive)
+
+
+def _shut(pool: cf.ProcessPoolExecutor, lifeline: Any, keep_alive: Any) -> None:
+    pool.shutdown(wait=True, cancel_futures=True)
+    keep_alive.close()  # only now: the workers have exited cleanly
+    lifeline.close()
 
 
 def _first_done(futures: Iterable[Any]) -> set[Any]:
@@ -309,12 +331,14 @@ def make_executor(
     workers: int | None = None,
     scheduler: str | None = None,
     timeout_s: float = 30.0,
+    keep: bool = False,
 ) -> Executor:
     """``local`` (processes; serial for one worker) or ``dask`` (on ``scheduler``, reached
-    within ``timeout_s`` seconds)."""
+    within ``timeout_s`` seconds). ``keep``: local processes stay up between calls with
+    the same context (see :class:`ProcessExecutor`)."""
     if kind == "dask":
         return DaskExecutor(scheduler=scheduler, workers=workers, timeout_s=timeout_s)
     if kind != "local":
         raise ValueError(f"unknown executor {kind!r} (known: {', '.join(EXECUTORS)})")
     n = default_workers() if workers is None else workers
-    return SerialExecutor() if n <= 1 else ProcessExecutor(n)
+    return SerialExecutor() if n <= 1 else ProcessExecutor(n, keep=keep)
