@@ -60,3 +60,18 @@ def test_make_executor() -> None:
     assert isinstance(make_executor("local", 3), ProcessExecutor)
     with pytest.raises(ValueError, match="unknown executor"):
         make_executor("slurm", 2)
+
+
+def test_a_kept_pool_serves_consecutive_calls_with_the_same_context() -> None:
+    ex = ProcessExecutor(2, keep=True)
+    try:
+        seen = set()
+        for _ in range(3):
+            seen |= set(ex.imap(pid, None, range(8), ordered=False))
+        assert len(seen) <= 2 and os.getpid() not in seen
+        assert list(ex.imap(square, 3, range(4), ordered=True)) == [0, 3, 12, 27]
+        after = set(ex.imap(pid, None, range(8), ordered=False))  # a new context: a new pool
+        assert not after & seen
+    finally:
+        ex.close()
+    assert ex._kept is None
