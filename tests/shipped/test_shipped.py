@@ -2,8 +2,9 @@
 
 Every scenario file loads (``extends`` resolved, validated, timeline applied) and
 runs one replication with its books balanced; the Deir ez-Zor baseline carries
-every observation id the calibration is judged on and cites a source or an
-assumption for every value; each counterfactual differs from the baseline only in
+every observation id the calibration is judged on; the historical baselines (Deir
+ez-Zor, and both Khe Sanh files) cite a source or an assumption for every value;
+each counterfactual differs from the baseline only in
 what its name says (three of them change single events through a top-level
 ``set`` table that names events by index, so these tests also check the index
 still points at the intended event).
@@ -26,6 +27,13 @@ from sim.scenario.schema import Scenario
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 DEZ = SCENARIOS / "deir_ez_zor"
+KHE_SANH = SCENARIOS / "khe_sanh_1968"
+SOURCED: tuple[Path, ...] = (
+    DEZ / "baseline.toml",
+    KHE_SANH / "baseline.toml",
+    KHE_SANH / "first_run.toml",
+)
+"""Historical scenarios in which every value cites a source or an assumption."""
 
 REQUIRED_IDS: tuple[str, ...] = (
     "ru_aug_2017_t",
@@ -78,9 +86,12 @@ def baseline() -> Scenario:
 
 def test_the_expected_files_are_shipped() -> None:
     names = {_id(p) for p in shipped_scenarios()}
-    expected = {"examples/minimal.toml", "deir_ez_zor/baseline.toml"} | {
-        f"deir_ez_zor/{c}.toml" for c in COUNTERFACTUALS
-    }
+    expected = {
+        "examples/minimal.toml",
+        "deir_ez_zor/baseline.toml",
+        "khe_sanh_1968/baseline.toml",
+        "khe_sanh_1968/first_run.toml",
+    } | {f"deir_ez_zor/{c}.toml" for c in COUNTERFACTUALS}
     assert expected <= names
 
 
@@ -180,13 +191,15 @@ def uncited_lines(text: str) -> list[tuple[int, str]]:
     return bad
 
 
-def test_every_baseline_value_cites_a_source_or_an_assumption() -> None:
-    text = (DEZ / "baseline.toml").read_text(encoding="utf-8")
+@pytest.mark.parametrize("path", SOURCED, ids=_id)
+def test_every_baseline_value_cites_a_source_or_an_assumption(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
     assert uncited_lines(text) == []
 
 
-def test_assumptions_give_a_range_or_a_reason() -> None:
-    text = (DEZ / "baseline.toml").read_text(encoding="utf-8")
+@pytest.mark.parametrize("path", SOURCED, ids=_id)
+def test_assumptions_give_a_range_or_a_reason(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
     for n, line in enumerate(text.splitlines(), start=1):
         if "ASSUMPTION" in line:
             after = line.split("ASSUMPTION", 1)[1]
