@@ -259,7 +259,7 @@ def run(
         seeds=seeds,
         metrics=metrics,
         daily=daily,
-        summary=summarize_metrics(metrics),
+        summary=summarize_metrics(metrics, root),
         observations=observation_table(scenario, metrics),
         wall_time_s=time.perf_counter() - t0,
         sim_events=sim_events,

@@ -20,7 +20,21 @@ are placeholders for a component of the scenario (``<fleet>``, ``<pocket>``,
     True for a time to an event that may not happen in the run (NaN = "never", a
     censored time, see :mod:`sim.analysis.summary`);
 ``definition``
-    one line, in plain words.
+    one line, in plain words, saying how the metric sums up the run (a total Σ, a
+    mean per day, the lowest value...);
+``interval``
+    how ``summary.json``'s 95 % interval of its mean is computed
+    (:mod:`sim.analysis.intervals`: ``clopper_pearson`` for shares, ``poisson`` for
+    counts of rare events, ``bootstrap`` for skewed or zero-heavy metrics, ``t``
+    otherwise);
+``low``, ``high``
+    the range one value can take; no interval bound ever leaves it.
+
+The observation metrics (what ``[[observations]]`` can compare with, and how each
+aggregates over the observation's window) are defined with the scenario format,
+which must check them before anything runs: :data:`OBSERVATION_METRICS` and
+:data:`AGGREGATES` here are those definitions. :func:`metric_table` renders both
+tables for the README (a test fails if the README drifts from it).
 
 The registry is plain data (a tuple of frozen records, in the order of
 ``replication_metrics``) so that other code can extend it and generate tables from
@@ -30,12 +44,14 @@ metrics a scenario gives, without running it.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from sim.scenario.schema import Scenario
+from sim.analysis.intervals import Method
+from sim.scenario.schema import Scenario, shuttle_fleets
 
 Better = Literal["higher", "lower", "neither"]
 
@@ -50,36 +66,98 @@ class MetricDef:
     share: bool
     definition: str
     never: bool = False
+    interval: Method = "t"
+    low: float = 0.0
+    high: float = math.inf
 
 
 METRICS: tuple[MetricDef, ...] = (
     MetricDef(
-        "delivered_t", "t", "higher", False, "tonnes delivered by all fleets (recovered, for drops)"
+        "delivered_t",
+        "t",
+        "higher",
+        False,
+        "Σ over the run of the tonnes all fleets brought from outside the enclave "
+        "(recovered, for drops); shuttles between pockets are not counted",
     ),
-    MetricDef("delivered_t__<fleet>", "t", "higher", False, "tonnes the fleet delivered"),
     MetricDef(
-        "received_t__<pocket>", "t", "higher", False, "air deliveries received by the pocket"
+        "delivered_t__<fleet>",
+        "t",
+        "higher",
+        False,
+        "Σ over the run of the tonnes the fleet brought from outside (0 for a shuttle)",
     ),
-    MetricDef("sorties_flown__<fleet>", "sorties", "neither", False, "sorties that took off"),
+    MetricDef(
+        "transferred_t",
+        "t",
+        "neither",
+        False,
+        "Σ over the run of the tonnes shuttle fleets carried from one pocket to another",
+    ),
+    MetricDef(
+        "transferred_t__<shuttle>",
+        "t",
+        "neither",
+        False,
+        "Σ over the run of the tonnes the shuttle carried between pockets",
+    ),
+    MetricDef(
+        "received_t__<pocket>",
+        "t",
+        "higher",
+        False,
+        "Σ over the run of the air deliveries from outside the enclave the pocket received",
+    ),
+    MetricDef(
+        "transferred_in_t__<pocket>",
+        "t",
+        "neither",
+        False,
+        "Σ over the run of what the pocket received from other pockets (shuttles, convoys)",
+    ),
+    MetricDef(
+        "sorties_flown__<fleet>", "sorties", "neither", False, "Σ of the sorties that took off"
+    ),
     MetricDef(
         "sorties_aborted__<fleet>",
         "sorties",
         "lower",
         False,
-        "sortie slots not flown (not mission-capable, weather, no open target)",
+        "Σ of the opportunities not flown and the sorties flown back with their load "
+        "(not mission-capable, weather, no open target...)",
     ),
     MetricDef(
-        "deliveries__<fleet>", "sorties", "higher", False, "sorties that reached their target"
+        "deliveries__<fleet>",
+        "sorties",
+        "higher",
+        False,
+        "Σ of the sorties that reached a target and delivered",
     ),
-    MetricDef("aircraft_lost__<fleet>", "aircraft", "lower", False, "aircraft of the fleet lost"),
-    MetricDef("aircraft_lost", "aircraft", "lower", False, "aircraft lost, all fleets"),
+    MetricDef(
+        "aircraft_lost__<fleet>",
+        "aircraft",
+        "lower",
+        False,
+        "Σ of the fleet's aircraft lost (in flight or on the ground)",
+        interval="poisson",
+    ),
+    MetricDef(
+        "aircraft_lost",
+        "aircraft",
+        "lower",
+        False,
+        "Σ of the aircraft lost, all fleets",
+        interval="poisson",
+    ),
     MetricDef(
         "first_stockout_day__<pocket>__<commodity>",
         "days from the start",
         "higher",
         False,
-        "first day the stock is exhausted while there is a demand for it (NaN = never)",
+        "first day whose end-of-day stock is below 1e-6 t while there is a demand for it "
+        "(NaN = never, a censored time)",
         never=True,
+        interval="bootstrap",
     ),
     MetricDef(
         "stockout__<pocket>__<commodity>",
@@ -87,6 +165,8 @@ METRICS: tuple[MetricDef, ...] = (
         "lower",
         True,
         "1 if the stock was ever exhausted while there was a demand for it, else 0",
+        interval="clopper_pearson",
+        high=1.0,
     ),
     MetricDef(
         "person_days_below_full__<pocket>",
@@ -94,6 +174,7 @@ METRICS: tuple[MetricDef, ...] = (
         "lower",
         False,
         "Σ over days of the people (civilians and garrison) who ate less than a full ration",
+        interval="bootstrap",
     ),
     MetricDef(
         "person_days_below_half__<pocket>",
@@ -101,6 +182,7 @@ METRICS: tuple[MetricDef, ...] = (
         "lower",
         False,
         "Σ over days of the people who ate less than half a ration",
+        interval="bootstrap",
     ),
     MetricDef(
         "person_days_below_full",
@@ -108,6 +190,7 @@ METRICS: tuple[MetricDef, ...] = (
         "lower",
         False,
         "person-days below a full ration, all pockets",
+        interval="bootstrap",
     ),
     MetricDef(
         "person_days_below_half",
@@ -115,41 +198,45 @@ METRICS: tuple[MetricDef, ...] = (
         "lower",
         False,
         "person-days below half a ration, all pockets",
+        interval="bootstrap",
     ),
     MetricDef(
         "min_days_of_supply__<pocket>__<commodity>",
         "days",
         "higher",
         False,
-        "lowest end-of-day stock in days of full demand (NaN if never a demand)",
+        "lowest end-of-day stock over the run in days of full demand (NaN if never a demand)",
+        interval="bootstrap",
     ),
     MetricDef(
         "shortfall_t__<pocket>__<commodity>",
         "t",
         "lower",
         False,
-        "ration demand left unmet over the run",
+        "Σ over the run of the ration demand left unmet",
+        interval="bootstrap",
     ),
     MetricDef(
         "combat_sorties_per_day",
         "sorties/day",
         "neither",
         False,
-        "mean realised combat air sorties per day",
+        "mean over the run's days of the realised combat air sorties",
     ),
     MetricDef(
         "targets_destroyed",
         "targets",
         "higher",
         False,
-        "besieger targets destroyed by combat sorties over the run",
+        "Σ over the run of the besieger targets destroyed by combat sorties",
     ),
     MetricDef(
         "obs__<id>",
         "the observation's unit",
         "neither",
         False,
-        "the model's value of the historical observation <id> (see observations.csv)",
+        "the model's value of the historical observation <id>, aggregated over its window "
+        "as the observation says (see observations.csv and the table below)",
     ),
 )
 """Every metric family, in the order :func:`sim.analysis.metrics.replication_metrics`
@@ -157,6 +244,7 @@ reports them."""
 
 PLACEHOLDERS: dict[str, str] = {
     "fleet": "fleets",
+    "shuttle": "fleets",
     "pocket": "pockets",
     "commodity": "commodities",
     "id": "observations",
@@ -206,6 +294,8 @@ def unit(name: str) -> str:
 
 def _components(scenario: Scenario, placeholder: str) -> list[str]:
     section = PLACEHOLDERS[placeholder]
+    if placeholder == "shuttle":
+        return shuttle_fleets(scenario)
     if section == "observations":
         return [o.id for o in scenario.observations]
     return list(getattr(scenario, section))

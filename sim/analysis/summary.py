@@ -11,13 +11,18 @@ percentiles give weekly tonnage and sortie tempo without the bias of summing dai
 medians of sparse events.
 
 **Metrics.** :func:`summarize_metrics` gives, per metric: ``mean``, ``median``,
-``p05``, ``p95``, ``ci95_low``/``ci95_high`` (Student-t 95 % interval of the mean) and
-``n`` (replications that count). NaN values are left out, except in the "never"
-metrics (``first_stockout_day__*``), where NaN means the stock-out did not happen
-before the end of the run, a censored time. There every replication counts: "never"
-is treated as +∞ when ranking, a percentile that falls on or between "never" values is
-reported as null, the mean and its interval are null as soon as one replication never
-ran out, and ``never_share`` gives the share of replications that never ran out.
+``p05``, ``p95``, ``ci95_low``/``ci95_high`` (a 95 % interval of the mean, computed
+as the metric's registry entry says: Clopper–Pearson for shares, an exact Poisson
+interval for counts of rare events, a bootstrap seeded from the run's root seed for
+skewed metrics, Student's t otherwise; see :mod:`sim.analysis.intervals`; never
+outside the metric's range), ``ci_method`` (the method actually used; null with no
+interval) and ``n`` (replications that count). NaN values are left out, except in
+the "never" metrics (``first_stockout_day__*``), where NaN means the stock-out did
+not happen before the end of the run, a censored time. There every replication
+counts: "never" is treated as +∞ when ranking, a percentile that falls on or between
+"never" values is reported as null, the mean and its interval are null as soon as one
+replication never ran out, and ``never_share`` gives the share of replications that
+never ran out.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis import metric_registry
+from sim.analysis.intervals import Method, mean_interval
 from sim.analysis.metrics import is_never_metric
 from sim.model.record import RunResult
 
@@ -130,22 +137,24 @@ def censored_percentiles(
     return out
 
 
-def summarize_metric(name: str, values: Sequence[float]) -> dict[str, Any]:
-    """Summary statistics of one metric across replications (see the module docstring)."""
+def summarize_metric(name: str, values: Sequence[float], seed: int = 0) -> dict[str, Any]:
+    """Summary statistics of one metric across replications (see the module docstring).
+
+    ``seed`` is the run's root seed (it seeds a bootstrap interval)."""
     v = np.asarray(values, dtype=float)
     if is_never_metric(name):
         n_never = int(np.sum(~np.isfinite(v)))
         p05, p50, p95 = censored_percentiles(v, PERCENTILES)
-        mean, lo, hi = (None, None, None) if n_never else _mean_ci(v)
-        out = _stats(mean, p50, p05, p95, lo, hi, int(v.size))
+        mean, lo, hi, method = (None, None, None, None) if n_never else _mean_ci(name, v, seed)
+        out = _stats(mean, p50, p05, p95, lo, hi, method, int(v.size))
         out["never_share"] = float(n_never / v.size) if v.size else None
         return out
     finite = v[np.isfinite(v)]
     if finite.size == 0:
-        return _stats(None, None, None, None, None, None, 0)
+        return _stats(None, None, None, None, None, None, None, 0)
     p05, p50, p95 = (float(x) for x in np.percentile(finite, PERCENTILES))
-    mean, lo, hi = _mean_ci(finite)
-    return _stats(mean, p50, p05, p95, lo, hi, int(finite.size))
+    mean, lo, hi, method = _mean_ci(name, finite, seed)
+    return _stats(mean, p50, p05, p95, lo, hi, method, int(finite.size))
 
 
 def _stats(
@@ -155,6 +164,7 @@ def _stats(
     p95: float | None,
     lo: float | None,
     hi: float | None,
+    method: str | None,
     n: int,
 ) -> dict[str, Any]:
     """The summary.json record of one metric, keys in their documented order."""
@@ -165,30 +175,31 @@ def _stats(
         "p95": p95,
         "ci95_low": lo,
         "ci95_high": hi,
+        "ci_method": method,
         "n": n,
     }
 
 
-def _mean_ci(v: np.ndarray) -> tuple[float | None, float | None, float | None]:
-    """Mean and Student-t 95 % interval of the mean (None for fewer than 2 values)."""
-    n = v.size
-    if n == 0:
-        return None, None, None
+def _mean_ci(
+    name: str, v: np.ndarray, seed: int
+) -> tuple[float | None, float | None, float | None, str | None]:
+    """Mean and the registry's 95 % interval of the mean (None for fewer than 2 values)."""
+    if v.size == 0:
+        return None, None, None, None
     mean = float(np.mean(v))
-    if n < 2:
-        return mean, None, None
-    sd = float(np.std(v, ddof=1))
-    # Student's t quantile, t.ppf(0.975, n - 1) (the same function scipy.stats calls);
-    # scipy.special is imported on first use: half a second less to start siege than stats
-    from scipy.special import stdtrit
-
-    half = float(stdtrit(n - 1, 0.975)) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
+    d = metric_registry.lookup(name)
+    method: Method = d.interval if d is not None else "t"
+    low, high = (d.low, d.high) if d is not None else (-math.inf, math.inf)
+    lo, hi, used = mean_interval(name, v, method, seed=seed, low=low, high=high)
+    return mean, lo, hi, used
 
 
-def summarize_metrics(rows: Sequence[dict[str, float]]) -> dict[str, dict[str, Any]]:
-    """Metric name → summary, for every metric of the per-replication rows (in row order)."""
+def summarize_metrics(rows: Sequence[dict[str, float]], seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Metric name → summary, for every metric of the per-replication rows (in row order);
+    ``seed`` is the run's root seed."""
     if not rows:
         return {}
     names = list(rows[0])
-    return {name: summarize_metric(name, [r.get(name, math.nan) for r in rows]) for name in names}
+    return {
+        name: summarize_metric(name, [r.get(name, math.nan) for r in rows], seed) for name in names
+    }

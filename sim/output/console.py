@@ -15,7 +15,7 @@ from typing import Any
 
 from sim.experiment.store import RUNS_CSV
 from sim.experiment.sweep import SweepResult
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, shuttle_fleets
 
 
 def _num(x: Any) -> str:
@@ -39,9 +39,11 @@ def _day(start: dt.date, x: Any) -> str:
 
 def key_metrics(scenario: Scenario, summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Names of the metrics worth a line on the console, in display order."""
+    shuttles = set(shuttle_fleets(scenario))
     names = [
         "delivered_t",
-        *(f"delivered_t__{f}" for f in scenario.fleets),
+        *(f"delivered_t__{f}" for f in scenario.fleets if f not in shuttles),
+        "transferred_t" if shuttles else "",
         "aircraft_lost",
         "person_days_below_full",
         "person_days_below_half",

@@ -77,6 +77,7 @@ def test_observations_csv(tmp_path):
     row = {
         "id": "a",
         "metric": "delivered_t",
+        "aggregate": "total",
         "from": "2016-01-01",
         "to": "2016-02-01",
         "observed": 2060.0,
@@ -96,11 +97,11 @@ def test_observations_csv(tmp_path):
     lines = path.read_text().splitlines()
     assert lines[0] == ",".join(TABLE_COLUMNS)
     assert lines[0] == (
-        "id,metric,from,to,observed,unit,model_p05,model_p50,model_p95,"
+        "id,metric,aggregate,from,to,observed,unit,model_p05,model_p50,model_p95,"
         "rel_error,within_tolerance,source,role"
     )
     assert lines[1] == (
-        "a,delivered_t,2016-01-01,2016-02-01,2060,t,1900,2000,2100.5,"
+        "a,delivered_t,total,2016-01-01,2016-02-01,2060,t,1900,2000,2100.5,"
         '-0.02912621359,true,"WFP, 2016",validation'
     )
     back = files.read_observations_csv(path)
