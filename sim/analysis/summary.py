@@ -6,7 +6,8 @@ reduces them to the 5th, 50th and 95th percentiles day by day
 (``numpy.nanpercentile``, linear interpolation). A day on which a series is NaN in
 every replication (days of supply with no demand) stays NaN, written blank. Besides
 the model's series it derives ``cumulative_delivered_t__<fleet>`` and
-``cumulative_sorties_flown__<fleet>`` (running totals, t and sorties): their daily
+``cumulative_sorties_flown__<fleet>`` (running totals, t and sorties; and
+``cumulative_transferred_t__<fleet>`` for shuttles): their daily
 percentiles give weekly tonnage and sortie tempo without the bias of summing daily
 medians of sparse events.
 
@@ -41,7 +42,7 @@ from sim.model.record import RunResult
 PERCENTILES: tuple[float, float, float] = (5.0, 50.0, 95.0)
 """The percentiles written for every daily series (p05, p50, p95)."""
 
-CUMULATIVE_OF: tuple[str, ...] = ("delivered_t__", "sorties_flown__")
+CUMULATIVE_OF: tuple[str, ...] = ("delivered_t__", "transferred_t__", "sorties_flown__")
 """Prefixes of per-fleet series whose running totals are added as ``cumulative_*``."""
 
 
@@ -57,18 +58,34 @@ def derived_series(series: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 class SeriesAccumulator:
-    """Collects daily series replication by replication; reduces them to percentiles."""
+    """Collects daily series replication by replication; reduces them to percentiles.
+
+    ``replications`` is the number expected (the arrays' first size); more may be
+    added in order (a run that adds batches until a precision is reached): the arrays
+    then grow, doubling, and :meth:`percentiles` uses the replications added.
+    """
 
     def __init__(self, replications: int, n_days: int) -> None:
         self.replications = replications
+        self._expected = replications
         self.n_days = n_days
         self._data: dict[str, np.ndarray] = {}
         self._seen: set[int] = set()
 
+    def _grow(self, index: int) -> None:
+        size = max(index + 1, 2 * self.replications)
+        for name, arr in self._data.items():
+            bigger = np.full((size, self.n_days), np.nan)
+            bigger[: arr.shape[0]] = arr
+            self._data[name] = bigger
+        self.replications = size
+
     def add(self, index: int, result: RunResult) -> None:
         """Store replication ``index`` (0-based position in the run) of ``result``."""
-        if not 0 <= index < self.replications:
-            raise IndexError(f"replication index {index} outside 0..{self.replications - 1}")
+        if index < 0:
+            raise IndexError(f"replication index {index} is negative")
+        if index >= self.replications:
+            self._grow(index)
         series = dict(result.series)
         series.update(derived_series(series))
         for name, values in series.items():
@@ -85,9 +102,10 @@ class SeriesAccumulator:
 
     def percentiles(self) -> dict[str, np.ndarray]:
         """Sorted series name → ``3 × n_days`` array of p05, p50, p95 (NaN where undefined)."""
-        if len(self._seen) != self.replications:
-            raise ValueError(f"only {len(self._seen)} of {self.replications} replications added")
-        return {name: daily_percentiles(self._data[name]) for name in self.names()}
+        n = len(self._seen)
+        if self._seen != set(range(n)) or n < self._expected:
+            raise ValueError(f"only {n} of {self._expected} replications added")
+        return {name: daily_percentiles(self._data[name][:n]) for name in self.names()}
 
 
 def daily_percentiles(stack: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sim.analysis.precision import sentence
 from sim.experiment.store import RUNS_CSV
 from sim.experiment.sweep import SweepResult
 from sim.scenario.schema import Scenario, shuttle_fleets
@@ -68,11 +69,22 @@ def format_summary(
     seed: int,
     wall_time_s: float | None = None,
     out_dir: str | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
-    """The console summary of a run, as one string (no trailing newline)."""
+    """The console summary of a run, as one string (no trailing newline).
+
+    ``extra`` is the run's :attr:`sim.api.RunSet.extra`: the precision reached (and
+    which metric decided), or the one replication run."""
     start = scenario.calendar.start
     timing = f", {wall_time_s:.1f} s" if wall_time_s is not None else ""
-    lines = [f"{scenario.name}: {replications} replications, seed {seed}{timing}", ""]
+    extra = extra or {}
+    what = f"{replications} replications"
+    if "replication" in extra:
+        what = f"replication {extra['replication']} alone"
+    lines = [f"{scenario.name}: {what}, seed {seed}{timing}"]
+    if "precision" in extra:
+        lines.append(sentence(extra["precision"]))
+    lines.append("")
     rows = [("metric", "p05", "p50", "p95")]
     notes: list[str] = []
     for name in key_metrics(scenario, summary):
