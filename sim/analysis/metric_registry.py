@@ -51,7 +51,7 @@ from functools import cache
 from typing import Literal
 
 from sim.analysis.intervals import Method
-from sim.scenario.schema import Scenario, shuttle_fleets
+from sim.scenario.schema import AGGREGATES, OBSERVATION_METRICS, Scenario, shuttle_fleets
 
 Better = Literal["higher", "lower", "neither"]
 
@@ -235,8 +235,8 @@ METRICS: tuple[MetricDef, ...] = (
         "the observation's unit",
         "neither",
         False,
-        "the model's value of the historical observation <id>, aggregated over its window "
-        "as the observation says (see observations.csv and the table below)",
+        "the model's value of the historical observation of that id, aggregated over its "
+        "window as the observation says (see observations.csv and the table below)",
     ),
 )
 """Every metric family, in the order :func:`sim.analysis.metrics.replication_metrics`
@@ -317,3 +317,55 @@ def metric_names(scenario: Scenario) -> list[str]:
     """The names of every metric a run of ``scenario`` reports (as a set; the order is
     the registry's, family by family)."""
     return [n for d in METRICS for n in expand(d.pattern, scenario)]
+
+
+INTERVAL_WORDS: dict[str, str] = {
+    "clopper_pearson": "Clopper–Pearson (exact binomial)",
+    "poisson": "exact Poisson (Garwood)",
+    "bootstrap": "bootstrap (seeded by the root seed)",
+    "t": "Student t (bootstrap if t leaves the range)",
+}
+"""How each interval method is named in the README's table."""
+
+
+def _range_text(d: MetricDef) -> str:
+    high = "∞" if d.high == math.inf else f"{d.high:g}"
+    return f"[{d.low:g}, {high}]"
+
+
+def metric_table() -> str:
+    """The README's metric tables, in Markdown, generated from :data:`METRICS` and the
+    observation metrics (``python -m tools.metric_table --write-readme`` writes it)."""
+    lines = [
+        "Per replication (`replications.csv`; `summary.json` gives each one's mean, "
+        "percentiles and a 95 % interval of the mean, `ci_method` saying how it was "
+        "computed, never outside the range):",
+        "",
+        "| metric | unit | better | range | 95 % interval | definition |",
+        "|---|---|---|---|---|---|",
+    ]
+    for d in METRICS:
+        better = "—" if d.better == "neither" else d.better
+        lines.append(
+            f"| `{d.pattern}` | {d.unit} | {better} | {_range_text(d)} | "
+            f"{INTERVAL_WORDS[d.interval]} | {d.definition} |"
+        )
+    lines += [
+        "",
+        "`<shuttle>` is a fleet with an `origin` (in the file or set by an event). What "
+        "`obs__<id>` aggregates over the observation's window is the observation's "
+        "`aggregate`:",
+        "",
+        "| observation metric | unit | default aggregate | other aggregates | selector | "
+        "what a day counts |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, o in OBSERVATION_METRICS.items():
+        others = ", ".join(f"`{a}`" for a in o.aggregates[1:])
+        selector = ", ".join(f"`{k}`" for k in o.selector) or "—"
+        lines.append(
+            f"| `{name}` | {o.unit} | `{o.default}` | {others} | {selector} | {o.definition} |"
+        )
+    lines += ["", "| aggregate | the window's daily values become |", "|---|---|"]
+    lines += [f"| `{a}` | {text} |" for a, text in AGGREGATES.items()]
+    return "\n".join(lines) + "\n"
