@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis import frames
 from sim.analysis import precision as precision_mod
 from sim.analysis.goals import unknown_metric
 from sim.analysis.metric_registry import metric_names
@@ -169,6 +170,28 @@ class RunSet:
         """The date of every simulated day."""
         n = self.scenario.calendar.n_days
         return [self.start + dt.timedelta(days=d) for d in range(n)]
+
+    # pandas accessors (the optional extra siege-sim[pandas]; see sim.analysis.frames)
+
+    def to_frame(self) -> Any:
+        """The metrics per replication as a pandas DataFrame (:meth:`metrics_frame`)."""
+        return self.metrics_frame()
+
+    def metrics_frame(self) -> Any:
+        """One row per replication (index ``replication``): ``root_seed``, every metric."""
+        return frames.metrics_frame(self.replication_ids, self.seeds, self.metrics)
+
+    def daily_frame(self, series: Sequence[str] | None = None) -> Any:
+        """The daily bands, long: ``date, series, p05, p50, p95`` (all series by default)."""
+        return frames.daily_frame(self.start, self.daily, series)
+
+    def observations_frame(self) -> Any:
+        """The model-vs-record table, one row per observation (index ``id``)."""
+        return frames.records_frame(self.observations, index="id")
+
+    def summary_frame(self) -> Any:
+        """``summary.json``: one row per metric (index ``metric``)."""
+        return frames.summary_frame(self.summary)
 
 
 def check_replications(
@@ -473,6 +496,24 @@ class Comparison:
     runsets: list[RunSet]
     wall_time_s: float
 
+    def to_frame(self) -> Any:
+        """The rows of ``comparison.csv`` as a pandas DataFrame."""
+        return frames.records_frame(self.rows)
+
+    def metrics_frame(self) -> Any:
+        """Every scenario's metrics per replication, one above the other, with a
+        ``scenario`` column (its label): paired rows share ``replication``."""
+        pd = frames.pandas()
+        parts = [
+            r.metrics_frame().assign(scenario=label)
+            for label, r in zip(self.labels, self.runsets, strict=True)
+        ]
+        return pd.concat(parts)
+
+    def daily_diff_frame(self) -> Any:
+        """``daily_diff.csv`` (paired daily differences' percentiles) as a DataFrame."""
+        return frames.csv_frame(self.path / comparison_files.DAILY_DIFF_CSV)
+
 
 def compare(
     scenarios: Sequence[Scenario],
@@ -591,6 +632,14 @@ class PlanResult:
     ran: int
     reused: int
     wall_time_s: float
+
+    def to_frame(self) -> Any:
+        """``trace.csv``: every candidate evaluated, as a pandas DataFrame."""
+        return frames.csv_frame(self.path / plan_store.TRACE_CSV)
+
+    def runs_frame(self) -> Any:
+        """``runs.csv``: the goal metrics of every run, as a pandas DataFrame."""
+        return frames.csv_frame(self.path / plan_store.RUNS_CSV)
 
 
 def _create_resumable(
