@@ -382,6 +382,8 @@ def test_precision_stops_at_the_cap_and_says_so(tiny, tmp_path, capsys):
         (("--precision", "2"), "--precision: must be between 0 and 1"),
         (("--precision", "0.02", "--max-replications", "5"), "at least 20"),
         (("--replication", "1", "--replications", "3"), "--replication: runs one"),
+        (("--precision", "0.02", "--posterior", "cal"), "--posterior: cannot be given with"),
+        (("--replication", "1", "--posterior", "cal"), "--posterior: cannot be given with"),
     ],
 )
 def test_bad_precision_options_are_one_line_errors(tiny, tmp_path, capsys, args, words):
