@@ -35,6 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis import frames
+from sim.analysis import precision as precision_mod
+from sim.analysis.goals import unknown_metric
+from sim.analysis.metric_registry import metric_names
 from sim.analysis.metrics import replication_metrics
 from sim.analysis.observations import observation_table
 from sim.analysis.summary import SeriesAccumulator, summarize_metrics
@@ -167,6 +171,28 @@ class RunSet:
         n = self.scenario.calendar.n_days
         return [self.start + dt.timedelta(days=d) for d in range(n)]
 
+    # pandas accessors (the optional extra siege-sim[pandas]; see sim.analysis.frames)
+
+    def to_frame(self) -> Any:
+        """The metrics per replication as a pandas DataFrame (:meth:`metrics_frame`)."""
+        return self.metrics_frame()
+
+    def metrics_frame(self) -> Any:
+        """One row per replication (index ``replication``): ``root_seed``, every metric."""
+        return frames.metrics_frame(self.replication_ids, self.seeds, self.metrics)
+
+    def daily_frame(self, series: Sequence[str] | None = None) -> Any:
+        """The daily bands, long: ``date, series, p05, p50, p95`` (all series by default)."""
+        return frames.daily_frame(self.start, self.daily, series)
+
+    def observations_frame(self) -> Any:
+        """The model-vs-record table, one row per observation (index ``id``)."""
+        return frames.records_frame(self.observations, index="id")
+
+    def summary_frame(self) -> Any:
+        """``summary.json``: one row per metric (index ``metric``)."""
+        return frames.summary_frame(self.summary)
+
 
 def check_replications(
     replications: int | None, scenario: Scenario, allow_large: bool = False
@@ -192,6 +218,11 @@ def run(
     on_result: Callable[[int, RunResult, dict[str, float]], None] | None = None,
     allow_large: bool = False,
     posterior: Posterior | None = None,
+    *,
+    replication: int | None = None,
+    precision: float | None = None,
+    precision_metrics: Sequence[str] = (),
+    max_replications: int | None = None,
 ) -> RunSet:
     """Run ``replications`` replications (default: the scenario's) from root ``seed``.
 
@@ -202,28 +233,64 @@ def run(
 
     The results do not depend on ``workers``. ``progress`` shows a progress bar on
     stderr. ``on_result(index, result, metrics)`` is called with every replication, in
-    order, as it arrives (``siege compare`` pairs them this way). Raises ``ValueError``
-    for a non-positive count,
+    order, as it arrives (``siege compare`` pairs them this way).
+
+    ``replication=K`` runs replication K alone (what reproduces row K of a run's
+    ``replications.csv``). ``precision=P`` adds replications in batches of
+    :data:`~sim.analysis.precision.BATCH` until every metric of ``precision_metrics``
+    (default :data:`~sim.analysis.precision.DEFAULT_METRICS`) has a 95 % half-width
+    within P × its mean (P absolute for a share), at most ``max_replications``
+    (default 1,000); ``runset.extra["precision"]`` says how many were needed and which
+    metric decided (:mod:`sim.analysis.precision`).
+
+    Raises ``ValueError`` for a non-positive count or conflicting options,
     :class:`~sim.scenario.errors.ScenarioError` for more replications than the limit
-    (unless ``allow_large``), and lets the model's errors (e.g.
-    :class:`~sim.model.record.MassBalanceError`) through.
+    (unless ``allow_large``) or an unknown precision metric, and lets the model's
+    errors (e.g. :class:`~sim.model.record.MassBalanceError`) through.
     """
-    reps = check_replications(replications, scenario, allow_large)
+    if posterior is not None and (precision is not None or replication is not None):
+        raise ValueError("a posterior run takes a number of replications, not precision or one")
+    if precision is not None:
+        if replications is not None or replication is not None:
+            raise ValueError("give precision or a number of replications, not both")
+        if not 0.0 < precision < 1.0:
+            raise ScenarioError("--precision", "", f"must be between 0 and 1, got {precision}")
+        cap = (
+            precision_mod.DEFAULT_MAX_REPLICATIONS if max_replications is None else max_replications
+        )
+        reps = check_replications(cap, scenario, allow_large)
+        if reps < precision_mod.BATCH:
+            raise ScenarioError(
+                "--max-replications", "", f"must be at least {precision_mod.BATCH} (one batch)"
+            )
+        names = list(precision_metrics) or list(precision_mod.DEFAULT_METRICS)
+        known = metric_names(scenario)
+        for name in names:
+            if name not in known:
+                raise ScenarioError("--metric", "", unknown_metric(name, known))
+    elif replication is not None:
+        if replication < 0:
+            raise ValueError(f"replication must be non-negative, got {replication}")
+        reps = 1
+    else:
+        reps = check_replications(replications, scenario, allow_large)
     root = scenario.seed if seed is None else int(seed)
     if root < 0:
         raise ValueError(f"seed must be non-negative, got {root}")
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    scenario = scenario.model_copy(update={"replications": reps, "seed": root})
 
     t0 = time.perf_counter()
-    acc = SeriesAccumulator(reps, scenario.calendar.n_days)
+    first = 0 if replication is None else replication
+    batch = reps if precision is None else precision_mod.BATCH
+    acc = SeriesAccumulator(batch, scenario.calendar.n_days)
     ids: list[int] = []
     seeds: list[int] = []
     metrics: list[dict[str, float]] = []
     sim_events = 0
     run_fn = None
     extra: dict[str, Any] = {}
+    bar: Any = None
     if posterior is not None:
         particles = posterior.draws(reps, root)
         check_draws(scenario, posterior, particles)
@@ -234,32 +301,52 @@ def run(
             "stream": "posterior:draws",
             "particles": particles,
         }
-    results = iter_replications(scenario, reps, root, workers=workers, run_fn=run_fn)
     if progress:
         from tqdm import tqdm  # only for a terminal: 40 ms of start-up otherwise
 
-        results = tqdm(
-            results, total=reps, file=sys.stderr, unit="rep", desc=scenario.name, leave=False
-        )
-    for i, result in enumerate(results):
-        acc.add(i, result)
-        ids.append(int(result.replication))
-        seeds.append(int(result.seed))
-        metrics.append(replication_metrics(scenario, result))
-        sim_events += int(result.sim_events)
-        if on_result is not None:
-            on_result(i, result, metrics[-1])
-    daily = acc.percentiles()
+        bar = tqdm(total=reps, file=sys.stderr, unit="rep", desc=scenario.name, leave=False)
+    try:
+        while True:
+            results = iter_replications(
+                scenario, batch, root, workers=workers, run_fn=run_fn, first=first
+            )
+            for result in results:
+                i = len(metrics)
+                acc.add(i, result)
+                ids.append(int(result.replication))
+                seeds.append(int(result.seed))
+                metrics.append(replication_metrics(scenario, result))
+                sim_events += int(result.sim_events)
+                if on_result is not None:
+                    on_result(i, result, metrics[-1])
+                if bar is not None:
+                    bar.update(1)
+            if precision is None:
+                break
+            checks = precision_mod.check(metrics, names, precision, root)
+            done = len(metrics)
+            if all(c.reached for c in checks) or done >= reps:
+                extra["precision"] = precision_mod.report(checks, precision, done, reps)
+                break
+            first = done
+            batch = min(precision_mod.BATCH, reps - done)
+    finally:
+        if bar is not None:
+            bar.close()
+    n = len(metrics)
+    scenario = scenario.model_copy(update={"replications": n, "seed": root})
+    if replication is not None:
+        extra["replication"] = replication
     return RunSet(
         scenario=scenario,
         seed=root,
-        replications=reps,
+        replications=n,
         workers=workers,
         replication_ids=ids,
         seeds=seeds,
         metrics=metrics,
-        daily=daily,
-        summary=summarize_metrics(metrics),
+        daily=acc.percentiles(),
+        summary=summarize_metrics(metrics, root),
         observations=observation_table(scenario, metrics),
         wall_time_s=time.perf_counter() - t0,
         sim_events=sim_events,
@@ -300,15 +387,21 @@ def run_to_folder(
     command: Sequence[str] | str | None = None,
     allow_large: bool = False,
     posterior: Posterior | None = None,
+    replication: int | None = None,
+    precision: float | None = None,
+    precision_metrics: Sequence[str] = (),
+    max_replications: int | None = None,
 ) -> tuple[RunSet, Path]:
     """Reserve the result folder, run the replications, write the folder; ``(runset, path)``.
 
     The folder is reserved before the first replication runs, so a folder that cannot
     be written (it exists, is protected, its parent is a file...) is refused at once
     with :class:`~sim.output.folder.InputError`, and two runs into the same folder never
-    both succeed. Sizes are checked first (:func:`check_replications`).
+    both succeed. Sizes are checked first (:func:`check_replications`). ``replication``,
+    ``precision``, ``precision_metrics`` and ``max_replications`` are :func:`run`'s.
     """
-    check_replications(replications, scenario, allow_large)
+    if precision is None and replication is None:
+        check_replications(replications, scenario, allow_large)
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name)
     with ResultFolder(out, "run", force=force, unique=out_dir is None) as folder:
         runset = run(
@@ -319,6 +412,10 @@ def run_to_folder(
             progress,
             allow_large=allow_large,
             posterior=posterior,
+            replication=replication,
+            precision=precision,
+            precision_metrics=precision_metrics,
+            max_replications=max_replications,
         )
         write_run_files(runset, folder.tmp, command=command)
     return runset, folder.path
@@ -355,8 +452,7 @@ def write_run_files(
         command=command,
         scenario_name=runset.scenario.name,
     )
-    if "posterior" in runset.extra:
-        manifest["posterior"] = runset.extra["posterior"]
+    manifest.update(runset.extra)
     files.write_json(folder / "manifest.json", manifest)
 
 
@@ -399,6 +495,24 @@ class Comparison:
     rows: list[dict[str, Any]]
     runsets: list[RunSet]
     wall_time_s: float
+
+    def to_frame(self) -> Any:
+        """The rows of ``comparison.csv`` as a pandas DataFrame."""
+        return frames.records_frame(self.rows)
+
+    def metrics_frame(self) -> Any:
+        """Every scenario's metrics per replication, one above the other, with a
+        ``scenario`` column (its label): paired rows share ``replication``."""
+        pd = frames.pandas()
+        parts = [
+            r.metrics_frame().assign(scenario=label)
+            for label, r in zip(self.labels, self.runsets, strict=True)
+        ]
+        return pd.concat(parts)
+
+    def daily_diff_frame(self) -> Any:
+        """``daily_diff.csv`` (paired daily differences' percentiles) as a DataFrame."""
+        return frames.csv_frame(self.path / comparison_files.DAILY_DIFF_CSV)
 
 
 def compare(
@@ -518,6 +632,14 @@ class PlanResult:
     ran: int
     reused: int
     wall_time_s: float
+
+    def to_frame(self) -> Any:
+        """``trace.csv``: every candidate evaluated, as a pandas DataFrame."""
+        return frames.csv_frame(self.path / plan_store.TRACE_CSV)
+
+    def runs_frame(self) -> Any:
+        """``runs.csv``: the goal metrics of every run, as a pandas DataFrame."""
+        return frames.csv_frame(self.path / plan_store.RUNS_CSV)
 
 
 def _create_resumable(

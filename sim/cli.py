@@ -2,7 +2,9 @@
 
 ::
 
-    siege run SCENARIO [--replications N] [--seed S] [--set path=VALUE ...] [--out DIR]
+    siege run SCENARIO [--replications N | --replication K
+                       | --precision P [--metric M ...] [--max-replications N]]
+                       [--seed S] [--set path=VALUE ...] [--out DIR]
                        [--workers N] [--force] [--quiet] [--allow-large] [--posterior DIR]
     siege sweep SWEEP_FILE | SCENARIO --param path=v1,v2 --param path=lo:hi
                        [--design grid|lhs|sobol|morris] [--samples N] [--replications N]
@@ -133,6 +135,33 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="parallel worker processes (default: the machine's cores, "
         f"{DEFAULT_WORKERS} here; results do not depend on it)",
+    )
+    p.add_argument(
+        "--replication",
+        type=_int_at_least(0),
+        metavar="K",
+        help="run replication K alone (with --seed: reproduces row K of a replications.csv)",
+    )
+    p.add_argument(
+        "--precision",
+        type=float,
+        metavar="P",
+        help="add replications in batches of 20 until each --metric's 95 %% half-width is "
+        "within P × its mean (P absolute for a share), e.g. 0.02",
+    )
+    p.add_argument(
+        "--metric",
+        action="append",
+        default=[],
+        metavar="M",
+        help="a metric --precision judges (repeatable; default: delivered_t and "
+        "person_days_below_half)",
+    )
+    p.add_argument(
+        "--max-replications",
+        type=_int_at_least(1),
+        metavar="N",
+        help="most replications --precision may run (default 1,000)",
     )
     p.add_argument("--force", action="store_true", help="replace an existing result folder")
     p.add_argument(
@@ -350,6 +379,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``siege run``."""
+    if args.precision is not None:
+        if args.replications is not None or args.replication is not None:
+            given = "--replications" if args.replications is not None else "--replication"
+            raise InputError(
+                f"--precision: cannot be given with {given} (cap it with --max-replications)"
+            )
+    else:
+        for flag, value in (
+            ("--metric", args.metric),
+            ("--max-replications", args.max_replications),
+        ):
+            if value:
+                raise InputError(f"{flag}: needs --precision")
+        if args.replication is not None and args.replications is not None:
+            raise InputError("--replication: runs one replication; give it without --replications")
+    if args.posterior and (args.precision is not None or args.replication is not None):
+        flag = "--precision" if args.precision is not None else "--replication"
+        raise InputError(f"--posterior: cannot be given with {flag} (give --replications)")
     scenario = api.load_scenario(args.scenario, overrides=tuple(args.set))
     posterior = api.read_posterior(args.posterior) if args.posterior else None
     progress = not args.quiet and sys.stderr.isatty()
@@ -364,6 +411,10 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         command=["siege", *argv],
         allow_large=args.allow_large,
         posterior=posterior,
+        replication=args.replication,
+        precision=args.precision,
+        precision_metrics=tuple(args.metric),
+        max_replications=args.max_replications,
     )
     if args.quiet:
         print(path)
@@ -377,6 +428,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 seed=runset.seed,
                 wall_time_s=runset.wall_time_s,
                 out_dir=str(path),
+                extra=runset.extra,
             )
         )
     return EXIT_OK

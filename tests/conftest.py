@@ -101,7 +101,8 @@ def build_fake_result(
     """A RunResult with every contract series: constant defaults, ``series`` overriding.
 
     Defaults per day: each fleet delivers 10 t × ``scale`` (all to its first target's
-    pocket), flies 2 sorties, aborts 1, makes 2 deliveries, loses none; stocks stay at
+    pocket, as are its sorties, deliveries and losses, also when overridden), flies 2
+    sorties, aborts 1, makes 2 deliveries, loses none; stocks stay at
     5 t with 5 days of supply; full rations; 3 combat sorties and 1 target a day.
     """
     n = scenario.calendar.n_days
@@ -117,12 +118,16 @@ def build_fake_result(
         received[target_pocket] = received[target_pocket] + 10.0 * scale * full
         if fleet.mode == "airdrop":
             s[f"dropped_t__{f}"] = 12.5 * scale * full
+            s[f"dropped_t__{f}__{target_pocket}"] = 12.5 * scale * full
         s[f"sorties_flown__{f}"] = 2.0 * full
         s[f"sorties_aborted__{f}"] = 1.0 * full
         s[f"deliveries__{f}"] = 2.0 * full
         s[f"aircraft_lost__{f}"] = np.zeros(n)
+        for kind in ("sorties_flown", "deliveries", "aircraft_lost"):
+            s[f"{kind}__{f}__{target_pocket}"] = s[f"{kind}__{f}"].copy()
     for p, pocket in scenario.pockets.items():
         s[f"received_t__{p}"] = received[p]
+        s[f"transferred_in_t__{p}"] = np.zeros(n)
         s[f"civilians__{p}"] = pocket.civilians * full
         s[f"garrison__{p}"] = pocket.garrison * full
         s[f"ration_level__{p}"] = full.copy()
@@ -147,6 +152,11 @@ def build_fake_result(
     for name, values in series.items():
         arr = np.asarray(values, dtype=float)
         s[name] = arr if arr.shape == (n,) else np.broadcast_to(arr, (n,)).copy()
+        kind, _, rest = name.partition("__")
+        if kind in ("sorties_flown", "deliveries", "aircraft_lost") and "__" not in rest:
+            # an overridden fleet total: its first target's pocket gets all of it
+            pocket = points[scenario.fleets[rest].targets[0]].pocket
+            s[f"{name}__{pocket}"] = s[name].copy()
     events = [(scenario.calendar.day(e.date), e.title) for e in scenario.events]
     return RunResult(replication=replication, seed=seed, n_days=n, series=s, events=events)
 

@@ -74,3 +74,32 @@ def test_lazy_exports():
     assert callable(sim.run) and callable(sim.load_scenario) and callable(sim.write_run)
     with pytest.raises(AttributeError):
         _ = sim.no_such_thing
+
+
+def test_results_offer_pandas_frames(scenario, tmp_path):
+    pd = pytest.importorskip("pandas")
+    runset = sim.run(scenario, replications=3, seed=2)
+    m = runset.to_frame()
+    assert list(m.index) == [0, 1, 2] and m.columns[0] == "root_seed"
+    assert m.loc[1, "delivered_t"] == runset.metrics[1]["delivered_t"]
+    daily = runset.daily_frame()
+    assert set(daily["series"]) == set(runset.daily)
+    assert len(daily) == len(runset.daily) * scenario.calendar.n_days
+    first = daily[daily["series"] == "stock_t__town__food"].iloc[0]
+    assert first["p50"] == runset.daily["stock_t__town__food"][1][0]
+    assert first["date"] == pd.Timestamp(scenario.calendar.start)
+    assert list(runset.observations_frame().index) == [o.id for o in scenario.observations]
+    assert (
+        runset.summary_frame().loc["delivered_t", "mean"] == runset.summary["delivered_t"]["mean"]
+    )
+    cmp = sim.compare([scenario, scenario], tmp_path / "cmp", replications=2, plots=False)
+    assert len(cmp.to_frame()) == len(cmp.rows)
+    both = cmp.metrics_frame()
+    assert list(both["scenario"].unique()) == cmp.labels and len(both) == 4
+    assert "scenario" in cmp.daily_diff_frame().columns
+    (tmp_path / "sw").mkdir()
+    (tmp_path / "sw" / "points.csv").write_text("point,x,runs\n0,1.5,2\n")
+    (tmp_path / "sw" / "runs.csv").write_text("point,replication,seed,m,error\n0,0,1,2.5,\n")
+    result = sim.api.SweepResult(tmp_path / "sw", 1, 1, 0, 1, 0.0)
+    assert result.to_frame()["x"].tolist() == [1.5]
+    assert result.runs_frame()["m"].tolist() == [2.5]

@@ -54,7 +54,7 @@ def test_run_writes_the_result_folder(tiny, tmp_path, capsys):
     assert manifest["replications"] == 3 and manifest["seed"] == 5
     assert manifest["command"][:2] == ["siege", "run"]
     header = (out_dir / "replications.csv").read_text().splitlines()[0].split(",")
-    assert header[:3] == ["replication", "seed", "delivered_t"]
+    assert header[:3] == ["replication", "root_seed", "delivered_t"]
     assert len((out_dir / "replications.csv").read_text().splitlines()) == 4
     assert len((out_dir / "daily.csv").read_text().splitlines()) == 1 + 90
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -318,3 +318,76 @@ def test_baseline_end_to_end(tmp_path, capsys, monkeypatch):
     scenario = sim.load_scenario(baseline)
     rows = (out_dir / "observations.csv").read_text().splitlines()
     assert len(rows) == 1 + len(scenario.observations)
+
+
+def _rows(path: Path) -> list[str]:
+    return (path / "replications.csv").read_text().splitlines()
+
+
+def test_root_seed_and_replication_reproduce_a_row(tiny, tmp_path, capsys):
+    """replications.csv gives the root seed and the index; --replication K repeats row K."""
+    whole, one = tmp_path / "whole", tmp_path / "one"
+    code, _, err = siege(capsys, "run", tiny, "--out", whole, "--replications", "4", "--seed", "9")
+    assert code == 0, err
+    rows = _rows(whole)
+    assert rows[0].startswith("replication,root_seed,")
+    assert [r.split(",")[:2] for r in rows[1:]] == [[str(k), "9"] for k in range(4)]
+    code, out, err = siege(capsys, "run", tiny, "--out", one, "--seed", "9", "--replication", "2")
+    assert code == 0, err
+    assert "replication 2 alone, seed 9" in out
+    assert _rows(one) == [rows[0], rows[3]]
+    assert json.loads((one / "manifest.json").read_text())["replication"] == 2
+
+
+def test_precision_adds_batches_until_the_metric_is_precise(tiny, tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    args = ("run", tiny, "--precision", "0.05", "--metric", "delivered_t", "--seed", "3")
+    code, out, err = siege(capsys, *args, "--out", a, "--workers", "1")
+    assert code == 0, err
+    manifest = json.loads((a / "manifest.json").read_text())
+    p = manifest["precision"]
+    n = p["replications"]
+    assert p["reached"] and p["decided_by"] == "delivered_t" and n % 20 == 0
+    assert manifest["replications"] == n == len(_rows(a)) - 1
+    m = p["metrics"]["delivered_t"]
+    assert m["half_width"] <= 0.05 * m["mean"]
+    assert f"reached after {n} replications; decided by delivered_t" in out
+    summary = json.loads((a / "summary.json").read_text())["delivered_t"]
+    assert (summary["ci95_high"] - summary["ci95_low"]) / 2 == pytest.approx(m["half_width"])
+    # the same seed gives the same answer whatever the workers
+    code, _, err = siege(capsys, *args, "--out", b, "--workers", "2")
+    assert code == 0, err
+    assert (a / "replications.csv").read_bytes() == (b / "replications.csv").read_bytes()
+    assert json.loads((b / "manifest.json").read_text())["precision"] == p
+
+
+def test_precision_stops_at_the_cap_and_says_so(tiny, tmp_path, capsys):
+    out_dir = tmp_path / "capped"
+    code, out, err = siege(
+        capsys, "run", tiny, "--precision", "0.0001", "--max-replications", "40",
+        "--metric", "delivered_t", "--metric", "stockout__town__food", "--out", out_dir,
+    )  # fmt: skip
+    assert code == 0, err
+    p = json.loads((out_dir / "manifest.json").read_text())["precision"]
+    assert not p["reached"] and p["replications"] == 40
+    assert "NOT reached at the cap of 40 replications" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--precision", "0.02", "--replications", "5"), "--precision: cannot be given with"),
+        (("--metric", "delivered_t"), "--metric: needs --precision"),
+        (("--precision", "0.02", "--metric", "delivered"), "unknown metric 'delivered'"),
+        (("--precision", "2"), "--precision: must be between 0 and 1"),
+        (("--precision", "0.02", "--max-replications", "5"), "at least 20"),
+        (("--replication", "1", "--replications", "3"), "--replication: runs one"),
+        (("--precision", "0.02", "--posterior", "cal"), "--posterior: cannot be given with"),
+        (("--replication", "1", "--posterior", "cal"), "--posterior: cannot be given with"),
+    ],
+)
+def test_bad_precision_options_are_one_line_errors(tiny, tmp_path, capsys, args, words):
+    out_dir = tmp_path / "never"
+    code, _, err = siege(capsys, "run", tiny, "--out", out_dir, *args)
+    assert code == 2 and words in err and err.count("\n") == 1, err
+    assert not out_dir.exists()

@@ -93,8 +93,7 @@ def outcomes(scenario: Scenario, metrics: Sequence[dict[str, float]]) -> dict[st
     for p in POCKETS:
         out[f"stockout_{p}"] = col(f"first_stockout_day__{p}__food")
     out["below_half_m"] = col("person_days_below_half") / 1e6
-    outside = [f for f, fl in scenario.fleets.items() if fl.origin is None]
-    out["delivered_t"] = sum((col(f"delivered_t__{f}") for f in outside), np.zeros(len(metrics)))
+    out["delivered_t"] = col("delivered_t")  # from outside only: shuttles are transfers
     out["aircraft_lost"] = col("aircraft_lost")
     ammo = [
         f"shortfall_t__{p}__ammunition"
@@ -112,10 +111,7 @@ def run_scenario(name: str, replications: int, seed: int, workers: int = 1) -> S
         replication_metrics(scenario, result)
         for result in iter_replications(scenario, replications, seed, workers=workers)
     ]
-    shuttles = [f for f, fl in scenario.fleets.items() if fl.origin is not None]
-    shuttle_t = np.array(
-        [sum(m[f"delivered_t__{f}"] for f in shuttles) for m in metrics], dtype=float
-    )
+    shuttle_t = np.array([m["transferred_t"] for m in metrics], dtype=float)
     return ScenarioOutcomes(name, scenario, outcomes(scenario, metrics), shuttle_t)
 
 

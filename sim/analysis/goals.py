@@ -148,7 +148,7 @@ def parse_goals(text: str, known: Sequence[str] | None = None) -> tuple[Goal, ..
         if not math.isfinite(threshold):
             raise GoalError(f"{part.strip()!r}: the threshold must be a finite number")
         if known is not None and metric not in known:
-            raise GoalError(_unknown(metric, known))
+            raise GoalError(unknown_metric(metric, known))
         d = metric_registry.lookup(metric)
         if d is not None and d.never:
             raise GoalError(
@@ -164,7 +164,8 @@ def parse_goals(text: str, known: Sequence[str] | None = None) -> tuple[Goal, ..
     return tuple(goals)
 
 
-def _unknown(metric: str, known: Sequence[str]) -> str:
+def unknown_metric(metric: str, known: Sequence[str]) -> str:
+    """The message for a metric name the scenario does not give, with the closest names."""
     close = difflib.get_close_matches(metric, list(known), n=3, cutoff=0.6)
     if close:
         return f"unknown metric {metric!r} — did you mean {', '.join(map(repr, close))}?"

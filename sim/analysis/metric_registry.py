@@ -20,7 +20,21 @@ are placeholders for a component of the scenario (``<fleet>``, ``<pocket>``,
     True for a time to an event that may not happen in the run (NaN = "never", a
     censored time, see :mod:`sim.analysis.summary`);
 ``definition``
-    one line, in plain words.
+    one line, in plain words, saying how the metric sums up the run (a total Σ, a
+    mean per day, the lowest value...);
+``interval``
+    how ``summary.json``'s 95 % interval of its mean is computed
+    (:mod:`sim.analysis.intervals`: ``clopper_pearson`` for shares, ``poisson`` for
+    counts of rare events, ``bootstrap`` for skewed or zero-heavy metrics, ``t``
+    otherwise);
+``low``, ``high``
+    the range one value can take; no interval bound ever leaves it.
+
+The observation metrics (what ``[[observations]]`` can compare with, and how each
+aggregates over the observation's window) are defined with the scenario format,
+which must check them before anything runs: :data:`OBSERVATION_METRICS` and
+:data:`AGGREGATES` here are those definitions. :func:`metric_table` renders both
+tables for the README (a test fails if the README drifts from it).
 
 The registry is plain data (a tuple of frozen records, in the order of
 ``replication_metrics``) so that other code can extend it and generate tables from
@@ -30,12 +44,14 @@ metrics a scenario gives, without running it.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from sim.scenario.schema import Scenario
+from sim.analysis.intervals import Method
+from sim.scenario.schema import AGGREGATES, OBSERVATION_METRICS, Scenario, shuttle_fleets
 
 Better = Literal["higher", "lower", "neither"]
 
@@ -50,36 +66,98 @@ class MetricDef:
     share: bool
     definition: str
     never: bool = False
+    interval: Method = "t"
+    low: float = 0.0
+    high: float = math.inf
 
 
 METRICS: tuple[MetricDef, ...] = (
     MetricDef(
-        "delivered_t", "t", "higher", False, "tonnes delivered by all fleets (recovered, for drops)"
+        "delivered_t",
+        "t",
+        "higher",
+        False,
+        "Σ over the run of the tonnes all fleets brought from outside the enclave "
+        "(recovered, for drops); shuttles between pockets are not counted",
     ),
-    MetricDef("delivered_t__<fleet>", "t", "higher", False, "tonnes the fleet delivered"),
     MetricDef(
-        "received_t__<pocket>", "t", "higher", False, "air deliveries received by the pocket"
+        "delivered_t__<fleet>",
+        "t",
+        "higher",
+        False,
+        "Σ over the run of the tonnes the fleet brought from outside (0 for a shuttle)",
     ),
-    MetricDef("sorties_flown__<fleet>", "sorties", "neither", False, "sorties that took off"),
+    MetricDef(
+        "transferred_t",
+        "t",
+        "neither",
+        False,
+        "Σ over the run of the tonnes shuttle fleets carried from one pocket to another",
+    ),
+    MetricDef(
+        "transferred_t__<shuttle>",
+        "t",
+        "neither",
+        False,
+        "Σ over the run of the tonnes the shuttle carried between pockets",
+    ),
+    MetricDef(
+        "received_t__<pocket>",
+        "t",
+        "higher",
+        False,
+        "Σ over the run of the air deliveries from outside the enclave the pocket received",
+    ),
+    MetricDef(
+        "transferred_in_t__<pocket>",
+        "t",
+        "neither",
+        False,
+        "Σ over the run of what the pocket received from other pockets (shuttles, convoys)",
+    ),
+    MetricDef(
+        "sorties_flown__<fleet>", "sorties", "neither", False, "Σ of the sorties that took off"
+    ),
     MetricDef(
         "sorties_aborted__<fleet>",
         "sorties",
         "lower",
         False,
-        "sortie slots not flown (not mission-capable, weather, no open target)",
+        "Σ of the opportunities not flown and the sorties flown back with their load "
+        "(not mission-capable, weather, no open target...)",
     ),
     MetricDef(
-        "deliveries__<fleet>", "sorties", "higher", False, "sorties that reached their target"
+        "deliveries__<fleet>",
+        "sorties",
+        "higher",
+        False,
+        "Σ of the sorties that reached a target and delivered",
     ),
-    MetricDef("aircraft_lost__<fleet>", "aircraft", "lower", False, "aircraft of the fleet lost"),
-    MetricDef("aircraft_lost", "aircraft", "lower", False, "aircraft lost, all fleets"),
+    MetricDef(
+        "aircraft_lost__<fleet>",
+        "aircraft",
+        "lower",
+        False,
+        "Σ of the fleet's aircraft lost (in flight or on the ground)",
+        interval="poisson",
+    ),
+    MetricDef(
+        "aircraft_lost",
+        "aircraft",
+        "lower",
+        False,
+        "Σ of the aircraft lost, all fleets",
+        interval="poisson",
+    ),
     MetricDef(
         "first_stockout_day__<pocket>__<commodity>",
         "days from the start",
         "higher",
         False,
-        "first day the stock is exhausted while there is a demand for it (NaN = never)",
+        "first day whose end-of-day stock is below 1e-6 t while there is a demand for it "
+        "(NaN = never, a censored time)",
         never=True,
+        interval="bootstrap",
     ),
     MetricDef(
         "stockout__<pocket>__<commodity>",
@@ -87,6 +165,8 @@ METRICS: tuple[MetricDef, ...] = (
         "lower",
         True,
         "1 if the stock was ever exhausted while there was a demand for it, else 0",
+        interval="clopper_pearson",
+        high=1.0,
     ),
     MetricDef(
         "person_days_below_full__<pocket>",
@@ -94,6 +174,7 @@ METRICS: tuple[MetricDef, ...] = (
         "lower",
         False,
         "Σ over days of the people (civilians and garrison) who ate less than a full ration",
+        interval="bootstrap",
     ),
     MetricDef(
         "person_days_below_half__<pocket>",
@@ -101,6 +182,7 @@ METRICS: tuple[MetricDef, ...] = (
         "lower",
         False,
         "Σ over days of the people who ate less than half a ration",
+        interval="bootstrap",
     ),
     MetricDef(
         "person_days_below_full",
@@ -108,6 +190,7 @@ METRICS: tuple[MetricDef, ...] = (
         "lower",
         False,
         "person-days below a full ration, all pockets",
+        interval="bootstrap",
     ),
     MetricDef(
         "person_days_below_half",
@@ -115,41 +198,45 @@ METRICS: tuple[MetricDef, ...] = (
         "lower",
         False,
         "person-days below half a ration, all pockets",
+        interval="bootstrap",
     ),
     MetricDef(
         "min_days_of_supply__<pocket>__<commodity>",
         "days",
         "higher",
         False,
-        "lowest end-of-day stock in days of full demand (NaN if never a demand)",
+        "lowest end-of-day stock over the run in days of full demand (NaN if never a demand)",
+        interval="bootstrap",
     ),
     MetricDef(
         "shortfall_t__<pocket>__<commodity>",
         "t",
         "lower",
         False,
-        "ration demand left unmet over the run",
+        "Σ over the run of the ration demand left unmet",
+        interval="bootstrap",
     ),
     MetricDef(
         "combat_sorties_per_day",
         "sorties/day",
         "neither",
         False,
-        "mean realised combat air sorties per day",
+        "mean over the run's days of the realised combat air sorties",
     ),
     MetricDef(
         "targets_destroyed",
         "targets",
         "higher",
         False,
-        "besieger targets destroyed by combat sorties over the run",
+        "Σ over the run of the besieger targets destroyed by combat sorties",
     ),
     MetricDef(
         "obs__<id>",
         "the observation's unit",
         "neither",
         False,
-        "the model's value of the historical observation <id> (see observations.csv)",
+        "the model's value of the historical observation of that id, aggregated over its "
+        "window as the observation says (see observations.csv and the table below)",
     ),
 )
 """Every metric family, in the order :func:`sim.analysis.metrics.replication_metrics`
@@ -157,6 +244,7 @@ reports them."""
 
 PLACEHOLDERS: dict[str, str] = {
     "fleet": "fleets",
+    "shuttle": "fleets",
     "pocket": "pockets",
     "commodity": "commodities",
     "id": "observations",
@@ -206,6 +294,8 @@ def unit(name: str) -> str:
 
 def _components(scenario: Scenario, placeholder: str) -> list[str]:
     section = PLACEHOLDERS[placeholder]
+    if placeholder == "shuttle":
+        return shuttle_fleets(scenario)
     if section == "observations":
         return [o.id for o in scenario.observations]
     return list(getattr(scenario, section))
@@ -227,3 +317,55 @@ def metric_names(scenario: Scenario) -> list[str]:
     """The names of every metric a run of ``scenario`` reports (as a set; the order is
     the registry's, family by family)."""
     return [n for d in METRICS for n in expand(d.pattern, scenario)]
+
+
+INTERVAL_WORDS: dict[str, str] = {
+    "clopper_pearson": "Clopper–Pearson (exact binomial)",
+    "poisson": "exact Poisson (Garwood)",
+    "bootstrap": "bootstrap (seeded by the root seed)",
+    "t": "Student t (bootstrap if t leaves the range)",
+}
+"""How each interval method is named in the README's table."""
+
+
+def _range_text(d: MetricDef) -> str:
+    high = "∞" if d.high == math.inf else f"{d.high:g}"
+    return f"[{d.low:g}, {high}]"
+
+
+def metric_table() -> str:
+    """The README's metric tables, in Markdown, generated from :data:`METRICS` and the
+    observation metrics (``python -m tools.metric_table --write-readme`` writes it)."""
+    lines = [
+        "Per replication (`replications.csv`; `summary.json` gives each one's mean, "
+        "percentiles and a 95 % interval of the mean, `ci_method` saying how it was "
+        "computed, never outside the range):",
+        "",
+        "| metric | unit | better | range | 95 % interval | definition |",
+        "|---|---|---|---|---|---|",
+    ]
+    for d in METRICS:
+        better = "—" if d.better == "neither" else d.better
+        lines.append(
+            f"| `{d.pattern}` | {d.unit} | {better} | {_range_text(d)} | "
+            f"{INTERVAL_WORDS[d.interval]} | {d.definition} |"
+        )
+    lines += [
+        "",
+        "`<shuttle>` is a fleet with an `origin` (in the file or set by an event). What "
+        "`obs__<id>` aggregates over the observation's window is the observation's "
+        "`aggregate`:",
+        "",
+        "| observation metric | unit | default aggregate | other aggregates | selector | "
+        "what a day counts |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, o in OBSERVATION_METRICS.items():
+        others = ", ".join(f"`{a}`" for a in o.aggregates[1:])
+        selector = ", ".join(f"`{k}`" for k in o.selector) or "—"
+        lines.append(
+            f"| `{name}` | {o.unit} | `{o.default}` | {others} | {selector} | {o.definition} |"
+        )
+    lines += ["", "| aggregate | the window's daily values become |", "|---|---|"]
+    lines += [f"| `{a}` | {text} |" for a, text in AGGREGATES.items()]
+    return "\n".join(lines) + "\n"

@@ -6,10 +6,14 @@ replication and ``summary.json`` summarises each across replications. Names (oth
 modules and users rely on them):
 
 ==========================================  =============================================
-``delivered_t``                              tonnes delivered by all fleets (recovered,
-                                             for drops)
-``delivered_t__<fleet>``                     the same, per fleet
-``received_t__<pocket>``                     air deliveries received by a pocket, t
+``delivered_t``                              tonnes all fleets brought from outside the
+                                             enclave (recovered, for drops)
+``delivered_t__<fleet>``                     the same, per fleet (0 for a shuttle)
+``transferred_t``, ``transferred_t__<shuttle>``  tonnes shuttles carried between
+                                             pockets (never counted as delivered)
+``received_t__<pocket>``                     air deliveries from outside received by a
+                                             pocket, t
+``transferred_in_t__<pocket>``               received from other pockets, t
 ``sorties_flown__<fleet>``                   sorties that took off
 ``sorties_aborted__<fleet>``                 sortie slots not flown
 ``deliveries__<fleet>``                      sorties that delivered
@@ -32,7 +36,9 @@ modules and users rely on them):
                                              :mod:`sim.analysis.observations`)
 ==========================================  =============================================
 
-Fleets, pockets and commodities appear in the scenario's order, so the order of the
+The registry (:mod:`sim.analysis.metric_registry`) gives each metric's unit, which
+way is better and how its interval is computed. Fleets, pockets and commodities
+appear in the scenario's order, so the order of the
 keys is the same for every replication of a scenario.
 """
 
@@ -42,7 +48,7 @@ import numpy as np
 
 from sim.analysis.observations import observation_values
 from sim.model.record import RunResult
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, shuttle_fleets
 
 STOCKOUT_T = 1e-6
 """A stock below this many tonnes counts as exhausted."""
@@ -63,6 +69,12 @@ def _get(result: RunResult, name: str) -> np.ndarray:
 
 def _total(result: RunResult, name: str) -> float:
     return float(np.sum(_get(result, name)))
+
+
+def _optional_total(result: RunResult, name: str) -> float:
+    """Σ of a series the model writes only when it happens (0 when absent)."""
+    values = result.series.get(name)
+    return 0.0 if values is None else float(np.sum(values))
 
 
 def first_stockout_day(stock_t: np.ndarray, days_of_supply: np.ndarray) -> float:
@@ -102,8 +114,15 @@ def replication_metrics(scenario: Scenario, result: RunResult) -> dict[str, floa
     m["delivered_t"] = float(sum(per_fleet.values()))
     for f in fleets:
         m[f"delivered_t__{f}"] = per_fleet[f]
+    shuttles = shuttle_fleets(scenario)
+    moved = {f: _optional_total(result, f"transferred_t__{f}") for f in shuttles}
+    m["transferred_t"] = float(sum(moved.values()))
+    for f in shuttles:
+        m[f"transferred_t__{f}"] = moved[f]
     for p in pockets:
         m[f"received_t__{p}"] = _total(result, f"received_t__{p}")
+    for p in pockets:
+        m[f"transferred_in_t__{p}"] = _total(result, f"transferred_in_t__{p}")
     for kind in ("sorties_flown", "sorties_aborted", "deliveries", "aircraft_lost"):
         for f in fleets:
             m[f"{kind}__{f}"] = _total(result, f"{kind}__{f}")

@@ -1,34 +1,40 @@
 """Observations: the historical figures every run is compared with.
 
 A scenario's ``[[observations]]`` each name a metric (see
-:data:`sim.scenario.schema.OBSERVATION_METRICS`), a selector and a date window
-``[from, to]`` (both days included). :func:`observation_value` turns one replication's
-daily series into the model's value of that figure; :func:`observation_table` sets the
+:data:`sim.scenario.schema.OBSERVATION_METRICS`), a selector, a date window
+``[from, to]`` (both days included) and how the window's daily values become one
+figure, its ``aggregate`` (:data:`sim.scenario.schema.AGGREGATES`: ``total``,
+``mean_per_day``, ``max_day``, ``min_day`` or ``day``, the value on the last day;
+each metric has a default). :func:`observation_value` turns one replication's daily
+series into the model's value of that figure; :func:`observation_table` sets the
 replications' spread (p05, p50, p95) beside the observed value.
 
-Selector semantics, metric by metric:
+The daily values, metric by metric, before they are aggregated:
 
-* fleet metrics (``delivered_t``, ``dropped_t``, ``sorties_flown``, ``deliveries``,
-  ``aircraft_lost``) sum over the selected fleets: those listed in ``fleets`` (all if
-  absent), kept only if of the given ``mode``. With a ``pocket``, ``delivered_t`` uses
-  the per-pocket series ``delivered_t__<fleet>__<pocket>``; the others, which have no
-  per-pocket series, keep only the fleets with at least one target in that pocket.
-  ``dropped_t`` counts what was released over drop zones, recovered or not (a fleet
-  without a ``dropped_t__<fleet>`` series dropped nothing). With a ``commodity``,
-  ``delivered_t`` and ``dropped_t`` count each fleet's tonnage × its cargo share of the
-  commodity on the day of delivery, taken from the scenario version in force that day
-  (timeline events may change a cargo mix). **Approximation:** the model records
-  tonnage per fleet, not per commodity, so a load is split by the mix in force on
-  the day it is delivered, not on the day it was loaded, and for drops the recovered
-  share is assumed the same for every commodity.
-* ``combat_sorties_per_day`` and ``targets_destroyed_per_day``: mean of the daily series
-  over the window (selector ignored).
-* ``stock_t``: stock of the pocket and commodity at the end of the window's last day.
-* ``days_of_supply``: mean over the window of the days of supply (days with no demand,
-  NaN, are left out).
-* ``ration_level``: mean ration level of the pocket over the window.
-* ``shortfall_t``: unmet ration demand summed over the window, for the pocket (all
-  pockets if none given) and the commodity (all commodities if none given).
+* fleet metrics (``delivered_t``, ``transferred_t``, ``dropped_t``,
+  ``sorties_flown``, ``deliveries``, ``aircraft_lost``) sum over the selected fleets:
+  those listed in ``fleets`` (all if absent), kept only if of the given ``mode``.
+  With a ``pocket`` they count only what went to that pocket, from the model's
+  per-pocket series ``<kind>__<fleet>__<pocket>`` (a sortie counts for the pocket of
+  the target booked at take-off, a loss for the pocket of the target it flew to or
+  stood at); a fleet with no target in the pocket counts 0. ``delivered_t`` counts
+  tonnage brought from outside, ``transferred_t`` what shuttles carried between
+  pockets; ``dropped_t`` what was released over drop zones, recovered or not.
+  With a ``commodity`` (one, or a list: their sum), the tonnage metrics count each
+  fleet's tonnage × its cargo share of those commodities on the day of delivery,
+  taken from the scenario version in force that day (timeline events may change a
+  cargo mix). **Approximation:** the model records tonnage per fleet, not per
+  commodity, so a load is split by the mix in force on the day it is delivered, not
+  on the day it was loaded (a shuttle's load by its nominal mix, not by what its
+  origin had), and for drops the recovered share is assumed the same for every
+  commodity.
+* ``combat_sorties_per_day`` and ``targets_destroyed_per_day``: the daily series
+  (selector not used).
+* ``stock_t``, ``days_of_supply``: the end-of-day value for the pocket and commodity
+  (days with no demand, NaN, are left out of an aggregate).
+* ``ration_level``: the pocket's ration level in force.
+* ``shortfall_t``: unmet ration demand, for the pocket (all pockets if none given)
+  and the commodities (all if none given).
 
 Units follow the metric: tonnes, sorties, aircraft, days, or a share of a full ration.
 """
@@ -41,12 +47,13 @@ from typing import Any
 import numpy as np
 
 from sim.model.record import RunResult
-from sim.scenario.schema import Airfield, DropZone, Observation, Scenario
+from sim.scenario.schema import Aggregate, Observation, Scenario
 from sim.scenario.timeline import timeline_steps
 
 TABLE_COLUMNS: tuple[str, ...] = (
     "id",
     "metric",
+    "aggregate",
     "from",
     "to",
     "observed",
@@ -71,11 +78,8 @@ def _window(scenario: Scenario, obs: Observation, n_days: int) -> slice:
     return slice(lo, hi + 1)
 
 
-def selected_fleets(scenario: Scenario, obs: Observation, *, by_pocket: bool) -> list[str]:
-    """Fleets an observation's selector covers, in scenario order.
-
-    With ``by_pocket`` and a selector pocket, keep only fleets with a target in it.
-    """
+def selected_fleets(scenario: Scenario, obs: Observation) -> list[str]:
+    """Fleets an observation's selector covers (``fleets`` and ``mode``), in scenario order."""
     sel = obs.selector
     names = list(scenario.fleets)
     if sel.fleets is not None:
@@ -83,19 +87,6 @@ def selected_fleets(scenario: Scenario, obs: Observation, *, by_pocket: bool) ->
         names = [f for f in names if f in wanted]
     if sel.mode is not None:
         names = [f for f in names if scenario.fleets[f].mode == sel.mode]
-    if by_pocket and sel.pocket is not None:
-        points: dict[str, Airfield | DropZone] = {
-            **scenario.airfields,
-            **scenario.helipads,
-            **scenario.drop_zones,
-        }
-        names = [
-            f
-            for f in names
-            if any(
-                t in points and points[t].pocket == sel.pocket for t in scenario.fleets[f].targets
-            )
-        ]
     return names
 
 
@@ -117,16 +108,77 @@ def _series(result: RunResult, name: str) -> np.ndarray:
         raise KeyError(f"replication {result.replication} has no series {name!r}") from None
 
 
-def _tonnes(
-    scenario: Scenario, fleet: str, series: np.ndarray | None, commodity: str | None, w: slice
-) -> float:
-    """Σ of a fleet's tonnage series over the window, optionally × its commodity share."""
-    if series is None:
-        return 0.0
-    if commodity is None:
-        return float(np.sum(series[w]))
-    share = cargo_share_by_day(scenario, fleet, commodity, len(series))
-    return float(np.sum(series[w] * share[w]))
+TONNAGE: tuple[str, ...] = ("delivered_t", "transferred_t", "dropped_t")
+"""Fleet metrics in tonnes (a commodity selector applies to them)."""
+
+COUNTS: tuple[str, ...] = ("sorties_flown", "deliveries", "aircraft_lost")
+"""Fleet metrics that count sorties or aircraft."""
+
+
+def daily_values(scenario: Scenario, result: RunResult, obs: Observation) -> np.ndarray:
+    """The observation's daily values over the whole run, before aggregation (NaN where
+    undefined). A series the model did not write for a fleet (no per-pocket series for
+    a pocket it never flies to, no ``transferred_t`` for a fleet that is never a
+    shuttle, no ``dropped_t`` for one that never drops) counts 0."""
+    n = result.n_days
+    sel = obs.selector
+    metric = obs.metric
+    if metric in TONNAGE or metric in COUNTS:
+        total = np.zeros(n)
+        for f in selected_fleets(scenario, obs):
+            name = f"{metric}__{f}" if sel.pocket is None else f"{metric}__{f}__{sel.pocket}"
+            s = result.series.get(name)
+            if s is None:
+                if metric in ("sorties_flown", "deliveries", "aircraft_lost", "delivered_t"):
+                    _series(result, f"{metric}__{f}")  # the fleet total must exist
+                continue
+            s = np.asarray(s, dtype=float)
+            chosen = sel.commodities if metric in TONNAGE else None
+            if chosen is not None:
+                share = sum(cargo_share_by_day(scenario, f, c, n) for c in chosen)
+                s = s * share
+            total += s
+        return total
+    if metric == "combat_sorties_per_day":
+        return np.asarray(_series(result, "combat_sorties"), dtype=float)
+    if metric == "targets_destroyed_per_day":
+        return np.asarray(_series(result, "targets_destroyed"), dtype=float)
+    if metric in ("stock_t", "days_of_supply"):
+        return np.asarray(_series(result, f"{metric}__{sel.pocket}__{sel.commodity}"), dtype=float)
+    if metric == "ration_level":
+        return np.asarray(_series(result, f"ration_level__{sel.pocket}"), dtype=float)
+    if metric == "shortfall_t":
+        pockets = [sel.pocket] if sel.pocket is not None else list(scenario.pockets)
+        commodities = sel.commodities or list(scenario.commodities)
+        total = np.zeros(n)
+        for p in pockets:
+            for c in commodities:
+                s = result.series.get(f"shortfall_t__{p}__{c}")
+                if s is not None:
+                    total += s
+        return total
+    raise ValueError(f"unknown observation metric {metric!r}")
+
+
+def aggregate(values: np.ndarray, how: Aggregate) -> float:
+    """One figure from a window's daily values (NaN days left out; NaN if none is left,
+    or for ``day`` when the last day is NaN)."""
+    if values.size == 0:
+        return float("nan")
+    if how == "day":
+        return float(values[-1])
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return float("nan")
+    if how == "total":
+        return float(np.sum(v))
+    if how == "mean_per_day":
+        return float(np.mean(v))
+    if how == "max_day":
+        return float(np.max(v))
+    if how == "min_day":
+        return float(np.min(v))
+    raise ValueError(f"unknown aggregate {how!r}")
 
 
 def observation_value(scenario: Scenario, result: RunResult, obs: Observation) -> float:
@@ -134,53 +186,7 @@ def observation_value(scenario: Scenario, result: RunResult, obs: Observation) -
     w = _window(scenario, obs, result.n_days)
     if w.stop <= w.start:
         return float("nan")
-    sel = obs.selector
-    metric = obs.metric
-
-    if metric == "delivered_t":
-        total = 0.0
-        for f in selected_fleets(scenario, obs, by_pocket=False):
-            if sel.pocket is not None:
-                s = result.series.get(f"delivered_t__{f}__{sel.pocket}")
-            else:
-                s = _series(result, f"delivered_t__{f}")
-            total += _tonnes(scenario, f, s, sel.commodity, w)
-        return total
-    if metric == "dropped_t":
-        total = 0.0
-        for f in selected_fleets(scenario, obs, by_pocket=True):
-            total += _tonnes(scenario, f, result.series.get(f"dropped_t__{f}"), sel.commodity, w)
-        return total
-    if metric in ("sorties_flown", "deliveries", "aircraft_lost"):
-        return float(
-            sum(
-                np.sum(_series(result, f"{metric}__{f}")[w])
-                for f in selected_fleets(scenario, obs, by_pocket=True)
-            )
-        )
-    if metric == "combat_sorties_per_day":
-        return float(np.mean(_series(result, "combat_sorties")[w]))
-    if metric == "targets_destroyed_per_day":
-        return float(np.mean(_series(result, "targets_destroyed")[w]))
-    if metric == "stock_t":
-        return float(_series(result, f"stock_t__{sel.pocket}__{sel.commodity}")[w.stop - 1])
-    if metric == "days_of_supply":
-        v = _series(result, f"days_of_supply__{sel.pocket}__{sel.commodity}")[w]
-        v = v[np.isfinite(v)]
-        return float(np.mean(v)) if v.size else float("nan")
-    if metric == "ration_level":
-        return float(np.mean(_series(result, f"ration_level__{sel.pocket}")[w]))
-    if metric == "shortfall_t":
-        pockets = [sel.pocket] if sel.pocket is not None else list(scenario.pockets)
-        commodities = [sel.commodity] if sel.commodity is not None else list(scenario.commodities)
-        total = 0.0
-        for p in pockets:
-            for c in commodities:
-                s = result.series.get(f"shortfall_t__{p}__{c}")
-                if s is not None:
-                    total += float(np.sum(s[w]))
-        return total
-    raise ValueError(f"unknown observation metric {metric!r}")
+    return aggregate(daily_values(scenario, result, obs)[w], obs.how)
 
 
 def observation_values(scenario: Scenario, result: RunResult) -> dict[str, float]:
@@ -227,6 +233,7 @@ def observation_table(
             {
                 "id": o.id,
                 "metric": o.metric,
+                "aggregate": o.how,
                 "from": o.from_.isoformat(),
                 "to": o.to.isoformat(),
                 "observed": float(observed),

@@ -6,18 +6,24 @@ reduces them to the 5th, 50th and 95th percentiles day by day
 (``numpy.nanpercentile``, linear interpolation). A day on which a series is NaN in
 every replication (days of supply with no demand) stays NaN, written blank. Besides
 the model's series it derives ``cumulative_delivered_t__<fleet>`` and
-``cumulative_sorties_flown__<fleet>`` (running totals, t and sorties): their daily
+``cumulative_sorties_flown__<fleet>`` (running totals, t and sorties; and
+``cumulative_transferred_t__<fleet>`` for shuttles): their daily
 percentiles give weekly tonnage and sortie tempo without the bias of summing daily
 medians of sparse events.
 
 **Metrics.** :func:`summarize_metrics` gives, per metric: ``mean``, ``median``,
-``p05``, ``p95``, ``ci95_low``/``ci95_high`` (Student-t 95 % interval of the mean) and
-``n`` (replications that count). NaN values are left out, except in the "never"
-metrics (``first_stockout_day__*``), where NaN means the stock-out did not happen
-before the end of the run, a censored time. There every replication counts: "never"
-is treated as +∞ when ranking, a percentile that falls on or between "never" values is
-reported as null, the mean and its interval are null as soon as one replication never
-ran out, and ``never_share`` gives the share of replications that never ran out.
+``p05``, ``p95``, ``ci95_low``/``ci95_high`` (a 95 % interval of the mean, computed
+as the metric's registry entry says: Clopper–Pearson for shares, an exact Poisson
+interval for counts of rare events, a bootstrap seeded from the run's root seed for
+skewed metrics, Student's t otherwise; see :mod:`sim.analysis.intervals`; never
+outside the metric's range), ``ci_method`` (the method actually used; null with no
+interval) and ``n`` (replications that count). NaN values are left out, except in
+the "never" metrics (``first_stockout_day__*``), where NaN means the stock-out did
+not happen before the end of the run, a censored time. There every replication
+counts: "never" is treated as +∞ when ranking, a percentile that falls on or between
+"never" values is reported as null, the mean and its interval are null as soon as one
+replication never ran out, and ``never_share`` gives the share of replications that
+never ran out.
 """
 
 from __future__ import annotations
@@ -28,13 +34,15 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis import metric_registry
+from sim.analysis.intervals import Method, mean_interval
 from sim.analysis.metrics import is_never_metric
 from sim.model.record import RunResult
 
 PERCENTILES: tuple[float, float, float] = (5.0, 50.0, 95.0)
 """The percentiles written for every daily series (p05, p50, p95)."""
 
-CUMULATIVE_OF: tuple[str, ...] = ("delivered_t__", "sorties_flown__")
+CUMULATIVE_OF: tuple[str, ...] = ("delivered_t__", "transferred_t__", "sorties_flown__")
 """Prefixes of per-fleet series whose running totals are added as ``cumulative_*``."""
 
 
@@ -50,18 +58,34 @@ def derived_series(series: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 class SeriesAccumulator:
-    """Collects daily series replication by replication; reduces them to percentiles."""
+    """Collects daily series replication by replication; reduces them to percentiles.
+
+    ``replications`` is the number expected (the arrays' first size); more may be
+    added in order (a run that adds batches until a precision is reached): the arrays
+    then grow, doubling, and :meth:`percentiles` uses the replications added.
+    """
 
     def __init__(self, replications: int, n_days: int) -> None:
         self.replications = replications
+        self._expected = replications
         self.n_days = n_days
         self._data: dict[str, np.ndarray] = {}
         self._seen: set[int] = set()
 
+    def _grow(self, index: int) -> None:
+        size = max(index + 1, 2 * self.replications)
+        for name, arr in self._data.items():
+            bigger = np.full((size, self.n_days), np.nan)
+            bigger[: arr.shape[0]] = arr
+            self._data[name] = bigger
+        self.replications = size
+
     def add(self, index: int, result: RunResult) -> None:
         """Store replication ``index`` (0-based position in the run) of ``result``."""
-        if not 0 <= index < self.replications:
-            raise IndexError(f"replication index {index} outside 0..{self.replications - 1}")
+        if index < 0:
+            raise IndexError(f"replication index {index} is negative")
+        if index >= self.replications:
+            self._grow(index)
         series = dict(result.series)
         series.update(derived_series(series))
         for name, values in series.items():
@@ -78,9 +102,10 @@ class SeriesAccumulator:
 
     def percentiles(self) -> dict[str, np.ndarray]:
         """Sorted series name → ``3 × n_days`` array of p05, p50, p95 (NaN where undefined)."""
-        if len(self._seen) != self.replications:
-            raise ValueError(f"only {len(self._seen)} of {self.replications} replications added")
-        return {name: daily_percentiles(self._data[name]) for name in self.names()}
+        n = len(self._seen)
+        if self._seen != set(range(n)) or n < self._expected:
+            raise ValueError(f"only {n} of {self._expected} replications added")
+        return {name: daily_percentiles(self._data[name][:n]) for name in self.names()}
 
 
 def daily_percentiles(stack: np.ndarray) -> np.ndarray:
@@ -130,22 +155,24 @@ def censored_percentiles(
     return out
 
 
-def summarize_metric(name: str, values: Sequence[float]) -> dict[str, Any]:
-    """Summary statistics of one metric across replications (see the module docstring)."""
+def summarize_metric(name: str, values: Sequence[float], seed: int = 0) -> dict[str, Any]:
+    """Summary statistics of one metric across replications (see the module docstring).
+
+    ``seed`` is the run's root seed (it seeds a bootstrap interval)."""
     v = np.asarray(values, dtype=float)
     if is_never_metric(name):
         n_never = int(np.sum(~np.isfinite(v)))
         p05, p50, p95 = censored_percentiles(v, PERCENTILES)
-        mean, lo, hi = (None, None, None) if n_never else _mean_ci(v)
-        out = _stats(mean, p50, p05, p95, lo, hi, int(v.size))
+        mean, lo, hi, method = (None, None, None, None) if n_never else _mean_ci(name, v, seed)
+        out = _stats(mean, p50, p05, p95, lo, hi, method, int(v.size))
         out["never_share"] = float(n_never / v.size) if v.size else None
         return out
     finite = v[np.isfinite(v)]
     if finite.size == 0:
-        return _stats(None, None, None, None, None, None, 0)
+        return _stats(None, None, None, None, None, None, None, 0)
     p05, p50, p95 = (float(x) for x in np.percentile(finite, PERCENTILES))
-    mean, lo, hi = _mean_ci(finite)
-    return _stats(mean, p50, p05, p95, lo, hi, int(finite.size))
+    mean, lo, hi, method = _mean_ci(name, finite, seed)
+    return _stats(mean, p50, p05, p95, lo, hi, method, int(finite.size))
 
 
 def _stats(
@@ -155,6 +182,7 @@ def _stats(
     p95: float | None,
     lo: float | None,
     hi: float | None,
+    method: str | None,
     n: int,
 ) -> dict[str, Any]:
     """The summary.json record of one metric, keys in their documented order."""
@@ -165,30 +193,31 @@ def _stats(
         "p95": p95,
         "ci95_low": lo,
         "ci95_high": hi,
+        "ci_method": method,
         "n": n,
     }
 
 
-def _mean_ci(v: np.ndarray) -> tuple[float | None, float | None, float | None]:
-    """Mean and Student-t 95 % interval of the mean (None for fewer than 2 values)."""
-    n = v.size
-    if n == 0:
-        return None, None, None
+def _mean_ci(
+    name: str, v: np.ndarray, seed: int
+) -> tuple[float | None, float | None, float | None, str | None]:
+    """Mean and the registry's 95 % interval of the mean (None for fewer than 2 values)."""
+    if v.size == 0:
+        return None, None, None, None
     mean = float(np.mean(v))
-    if n < 2:
-        return mean, None, None
-    sd = float(np.std(v, ddof=1))
-    # Student's t quantile, t.ppf(0.975, n - 1) (the same function scipy.stats calls);
-    # scipy.special is imported on first use: half a second less to start siege than stats
-    from scipy.special import stdtrit
-
-    half = float(stdtrit(n - 1, 0.975)) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
+    d = metric_registry.lookup(name)
+    method: Method = d.interval if d is not None else "t"
+    low, high = (d.low, d.high) if d is not None else (-math.inf, math.inf)
+    lo, hi, used = mean_interval(name, v, method, seed=seed, low=low, high=high)
+    return mean, lo, hi, used
 
 
-def summarize_metrics(rows: Sequence[dict[str, float]]) -> dict[str, dict[str, Any]]:
-    """Metric name → summary, for every metric of the per-replication rows (in row order)."""
+def summarize_metrics(rows: Sequence[dict[str, float]], seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Metric name → summary, for every metric of the per-replication rows (in row order);
+    ``seed`` is the run's root seed."""
     if not rows:
         return {}
     names = list(rows[0])
-    return {name: summarize_metric(name, [r.get(name, math.nan) for r in rows]) for name in names}
+    return {
+        name: summarize_metric(name, [r.get(name, math.nan) for r in rows], seed) for name in names
+    }

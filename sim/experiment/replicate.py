@@ -32,8 +32,9 @@ def iter_replications(
     workers: int = 1,
     *,
     run_fn: Callable[[Scenario, int, int], Any] | None = None,
+    first: int = 0,
 ) -> Iterator[RunResult]:
-    """Yield the results of replications ``0 .. replications-1`` in order.
+    """Yield the results of replications ``first .. first + replications - 1`` in order.
 
     ``workers`` > 1 runs them in that many processes. ``run_fn(scenario, replication,
     seed)`` replaces :func:`sim.model.world.run_replication` (a module-level function,
@@ -44,12 +45,15 @@ def iter_replications(
     if n == 1:
         serial = SerialExecutor()
         try:
-            yield from serial.imap(replicate, context, range(replications), ordered=True)
+            yield from serial.imap(
+                replicate, context, range(first, first + replications), ordered=True
+            )
         finally:
             serial.close()
         return
     size = chunk_size(replications, n)
-    chunks = [range(i, min(i + size, replications)) for i in range(0, replications, size)]
+    end = first + replications
+    chunks = [range(i, min(i + size, end)) for i in range(first, end, size)]
     executor = ProcessExecutor(n)
     try:
         for results in executor.imap(replicate_chunk, context, chunks, ordered=True):

@@ -16,7 +16,8 @@ Files (all UTF-8 CSV with a header row, ``\\n`` line ends, numbers written by
     per point: ``point``, the parameter values, ``runs`` (that succeeded),
     ``failed``, then per metric ``<m>_mean, <m>_ci95_low, <m>_ci95_high, <m>_p05,
     <m>_p50, <m>_p95`` over the point's replications
-    (:func:`sim.analysis.summary.summarize_metric`: Student-t interval of the mean;
+    (:func:`sim.analysis.summary.summarize_metric`: the metric's interval method,
+    Clopper–Pearson for shares, Poisson for losses, bootstrap or Student t otherwise;
     NaN values left out, except "never" times, see there).
 ``sensitivity.csv``
     Sobol' or Morris designs only: :mod:`sim.analysis.sensitivity`.

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.analysis import frames
 from sim.analysis import sensitivity as sa
 from sim.conventions import default_workers, fmt, json_text
 from sim.experiment import store
@@ -82,6 +83,15 @@ class SweepResult:
     def runs(self) -> int:
         """Runs in the whole sweep."""
         return self.points * self.replications
+
+    def to_frame(self) -> Any:
+        """``points.csv`` (per point: values, runs, each metric's mean, interval and
+        percentiles) as a pandas DataFrame (the optional extra ``siege-sim[pandas]``)."""
+        return frames.csv_frame(self.out_dir / store.POINTS_CSV)
+
+    def runs_frame(self) -> Any:
+        """``runs.csv``: one row per run (point, replication, metrics), as a DataFrame."""
+        return frames.csv_frame(self.out_dir / store.RUNS_CSV)
 
 
 class SweepFolderError(ScenarioError):

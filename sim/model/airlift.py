@@ -58,7 +58,6 @@ ledger (:mod:`sim.model.ledger`). Every outcome is counted per day.
 from __future__ import annotations
 
 import math
-from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -84,6 +83,41 @@ from sim.scenario.schema import Fleet as FleetConfig
 
 Point = Airfield | DropZone
 Cycle = Generator[Event, Any, None]
+
+
+class PocketTally:
+    """What one fleet did for one pocket, day by day: the per-pocket part of its record.
+
+    A sortie counts for the pocket of the target booked at take-off (``flown``), an
+    aircraft lost for the pocket of the target it was flying to or parked at
+    (``lost``), tonnage and deliveries for the pocket that received them.
+    """
+
+    __slots__ = ("delivered", "deliveries", "dropped", "flown", "lost", "transferred")
+
+    def __init__(self, n_days: int) -> None:
+        self.flown = zeros(n_days)
+        self.deliveries = zeros(n_days)
+        self.lost = zeros(n_days)
+        self.delivered = zeros(n_days)
+        self.transferred = zeros(n_days)
+        self.dropped = zeros(n_days)
+
+    def series(
+        self, fleet: str, pocket: str, *, dropped: bool, transferred: bool
+    ) -> dict[str, np.ndarray]:
+        """``<kind>__<fleet>__<pocket>`` for each kind (see :mod:`sim.model.record`)."""
+        out = {
+            series_name("delivered_t", fleet, pocket): to_numpy(self.delivered),
+            series_name("sorties_flown", fleet, pocket): to_numpy(self.flown),
+            series_name("deliveries", fleet, pocket): to_numpy(self.deliveries),
+            series_name("aircraft_lost", fleet, pocket): to_numpy(self.lost),
+        }
+        if dropped:
+            out[series_name("dropped_t", fleet, pocket)] = to_numpy(self.dropped)
+        if transferred:
+            out[series_name("transferred_t", fleet, pocket)] = to_numpy(self.transferred)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +182,11 @@ class Fleet:
         "payload",
         "places",
         "plain",
+        "pockets",
         "repair_days",
         "replacement",
         "reserve_days",
+        "shuttle",
         "sortie_h",
         "spacing",
         "speed",
@@ -158,7 +194,7 @@ class Fleet:
         "stochastic",
         "targets",
         "threat",
-        "to_pocket",
+        "transferred",
         "ute",
         "weekday_ok",
     )
@@ -184,8 +220,10 @@ class Fleet:
         self.lost_daily = zeros(n)
         self.delivered = zeros(n)
         self.dropped = zeros(n)
+        self.transferred = zeros(n)
+        self.shuttle = False  # carried between pockets at some time (a shuttle, ``origin``)
         self.flying_h = zeros(n)
-        self.to_pocket: dict[str, array] = {}
+        self.pockets: dict[str, PocketTally] = {}
         self.pallets_dropped = 0.0
         self.pallets_recovered = 0.0
         self.configure(cfg, aircraft_set=True)
@@ -214,8 +252,8 @@ class Fleet:
         self.speed = cfg.block_speed_kmh
         self.flight_default = cfg.flight_h / 24.0 if cfg.flight_h is not None else None
         for p in self.targets:
-            if p.pocket not in self.to_pocket:
-                self.to_pocket[p.pocket] = zeros(ctx.n_days)
+            if p.pocket not in self.pockets:
+                self.pockets[p.pocket] = PocketTally(ctx.n_days)
         self.ground = 0.0 if self.airdrop else cfg.ground_h / 24.0
         self.base_days = cfg.base_h / 24.0
         self.depart = cfg.depart_h / 24.0
@@ -231,6 +269,7 @@ class Fleet:
         self.loss = cfg.loss_per_sortie
         self.replacement = cfg.replacement_days
         self.origin = ctx.pockets[cfg.origin] if cfg.origin else None
+        self.shuttle = self.shuttle or self.origin is not None
         self.reserve_days = cfg.origin_reserve_days
         self.ute = cfg.ute_h_day
         self.sortie_h = 48.0 * self.out[0]  # nominal flying hours of a sortie (first target)
@@ -666,6 +705,7 @@ class Fleet:
             ac.flying_hours.spend(now, hours)
         self.flying_h[day] += w * hours
         self.flown[day] += w
+        self.pockets[ac.target.pocket].flown[day] += w
         ac.q_air, ac.ground_u = ac.loss.loss_draws(self.loss * self.threat.loss)
         return out
 
@@ -778,7 +818,9 @@ class Fleet:
         k = ac.recovery.binomial(n, zone.recovery)
         self.pallets_dropped += n
         self.pallets_recovered += k
-        self.dropped[self.day_of(self.env._now)] += total
+        day = self.day_of(self.env._now)
+        self.dropped[day] += total
+        self.pockets[zone.pocket].dropped[day] += total
         self._deliver(ac, k / n)
 
     def _deliver(self, ac: Aircraft, share: float) -> None:
@@ -791,9 +833,15 @@ class Fleet:
         day = int(now + EPS)
         if day > self.last_day:
             day = self.last_day
+        tally = self.pockets[pocket]
         self.deliveries[day] += ac.weight
-        self.delivered[day] += got
-        self.to_pocket[pocket][day] += got
+        tally.deliveries[day] += ac.weight
+        if ac.account is self.ledger.shuttle:  # between pockets: a transfer, not a delivery
+            self.transferred[day] += got
+            tally.transferred[day] += got
+        else:
+            self.delivered[day] += got
+            tally.delivered[day] += got
 
     def _lost(self, ac: Aircraft, lost_weight: float) -> bool:
         """An aircraft (or in the deterministic limit, ``lost_weight`` of one) is lost.
@@ -801,7 +849,9 @@ class Fleet:
         Returns True when the whole aircraft is gone (a stochastic loss).
         """
         now = self.env._now
-        self.lost_daily[self.day_of(now)] += lost_weight
+        day = self.day_of(now)
+        self.lost_daily[day] += lost_weight
+        self.pockets[ac.target.pocket].lost[day] += lost_weight
         if self.stochastic:
             ac.load = None
             ac.away = True
@@ -904,8 +954,10 @@ class Fleet:
             out[series_name("sorties_aborted", n, reason)] = to_numpy(arr)
         if self.airdrop:
             out[series_name("dropped_t", n)] = to_numpy(self.dropped)
-        for p, arr in self.to_pocket.items():
-            out[series_name("delivered_t", n, p)] = to_numpy(arr)
+        if self.shuttle:
+            out[series_name("transferred_t", n)] = to_numpy(self.transferred)
+        for p, tally in self.pockets.items():
+            out.update(tally.series(n, p, dropped=self.airdrop, transferred=self.shuttle))
         return out
 
     def counters(self) -> dict[str, float]:

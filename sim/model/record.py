@@ -23,9 +23,13 @@ be fractional (sorties × the weight of the opportunity, see :mod:`sim.model.air
 ``received_t__<pocket>``                       air deliveries from outside the enclave, t
 ``transferred_in_t__<pocket>``                 received from other pockets (shuttles, convoys,
                                                shuttle loads flown back to their origin), t
-``delivered_t__<fleet>``                       tonnes the fleet delivered (recovered, for drops)
-``delivered_t__<fleet>__<pocket>``             the same, to one pocket
-``dropped_t__<fleet>``                         tonnes released over drop zones (recovered or not)
+``delivered_t__<fleet>``                       tonnes the fleet brought from outside the
+                                               enclave (recovered, for drops); 0 for a shuttle
+``transferred_t__<fleet>``                     tonnes a shuttle (a fleet with an ``origin``)
+                                               carried from one pocket to another; only for
+                                               fleets that are shuttles at some time
+``dropped_t__<fleet>``                         tonnes released over drop zones (recovered or
+                                               not); airdrop fleets only
 ``sorties_flown__<fleet>``                     sorties that took off
 ``sorties_aborted__<fleet>``                   opportunities not flown, and sorties flown back
                                                with their load (all reasons)
@@ -33,6 +37,16 @@ be fractional (sorties × the weight of the opportunity, see :mod:`sim.model.air
 ``deliveries__<fleet>``                        sorties that reached a target and delivered
 ``diversions__<fleet>``                        sorties that diverted to a next target
 ``aircraft_lost__<fleet>``                     aircraft lost (in flight or on the ground)
+``<kind>__<fleet>__<pocket>``                  for ``<kind>`` = ``delivered_t``,
+                                               ``transferred_t``, ``dropped_t``,
+                                               ``sorties_flown``, ``deliveries`` and
+                                               ``aircraft_lost``: the part that went to the
+                                               pocket, for each pocket the fleet has a target
+                                               in (a sortie counts for the pocket of the
+                                               target booked at take-off, a loss for the
+                                               pocket of the target it flew to or stood at,
+                                               tonnage and deliveries for the pocket that got
+                                               them); the pockets add up to the fleet's total
 ``aircraft_available__<fleet>``                aircraft serviceable and mission-capable at the
                                                end of the day
 ``flying_h__<fleet>``                          hours flown (out, holding, diversions, back)

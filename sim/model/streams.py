@@ -22,6 +22,9 @@ contains. The names:
                                     check
 ``posterior:draws``                 the posterior draw of each replication of
                                     ``siege run --posterior``
+``bootstrap:<metric>``              the resamples of a bootstrap
+                                    interval of a metric (replication index 0,
+                                    :mod:`sim.analysis.intervals`)
 ==================================  ===================================================
 
 One stream per purpose and per aircraft, and every opportunity consumes the same

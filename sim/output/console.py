@@ -13,9 +13,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sim.analysis.precision import sentence
 from sim.experiment.store import RUNS_CSV
 from sim.experiment.sweep import SweepResult
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, shuttle_fleets
 
 
 def _num(x: Any) -> str:
@@ -39,9 +40,11 @@ def _day(start: dt.date, x: Any) -> str:
 
 def key_metrics(scenario: Scenario, summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Names of the metrics worth a line on the console, in display order."""
+    shuttles = set(shuttle_fleets(scenario))
     names = [
         "delivered_t",
-        *(f"delivered_t__{f}" for f in scenario.fleets),
+        *(f"delivered_t__{f}" for f in scenario.fleets if f not in shuttles),
+        "transferred_t" if shuttles else "",
         "aircraft_lost",
         "person_days_below_full",
         "person_days_below_half",
@@ -66,11 +69,22 @@ def format_summary(
     seed: int,
     wall_time_s: float | None = None,
     out_dir: str | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
-    """The console summary of a run, as one string (no trailing newline)."""
+    """The console summary of a run, as one string (no trailing newline).
+
+    ``extra`` is the run's :attr:`sim.api.RunSet.extra`: the precision reached (and
+    which metric decided), or the one replication run."""
     start = scenario.calendar.start
     timing = f", {wall_time_s:.1f} s" if wall_time_s is not None else ""
-    lines = [f"{scenario.name}: {replications} replications, seed {seed}{timing}", ""]
+    extra = extra or {}
+    what = f"{replications} replications"
+    if "replication" in extra:
+        what = f"replication {extra['replication']} alone"
+    lines = [f"{scenario.name}: {what}, seed {seed}{timing}"]
+    if "precision" in extra:
+        lines.append(sentence(extra["precision"]))
+    lines.append("")
     rows = [("metric", "p05", "p50", "p95")]
     notes: list[str] = []
     for name in key_metrics(scenario, summary):

@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, shuttle_fleets
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -69,6 +70,11 @@ COLORS = (
 
 KEY_COLUMNS = 2
 KEY_ROW_IN = 0.17
+KEY_FONT = 7.5
+"""The event key: columns, inches per line, font size (points)."""
+
+LEGEND_FLEETS = 8
+"""Most legend entries for fleets: beyond it, the largest fleets and one "others"."""
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -91,13 +97,39 @@ def _events_in_run(scenario: Scenario) -> list[tuple[int, dt.date, str]]:
     return [(i + 1, e.date, e.title) for i, e in enumerate(evs)]
 
 
+def _key_lines(events: list[tuple[int, dt.date, str]], width: int) -> list[list[str]]:
+    """Each event's lines in the key: ``nn  date  title``, the title wrapped to ``width``
+    characters, continuation lines indented under it."""
+    out = []
+    for num, date, title in events:
+        head = f"{num:>2}  {date.isoformat()}  "
+        wrapped = textwrap.wrap(title, max(12, width - len(head))) or [""]
+        out.append([head + wrapped[0], *(" " * len(head) + w for w in wrapped[1:])])
+    return out
+
+
+def _columns(blocks: list[list[str]], columns: int) -> list[list[str]]:
+    """Events' lines laid out in ``columns`` columns, in order, no event split."""
+    total = sum(len(b) for b in blocks)
+    per = max(math.ceil(total / columns), max((len(b) for b in blocks), default=0))
+    cols: list[list[str]] = [[]]
+    for b in blocks:
+        if cols[-1] and len(cols[-1]) + len(b) > per and len(cols) < columns:
+            cols.append([])
+        cols[-1].extend(b)
+    return cols
+
+
 def _figure_with_key(width: float, height: float, scenario: Scenario) -> tuple[Figure, Any]:
-    """A figure and the (sub)figure to draw in; numbered events are listed below it."""
+    """A figure and the (sub)figure to draw in; numbered events are listed below it, each
+    title wrapped to its column's width (long titles take several lines, never overlap)."""
     events = _events_in_run(scenario)
     if not events:
         fig = _figure(width, height)
         return fig, fig
-    rows = math.ceil(len(events) / KEY_COLUMNS)
+    chars = int(width / KEY_COLUMNS * 72.0 / (KEY_FONT * 0.6)) - 2  # monospace: 0.6 em
+    cols = _columns(_key_lines(events, chars), KEY_COLUMNS)
+    rows = max(len(c) for c in cols)
     key_h = KEY_ROW_IN * rows + 0.3
     fig = _figure(width, height + key_h)
     main, below = _two(fig.subfigures(2, 1, height_ratios=[height, key_h]))
@@ -114,19 +146,18 @@ def _figure_with_key(width: float, height: float, scenario: Scenario) -> tuple[F
         va="top",
         transform=ax.transAxes,
     )
-    for k, (num, date, title) in enumerate(events):
-        col, row = divmod(k, rows)
-        y = 1.0 - (row + 1) / (rows + 1)
-        ax.text(
-            col / KEY_COLUMNS,
-            y,
-            f"{num:>2}  {date.isoformat()}  {title}",
-            fontsize=7.5,
-            va="top",
-            transform=ax.transAxes,
-            family="monospace",
-            clip_on=True,
-        )
+    for col, lines in enumerate(cols):
+        for row, line in enumerate(lines):
+            ax.text(
+                col / KEY_COLUMNS,
+                1.0 - (row + 1) / (rows + 1),
+                line,
+                fontsize=KEY_FONT,
+                va="top",
+                transform=ax.transAxes,
+                family="monospace",
+                clip_on=True,
+            )
     return fig, main
 
 
@@ -272,6 +303,39 @@ def _weekly(
     return [dates[s] for s in starts], np.array(rates), np.array(lengths)
 
 
+def fleet_groups(
+    fleets: Sequence[str], totals: Mapping[str, float], limit: int = LEGEND_FLEETS
+) -> list[tuple[str, list[str]]]:
+    """``(label, fleets)`` to draw: every fleet alone when there are at most ``limit``;
+    else the ``limit − 1`` largest by ``totals`` alone (in the given order) and the rest
+    as one group, ``"N other fleets"``, so a legend never outgrows its plot."""
+    if len(fleets) <= limit:
+        return [(f, [f]) for f in fleets]
+    ranked = sorted(fleets, key=lambda f: (-totals.get(f, 0.0), list(fleets).index(f)))
+    top = set(ranked[: limit - 1])
+    rest = [f for f in fleets if f not in top]
+    return [(f, [f]) for f in fleets if f in top] + [(f"{len(rest)} other fleets", rest)]
+
+
+def _final_median(daily: Mapping[str, np.ndarray], name: str) -> float:
+    """The median running total at the end (or the sum of the daily medians)."""
+    cum = daily.get(f"cumulative_{name}")
+    if cum is not None:
+        return float(np.nan_to_num(cum[1])[-1])
+    arr = daily.get(name)
+    return float(np.nansum(arr[1])) if arr is not None else 0.0
+
+
+def _weekly_sum(
+    dates: Sequence[dt.date], daily: Mapping[str, np.ndarray], names: Sequence[str]
+) -> tuple[list[dt.date], np.ndarray, np.ndarray]:
+    """:func:`_weekly` of several series, added up."""
+    weeks, total, days = _weekly(dates, daily, names[0])
+    for name in names[1:]:
+        total = total + _weekly(dates, daily, name)[1]
+    return weeks, total, days
+
+
 def _robust_top(values: np.ndarray) -> float | None:
     """A y limit that keeps a few extreme days from flattening the rest, or None.
 
@@ -335,12 +399,18 @@ def plot_days_of_supply(
 
 def plot_tonnage_weekly(
     path: Path, scenario: Scenario, dates: Sequence[dt.date], daily: Mapping[str, np.ndarray]
-) -> None:
+) -> Figure:
+    """Tonnes brought from outside per week, stacked by fleet (at most
+    :data:`LEGEND_FLEETS` entries); what shuttles moved between pockets is a line
+    apart, never stacked with the deliveries."""
     fig, main = _figure_with_key(11, 4.5, scenario)
     ax = main.subplots()
+    shuttles = set(shuttle_fleets(scenario))
+    air = [f for f in scenario.fleets if f not in shuttles]
+    totals = {f: _final_median(daily, f"delivered_t__{f}") for f in air}
     bottom: np.ndarray | None = None
-    for j, f in enumerate(scenario.fleets):
-        weeks, tot, days = _weekly(dates, daily, f"delivered_t__{f}")
+    for j, (label, group) in enumerate(fleet_groups(air, totals)):
+        weeks, tot, days = _weekly_sum(dates, daily, [f"delivered_t__{f}" for f in group])
         if bottom is None:
             bottom = np.zeros_like(tot)
         ax.bar(
@@ -349,41 +419,60 @@ def plot_tonnage_weekly(
             width=days - 0.8,
             bottom=bottom,
             align="edge",
-            label=f,
+            label=label,
             color=COLORS[j % len(COLORS)],
         )
         bottom = bottom + tot
-    if bottom is None:
+    if shuttles:
+        names = [f"transferred_t__{f}" for f in scenario.fleets if f in shuttles]
+        weeks, moved, _ = _weekly_sum(dates, daily, names)
+        ax.step(
+            [*weeks, dates[-1] + dt.timedelta(days=1)],
+            [*moved, moved[-1]],
+            where="post",
+            color="black",
+            linewidth=1.2,
+            label="moved between pockets by shuttles (not stacked)",
+        )
+    if bottom is None and not shuttles:
         _message(ax, "no fleets in this scenario")
     else:
         _events(ax, scenario, titles=True)
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(
+            loc="upper left",
+            fontsize=8,
+            ncols=2 if len(ax.get_legend_handles_labels()[0]) > 5 else 1,
+        )
         _date_axis(ax)
         ax.set_xlabel("week starting")
     ax.set_ylabel("delivered (t / week)")
     ax.set_title(
-        f"{scenario.name}: tonnes delivered per week by fleet (median across replications)"
+        f"{scenario.name}: tonnes delivered from outside per week by fleet "
+        "(median across replications)"
     )
     fig.savefig(path)
+    return fig
 
 
 def plot_sortie_tempo(
     path: Path, scenario: Scenario, dates: Sequence[dt.date], daily: Mapping[str, np.ndarray]
-) -> None:
+) -> Figure:
     fig, main = _figure_with_key(11, 6.5, scenario)
     top, bottom = main.subplots(2, 1, sharex=True)
-    for j, f in enumerate(scenario.fleets):
-        weeks, tot, _ = _weekly(dates, daily, f"sorties_flown__{f}")
+    fleets = list(scenario.fleets)
+    totals = {f: _final_median(daily, f"sorties_flown__{f}") for f in fleets}
+    for j, (label, group) in enumerate(fleet_groups(fleets, totals)):
+        weeks, tot, _ = _weekly_sum(dates, daily, [f"sorties_flown__{f}" for f in group])
         # repeat the last rate to the end of the run so the last week shows
         top.step(
             [*weeks, dates[-1] + dt.timedelta(days=1)],
             [*tot, tot[-1]],
             where="post",
-            label=f,
+            label=label,
             color=COLORS[j % len(COLORS)],
         )
     if scenario.fleets:
-        top.legend(loc="upper left", fontsize=8)
+        top.legend(loc="upper left", fontsize=8, ncols=2 if len(fleets) > 5 else 1)
     _events(top, scenario, titles=True)
     top.set_ylabel("airlift sorties / week")
     _zero_based(top)
@@ -414,6 +503,7 @@ def plot_sortie_tempo(
     _date_axis(bottom)
     main.suptitle(f"{scenario.name}: sortie tempo")
     fig.savefig(path)
+    return fig
 
 
 def plot_rations(
@@ -480,24 +570,46 @@ def survival_curve(first_days: Sequence[float], n_days: int) -> np.ndarray:
     return share
 
 
+def survival_commodities(
+    scenario: Scenario, replications: Sequence[Mapping[str, float]]
+) -> dict[str, list[str]]:
+    """Per pocket, the commodities whose survival is drawn: the rationed ones it has a
+    demand for, and every commodity that runs out there in any replication (city
+    ammunition, say, though it is not rationed)."""
+    out: dict[str, list[str]] = {}
+    rationed = set(_rationed(scenario))
+    for p in scenario.pockets:
+        keep = []
+        for c in scenario.commodities:
+            demand = any(
+                math.isfinite(r.get(f"min_days_of_supply__{p}__{c}", math.nan))
+                for r in replications
+            )
+            ran_out = any(
+                math.isfinite(r.get(f"first_stockout_day__{p}__{c}", math.nan))
+                for r in replications
+            )
+            if ran_out or (demand and c in rationed):
+                keep.append(c)
+        out[p] = keep
+    return out
+
+
 def plot_survival(
     path: Path,
     scenario: Scenario,
     dates: Sequence[dt.date],
     replications: Sequence[Mapping[str, float]],
-) -> None:
-    def has_demand(p: str) -> bool:  # min days of supply is NaN when there is no demand
-        keys = [f"min_days_of_supply__{p}__{c}" for c in _rationed(scenario)]
-        return any(math.isfinite(r.get(k, math.nan)) for r in replications for k in keys)
-
-    pockets = [p for p in scenario.pockets if has_demand(p)] or list(scenario.pockets)
+) -> Figure:
+    commodities = survival_commodities(scenario, replications)
+    pockets = [p for p in scenario.pockets if commodities[p]] or list(scenario.pockets)
     fig, main = _figure_with_key(11, 2.6 * len(pockets) + 0.8, scenario)
     axes = main.subplots(len(pockets), 1, sharex=True, squeeze=False)[:, 0]
     for i, (ax, p) in enumerate(zip(axes, pockets, strict=True)):
-        for j, c in enumerate(_rationed(scenario)):
+        for j, c in enumerate(scenario.commodities):
             key = f"first_stockout_day__{p}__{c}"
             vals = [r[key] for r in replications if key in r]
-            if not vals:
+            if c not in commodities[p] or not vals:
                 continue
             curve = survival_curve(vals, len(dates))
             ax.step(dates, curve, where="post", label=c, color=COLORS[j % len(COLORS)])
@@ -515,6 +627,7 @@ def plot_survival(
     axes[-1].set_xlabel("date")
     main.suptitle(f"{scenario.name}: survival of stocks (first stock-out date)")
     fig.savefig(path)
+    return fig
 
 
 def _divided_by(d: float) -> Callable[[float], float]:

@@ -26,6 +26,7 @@ import datetime as dt
 import functools
 import itertools
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -131,6 +132,7 @@ MODES: tuple[str, ...] = get_args(Mode)
 
 ObservationMetric = Literal[
     "delivered_t",
+    "transferred_t",
     "dropped_t",
     "sorties_flown",
     "deliveries",
@@ -148,20 +150,120 @@ ObservationRole = Literal["calibration", "validation"]
 """What an observation is for: fitting (``calibration``, the default) or checking a fit's
 prediction out of sample (``validation``, never used by ``siege calibrate``'s fit)."""
 
-OBSERVATION_METRICS: dict[ObservationMetric, str] = {
-    "delivered_t": "tonnes delivered (recovered, for drops) in the window, summed",
-    "dropped_t": "tonnes released over drop zones in the window (recovered or not), summed",
-    "sorties_flown": "sorties flown in the window (departed and not aborted), summed",
-    "deliveries": "sorties that delivered cargo in the window, summed",
-    "combat_sorties_per_day": "mean realised combat air sorties per day in the window",
-    "targets_destroyed_per_day": "mean besieger targets destroyed per day in the window",
-    "aircraft_lost": "aircraft lost in the window, summed",
-    "stock_t": "stock at the end of the window (pocket and commodity selected)",
-    "days_of_supply": "mean days of supply over the window (pocket and commodity selected)",
-    "ration_level": "mean ration level over the window (pocket selected)",
-    "shortfall_t": "unmet ration demand in the window, summed (pocket, optional commodity)",
+Aggregate = Literal["total", "mean_per_day", "max_day", "min_day", "day"]
+"""How an observation reduces the daily values in its window to one figure."""
+
+AGGREGATES: dict[Aggregate, str] = {
+    "total": "the sum over the window's days (a figure for a period: 'X t in 2016')",
+    "mean_per_day": "the mean of the window's daily values ('X a day in August')",
+    "max_day": "the largest daily value in the window (a 'best day' record)",
+    "min_day": "the smallest daily value in the window (a 'worst day')",
+    "day": "the value on the window's last day, `to` (give `from` = `to` for a figure "
+    "about one day)",
 }
-"""Metrics an observation can compare with, and how each aggregates over its window."""
+"""Every aggregation, in words (``siege schema`` and the README show them)."""
+
+
+@dataclass(frozen=True)
+class ObservationMetricDef:
+    """What an observation metric measures, its unit, and how it may aggregate.
+
+    ``level``: a state at the end of each day (a stock, a ration level), which cannot
+    be summed over days; a flow (tonnes, sorties) can. ``selector``: the selector
+    keys it reads (any other is refused).
+    """
+
+    unit: str
+    definition: str
+    default: Aggregate
+    level: bool
+    selector: tuple[str, ...]
+
+    @property
+    def aggregates(self) -> tuple[Aggregate, ...]:
+        """The aggregations that make sense for this metric, the default first."""
+        allowed: list[Aggregate] = [self.default]
+        for a in get_args(Aggregate):
+            if a not in allowed and not (a == "total" and (self.level or self.per_day)):
+                allowed.append(a)
+        return tuple(allowed)
+
+    @property
+    def per_day(self) -> bool:
+        """A flow whose unit is per day (its total over days would be meaningless)."""
+        return self.unit.endswith("/day")
+
+
+_FLEET_SEL = ("fleets", "mode", "pocket")
+OBSERVATION_METRICS: dict[ObservationMetric, ObservationMetricDef] = {
+    "delivered_t": ObservationMetricDef(
+        "t",
+        "tonnes brought from outside the enclave (recovered, for drops) by the selected "
+        "fleets, to the selected pocket, of the selected commodities",
+        "total",
+        False,
+        (*_FLEET_SEL, "commodity"),
+    ),
+    "transferred_t": ObservationMetricDef(
+        "t",
+        "tonnes shuttle fleets carried between pockets, to the selected pocket",
+        "total",
+        False,
+        (*_FLEET_SEL, "commodity"),
+    ),
+    "dropped_t": ObservationMetricDef(
+        "t",
+        "tonnes released over drop zones (recovered or not) in the selected pocket",
+        "total",
+        False,
+        (*_FLEET_SEL, "commodity"),
+    ),
+    "sorties_flown": ObservationMetricDef(
+        "sorties",
+        "sorties that took off (for the selected pocket: to a target in it)",
+        "total",
+        False,
+        _FLEET_SEL,
+    ),
+    "deliveries": ObservationMetricDef(
+        "sorties", "sorties that delivered (to the selected pocket)", "total", False, _FLEET_SEL
+    ),
+    "aircraft_lost": ObservationMetricDef(
+        "aircraft",
+        "aircraft lost (flying to, or standing at, a target in the selected pocket)",
+        "total",
+        False,
+        _FLEET_SEL,
+    ),
+    "combat_sorties_per_day": ObservationMetricDef(
+        "sorties/day", "realised combat air sorties", "mean_per_day", False, ()
+    ),
+    "targets_destroyed_per_day": ObservationMetricDef(
+        "targets/day", "besieger targets destroyed", "mean_per_day", False, ()
+    ),
+    "stock_t": ObservationMetricDef(
+        "t", "end-of-day stock of the pocket and commodity", "day", True, ("pocket", "commodity")
+    ),
+    "days_of_supply": ObservationMetricDef(
+        "days",
+        "end-of-day stock ÷ full daily demand (days with no demand left out)",
+        "mean_per_day",
+        True,
+        ("pocket", "commodity"),
+    ),
+    "ration_level": ObservationMetricDef(
+        "× full", "ration level in force in the pocket", "mean_per_day", True, ("pocket",)
+    ),
+    "shortfall_t": ObservationMetricDef(
+        "t",
+        "ration demand left unmet, for the pocket (all if none) and the commodities (all if none)",
+        "total",
+        False,
+        ("pocket", "commodity"),
+    ),
+}
+"""Metrics an observation can compare with: unit, meaning, default aggregation over the
+window, and the selector keys each reads."""
 
 
 class _Model(BaseModel):
@@ -624,7 +726,18 @@ class Selector(_Model):
     fleets: list[Name] | None = None
     mode: Mode | None = None
     pocket: Name | None = None
-    commodity: Name | None = None
+    commodity: Name | list[Name] | None = Field(
+        None,
+        description="A commodity, or a list of them (the figure covers their sum), e.g. "
+        '["food", "medical"] for a source that counts humanitarian cargo only.',
+    )
+
+    @property
+    def commodities(self) -> list[str] | None:
+        """The selected commodities as a list (None: all)."""
+        if self.commodity is None:
+            return None
+        return [self.commodity] if isinstance(self.commodity, str) else list(self.commodity)
 
 
 class Observation(_Model):
@@ -636,7 +749,21 @@ class Observation(_Model):
     """
 
     id: Name
-    metric: ObservationMetric
+    metric: ObservationMetric = Field(
+        description="What the figure is: "
+        + "; ".join(
+            f"{name}: {d.definition}, {d.unit}, by default {d.default}"
+            for name, d in OBSERVATION_METRICS.items()
+        )
+        + "."
+    )
+    aggregate: Aggregate | None = Field(
+        None,
+        description="How the window's daily values become one figure: "
+        + "; ".join(f"{name}: {text}" for name, text in AGGREGATES.items())
+        + ". Default: the metric's own (see metric). A level (stock_t, days_of_supply, "
+        "ration_level) and a per-day figure cannot be a total.",
+    )
     selector: Selector = Field(default_factory=Selector)
     from_: dt.date = Field(alias="from", description="First day of the window.")
     to: dt.date = Field(description="Last day of the window (inclusive).")
@@ -668,6 +795,11 @@ class Observation(_Model):
         if self.to < self.from_:
             raise ValueError("'to' is before 'from'")
         return self
+
+    @property
+    def how(self) -> Aggregate:
+        """The aggregation in force: ``aggregate``, or the metric's default."""
+        return self.aggregate or OBSERVATION_METRICS[self.metric].default
 
     @property
     def observed(self) -> float:
@@ -821,22 +953,54 @@ def check_references(s: Scenario) -> list[tuple[str, str]]:
                     (f"{path}.{attr}", f"{d} is outside the calendar ({cal.start} to {cal.end})")
                 )
         sel = ob.selector
+        spec = OBSERVATION_METRICS[ob.metric]
+        for key in ("fleets", "mode", "pocket", "commodity"):
+            if getattr(sel, key) is not None and key not in spec.selector:
+                uses = ", ".join(spec.selector) or "no selector"
+                problems.append(
+                    (f"{path}.selector.{key}", f"metric {ob.metric} does not use it (uses {uses})")
+                )
+        if ob.aggregate is not None and ob.aggregate not in spec.aggregates:
+            problems.append(
+                (
+                    f"{path}.aggregate",
+                    f"{ob.aggregate!r} does not apply to {ob.metric} "
+                    f"(use one of {', '.join(spec.aggregates)})",
+                )
+            )
         for j, f in enumerate(sel.fleets or []):
             if f not in s.fleets:
                 unknown(f"{path}.selector.fleets[{j}]", "fleet", f, set(s.fleets))
         if sel.pocket is not None and sel.pocket not in pockets:
             unknown(f"{path}.selector.pocket", "pocket", sel.pocket, pockets)
-        if sel.commodity is not None and sel.commodity not in commodities:
-            unknown(f"{path}.selector.commodity", "commodity", sel.commodity, commodities)
+        chosen = sel.commodities or []
+        for j, c in enumerate(chosen):
+            if c not in commodities:
+                where = "commodity" if isinstance(sel.commodity, str) else f"commodity[{j}]"
+                unknown(f"{path}.selector.{where}", "commodity", c, commodities)
+        if len(set(chosen)) < len(chosen):
+            problems.append((f"{path}.selector.commodity", "a commodity is listed twice"))
         if ob.metric in ("stock_t", "days_of_supply") and (
-            sel.pocket is None or sel.commodity is None
+            sel.pocket is None or not isinstance(sel.commodity, str)
         ):
             problems.append(
-                (f"{path}.selector", f"metric {ob.metric} needs a pocket and a commodity")
+                (f"{path}.selector", f"metric {ob.metric} needs a pocket and one commodity")
             )
         if ob.metric in ("ration_level",) and sel.pocket is None:
             problems.append((f"{path}.selector", "metric ration_level needs a pocket"))
     return problems
+
+
+def shuttle_fleets(s: Scenario) -> list[str]:
+    """Fleets that carry between pockets at some time: an ``origin`` in the file or set
+    by an event (``fleets.<f>.origin``), in scenario order."""
+    by_event = {
+        path.split(".")[1]
+        for ev in s.events
+        for path, value in ev.set.items()
+        if path.startswith("fleets.") and path.endswith(".origin") and value
+    }
+    return [f for f, fleet in s.fleets.items() if fleet.origin or f in by_event]
 
 
 def _flight_time_problem(fleet: Fleet, bases: dict[str, Base], points: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ from sim.analysis import metric_registry as reg
 from sim.analysis.metric_registry import METRICS, expand, lookup, metric_names
 from sim.analysis.metrics import is_never_metric, replication_metrics
 from sim.output.sweep_plots import is_probability
+from tools import metric_table as metric_table_tool  # the repository root is on pythonpath
 
 
 def test_every_metric_has_exactly_one_entry(fake_scenario, make_result):
@@ -64,3 +65,20 @@ def test_expand_fills_placeholders_in_order(fake_scenario):
 def test_share_metrics_agree_with_sweep_plots(fake_scenario):
     for name in metric_names(fake_scenario):
         assert reg.is_share(name) == is_probability(name), name
+
+
+def test_the_readme_metric_table_is_generated_from_the_registry() -> None:
+    """The README's tables come from the code; regenerate with
+    ``python -m tools.metric_table --write-readme`` after a change."""
+    text = metric_table_tool.README.read_text(encoding="utf-8")
+    assert metric_table_tool.readme_block(text) == reg.metric_table(), (
+        "README.md's metric table is out of date: python -m tools.metric_table --write-readme"
+    )
+
+
+def test_every_observation_metric_is_in_the_table_with_its_default() -> None:
+    table = reg.metric_table()
+    for name, d in reg.OBSERVATION_METRICS.items():
+        assert f"| `{name}` | {d.unit} | `{d.default}` |" in table
+    for d in reg.METRICS:
+        assert f"| `{d.pattern}` | {d.unit} |" in table

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
+from model_helpers import drop_fleet, scenario  # tests/model is on pytest's pythonpath
 
 from sim.analysis.metrics import (
     first_stockout_day,
@@ -12,6 +14,7 @@ from sim.analysis.metrics import (
     person_days_below,
     replication_metrics,
 )
+from sim.model.world import run_replication
 
 
 def test_names_and_order_are_the_contract(fake_scenario, make_result):
@@ -136,3 +139,38 @@ def test_shortfall_sum(fake_scenario, make_result):
 def test_never_metrics():
     assert is_never_metric("first_stockout_day__city__food")
     assert not is_never_metric("min_days_of_supply__city__food")
+
+
+def test_shuttle_tonnage_is_a_transfer_not_a_delivery() -> None:
+    """Issue 10: delivered_t double-counted what a shuttle carried between pockets."""
+    s = scenario(
+        stochastic=False,
+        pockets={
+            "city": {"civilians": 1000, "stock_t": {"food": 500.0}},
+            "base": {"civilians": 100, "stock_t": {"food": 10.0}},
+        },
+        drop_zones={"dz": {"pocket": "city", "recovery": 1.0}},
+        helipads={"pad": {"pocket": "base"}},
+        fleets={
+            "il76": drop_fleet(sorties_per_day=0.5),
+            "heli": {
+                "mode": "helicopter",
+                "aircraft": 1,
+                "payload_t": 2.0,
+                "cargo": {"food": 1.0},
+                "flight_h": 0.5,
+                "ground_h": 0.5,
+                "targets": ["pad"],
+                "origin": "city",
+                "sorties_per_day": 1.0,
+            },
+        },
+    )
+    r = run_replication(s, 0)
+    m = replication_metrics(s, r)
+    assert m["transferred_t"] == m["transferred_t__heli"] > 100.0
+    assert m["delivered_t__heli"] == 0.0
+    assert m["delivered_t"] == m["delivered_t__il76"]
+    assert m["delivered_t"] == pytest.approx(m["received_t__city"] + m["received_t__base"])
+    assert m["transferred_in_t__base"] == pytest.approx(m["transferred_t"])
+    assert "transferred_t__il76" not in m

@@ -95,10 +95,77 @@ def test_sortie_counts(fake_scenario, make_result):
         == 20.0
     )
     assert observation_value(fake_scenario, r, obs("aircraft_lost", to="2020-01-05")) == 1.0
-    # a pocket keeps the fleets with a target there
+    # a pocket counts the sorties that went there (planes' first target is in base)
     o = obs("sorties_flown", selector={"pocket": "base"})
-    assert selected_fleets(fake_scenario, o, by_pocket=True) == ["planes"]
+    assert selected_fleets(fake_scenario, o) == ["drops", "planes"]
     assert observation_value(fake_scenario, r, o) == 20.0
+
+
+@pytest.mark.parametrize("metric", ["sorties_flown", "deliveries", "aircraft_lost", "dropped_t"])
+def test_the_pocket_selector_counts_only_what_went_to_that_pocket(
+    fake_scenario_factory, make_result, metric
+):
+    """Issue 10: a fleet flying to two pockets; the selector must not return its total."""
+    scn = fake_scenario_factory(
+        drop_zones={
+            "dz": {"pocket": "city", "recovery": 0.8},
+            "dz2": {"pocket": "base", "recovery": 1.0},
+        }
+    )
+    fleets = scn.fleets["drops"].model_copy(update={"targets": ["dz", "dz2"]})
+    scn = scn.model_copy(update={"fleets": {**scn.fleets, "drops": fleets}})
+    total = np.full(10, 4.0)
+    r = make_result(
+        scn,
+        **{
+            f"{metric}__drops": total,
+            f"{metric}__drops__city": np.full(10, 3.0),
+            f"{metric}__drops__base": np.full(10, 1.0),
+        },
+    )
+    sel = {"fleets": ["drops"]}
+    assert observation_value(scn, r, obs(metric, selector=sel)) == 40.0
+    assert observation_value(scn, r, obs(metric, selector={**sel, "pocket": "base"})) == 10.0
+    assert observation_value(scn, r, obs(metric, selector={**sel, "pocket": "city"})) == 30.0
+
+
+def test_a_commodity_list_counts_their_sum(fake_scenario_factory, make_result):
+    scn = fake_scenario_factory(
+        commodities={
+            "food": {"civilian_kg_day": 0.5, "soldier_kg_day": 1.0},
+            "medical": {"civilian_kg_day": 0.0, "soldier_kg_day": 0.0, "rationed": False},
+            "ammo": {"civilian_kg_day": 0.0, "soldier_kg_day": 2.0, "rationed": False},
+        }
+    )
+    planes = scn.fleets["planes"].model_copy(
+        update={"cargo": {"food": 0.85, "medical": 0.05, "ammo": 0.1}}
+    )
+    scn = scn.model_copy(update={"fleets": {**scn.fleets, "planes": planes}})
+    r = make_result(scn)
+    sel = {"fleets": ["planes"], "commodity": ["food", "medical"]}
+    assert observation_value(scn, r, obs("delivered_t", selector=sel)) == pytest.approx(90.0)
+    one = {"fleets": ["planes"], "commodity": "medical"}
+    assert observation_value(scn, r, obs("delivered_t", selector=one)) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [("total", 45.0), ("mean_per_day", 4.5), ("max_day", 9.0), ("min_day", 0.0), ("day", 9.0)],
+)
+def test_aggregates_of_a_flow(fake_scenario, make_result, how, expected):
+    r = make_result(fake_scenario, **{"delivered_t__drops": RAMP, "delivered_t__drops__city": RAMP})
+    o = obs("delivered_t", selector={"fleets": ["drops"]}, aggregate=how)
+    assert observation_value(fake_scenario, r, o) == expected
+
+
+def test_a_one_day_figure_is_the_value_on_that_day(fake_scenario, make_result):
+    r = make_result(fake_scenario, targets_destroyed=2 * RAMP)
+    one_day = obs("targets_destroyed_per_day", frm="2020-01-04", to="2020-01-04", aggregate="day")
+    assert observation_value(fake_scenario, r, one_day) == 6.0
+    best = obs("targets_destroyed_per_day", aggregate="max_day")
+    assert observation_value(fake_scenario, r, best) == 18.0
+    assert observation_value(fake_scenario, r, obs("targets_destroyed_per_day")) == 9.0  # mean
+    assert one_day.how == "day" and obs("targets_destroyed_per_day").how == "mean_per_day"
 
 
 def test_daily_means(fake_scenario, make_result):

@@ -48,7 +48,23 @@ def test_accumulator_requires_every_replication(fake_scenario, make_result):
     with pytest.raises(ValueError, match="only 1 of 2"):
         acc.percentiles()
     with pytest.raises(IndexError):
-        acc.add(2, make_result(fake_scenario))
+        acc.add(-1, make_result(fake_scenario))
+    acc.add(2, make_result(fake_scenario))  # beyond the expected count: grows
+    with pytest.raises(ValueError, match="only 2 of 2"):
+        acc.percentiles()  # replication 1 is missing
+
+
+def test_accumulator_grows_when_more_replications_come(fake_scenario, make_result):
+    n = fake_scenario.calendar.n_days
+    small, whole = SeriesAccumulator(2, n), SeriesAccumulator(5, n)
+    for i in range(5):
+        r = make_result(fake_scenario, scale=1.0 + i)
+        small.add(i, r)
+        whole.add(i, r)
+    a, b = small.percentiles(), whole.percentiles()
+    assert list(a) == list(b)
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
 
 
 def test_derived_series():

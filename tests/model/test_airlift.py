@@ -3,6 +3,7 @@ events acting at once, spill-over and diversions, losses, common random numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
@@ -542,6 +543,51 @@ def test_shuttle_moves_stock_between_pockets() -> None:
     assert r.balance[("base", "food")]["transferred_in"] == pytest.approx(100.0)
     assert r.series["transferred_in_t__base"].sum() == pytest.approx(100.0)
     assert r.series["received_t__base"].sum() == 0.0  # no air delivery from outside
+    # a shuttle's tonnage is a transfer between pockets, named so, never a delivery
+    assert r.series["transferred_t__heli"].sum() == pytest.approx(100.0)
+    assert r.series["transferred_t__heli__base"].sum() == pytest.approx(100.0)
+    assert r.series["delivered_t__heli"].sum() == 0.0
+    assert r.series["delivered_t__heli__base"].sum() == 0.0
+
+
+def test_a_fleet_that_is_never_a_shuttle_has_no_transfer_series() -> None:
+    r = run_replication(
+        scenario(airfields={"strip": {"pocket": "city"}}, fleets={"f": land_fleet()}), 0
+    )
+    assert "transferred_t__f" not in r.series and "transferred_t__f__city" not in r.series
+
+
+def test_per_pocket_series_split_the_fleet_totals_by_where_the_sorties_went() -> None:
+    """Sorties, deliveries, losses, tonnage dropped and delivered, per target pocket."""
+    s = scenario(
+        pockets={
+            "city": {"civilians": 1000, "stock_t": {"food": 1000.0}},
+            "base": {"civilians": 100, "stock_t": {"food": 100.0}},
+        },
+        drop_zones={
+            "dz": {"pocket": "city", "recovery": 0.8},
+            "dz2": {"pocket": "base", "recovery": 1.0},
+        },
+        events=[
+            {"date": dt.date(2016, 2, 1), "title": "dz shut", "set": {"drop_zones.dz.open": False}}
+        ],
+        fleets={
+            "f": drop_fleet(
+                targets=["dz", "dz2"], loss_per_sortie=0.02, replacement_days=2.0, aircraft=3
+            )
+        },
+    )
+    r = run_replication(s, 0)
+    for kind in ("sorties_flown", "deliveries", "aircraft_lost", "dropped_t", "delivered_t"):
+        city, base = r.series[f"{kind}__f__city"], r.series[f"{kind}__f__base"]
+        np.testing.assert_allclose(city + base, r.series[f"{kind}__f"], rtol=1e-12, atol=1e-12)
+    assert r.series["sorties_flown__f__city"][:28].sum() > 0
+    assert r.series["sorties_flown__f__city"][28:].sum() == 0  # shut: every sortie to base
+    assert r.series["deliveries__f__base"][28:].sum() > 0
+    assert r.series["aircraft_lost__f"].sum() > 0
+    assert r.series["delivered_t__f__city"].sum() == pytest.approx(
+        r.series["received_t__city"].sum()
+    )
 
 
 def test_shuttle_leaves_its_reserve_in_the_origin() -> None:

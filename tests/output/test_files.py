@@ -56,11 +56,13 @@ def test_replications_csv(tmp_path):
     ]
     files.write_replications_csv(path, [0, 1], [9, 9], metrics)
     text = path.read_text()
-    assert text == ("replication,seed,delivered_t,first_stockout_day__c__f\n0,9,1.5,\n1,9,2,4\n")
+    assert text == (
+        "replication,root_seed,delivered_t,first_stockout_day__c__f\n0,9,1.5,\n1,9,2,4\n"
+    )
     back = files.read_replications_csv(path)
     assert back[1] == {
         "replication": 1.0,
-        "seed": 9.0,
+        "root_seed": 9.0,
         "delivered_t": 2.0,
         "first_stockout_day__c__f": 4.0,
     }
@@ -77,6 +79,7 @@ def test_observations_csv(tmp_path):
     row = {
         "id": "a",
         "metric": "delivered_t",
+        "aggregate": "total",
         "from": "2016-01-01",
         "to": "2016-02-01",
         "observed": 2060.0,
@@ -96,11 +99,11 @@ def test_observations_csv(tmp_path):
     lines = path.read_text().splitlines()
     assert lines[0] == ",".join(TABLE_COLUMNS)
     assert lines[0] == (
-        "id,metric,from,to,observed,unit,model_p05,model_p50,model_p95,"
+        "id,metric,aggregate,from,to,observed,unit,model_p05,model_p50,model_p95,"
         "rel_error,within_tolerance,source,role"
     )
     assert lines[1] == (
-        "a,delivered_t,2016-01-01,2016-02-01,2060,t,1900,2000,2100.5,"
+        "a,delivered_t,total,2016-01-01,2016-02-01,2060,t,1900,2000,2100.5,"
         '-0.02912621359,true,"WFP, 2016",validation'
     )
     back = files.read_observations_csv(path)

@@ -6,11 +6,22 @@ import datetime as dt
 import math
 
 import numpy as np
+from matplotlib.text import Text
 
 from sim.analysis.metrics import replication_metrics
 from sim.analysis.observations import observation_table
 from sim.analysis.summary import SeriesAccumulator
-from sim.output.plots import PLOT_FILES, draw_all, survival_curve
+from sim.output.plots import (
+    LEGEND_FLEETS,
+    PLOT_FILES,
+    draw_all,
+    fleet_groups,
+    plot_sortie_tempo,
+    plot_survival,
+    plot_tonnage_weekly,
+    survival_commodities,
+    survival_curve,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -60,3 +71,71 @@ def test_survival_curve():
     curve = survival_curve([2.0, math.nan, 0.0, 5.0], 6)
     np.testing.assert_allclose(curve, [0.75, 0.75, 0.5, 0.5, 0.5, 0.25])
     np.testing.assert_allclose(survival_curve([math.nan, math.nan], 3), [1.0, 1.0, 1.0])
+
+
+def _run_of(scenario, make_result, n_reps=2, **series):
+    n = scenario.calendar.n_days
+    acc = SeriesAccumulator(n_reps, n)
+    metrics = []
+    for i in range(n_reps):
+        r = make_result(scenario, replication=i, scale=1.0 + i, **series)
+        acc.add(i, r)
+        metrics.append(replication_metrics(scenario, r))
+    dates = [scenario.calendar.start + dt.timedelta(days=d) for d in range(n)]
+    return dates, acc.percentiles(), metrics
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text)]
+
+
+def test_a_54_fleet_legend_stays_inside_its_plot(tmp_path, fake_scenario_factory, make_result):
+    """Issue 10: 54 fleets spilled their legend into the event key below the plot."""
+    base = fake_scenario_factory()
+    fleets = {f"fleet_{k:02d}": base.fleets["drops"] for k in range(54)}
+    title = "A very long event title that goes on and on about what happened that day " * 2
+    events = [e.model_copy(update={"title": title}) for e in base.events]
+    scn = base.model_copy(update={"fleets": fleets, "events": events})
+    dates, daily, _ = _run_of(scn, make_result)
+    for plot in (plot_tonnage_weekly, plot_sortie_tempo):
+        fig = plot(tmp_path / "p.png", scn, dates, daily)
+        fig.canvas.draw()
+        legends = [a.get_legend() for a in fig.axes if a.get_legend() is not None]
+        legend = legends[0]
+        labels = [t.get_text() for t in legend.get_texts()]
+        assert len(labels) == LEGEND_FLEETS and labels[-1] == "47 other fleets", labels
+        box = legend.get_window_extent()
+        axes_box = legend.axes.get_window_extent()
+        assert box.y0 >= axes_box.y0 - 1 and box.y1 <= axes_box.y1 + 1
+        key = [t for t in _texts(fig) if t.startswith(" 1  2020-01-06")]
+        assert key and len(key[0]) < 90  # wrapped, on several lines
+        assert sum(1 for t in _texts(fig) if "goes on and on" in t) >= 2
+
+
+def test_fleet_groups_keep_the_largest_in_their_order() -> None:
+    fleets = ["a", "b", "c", "d"]
+    totals = {"a": 1.0, "b": 5.0, "c": 3.0, "d": 4.0}
+    assert fleet_groups(fleets, totals, limit=4) == [(f, [f]) for f in fleets]
+    assert fleet_groups(fleets, totals, limit=3) == [
+        ("b", ["b"]),
+        ("d", ["d"]),
+        ("2 other fleets", ["a", "c"]),
+    ]
+
+
+def test_survival_shows_every_commodity_that_ever_runs_out(tmp_path, fake_scenario, make_result):
+    """Issue 10: a commodity that is not rationed (ammunition) never showed."""
+    n = fake_scenario.calendar.n_days
+    out = np.r_[np.full(5, 2.0), np.zeros(n - 5)]
+    dates, _, metrics = _run_of(
+        fake_scenario,
+        make_result,
+        **{"stock_t__base__ammo": out, "days_of_supply__base__ammo": out},
+    )
+    assert survival_commodities(fake_scenario, metrics) == {
+        "city": ["food"],
+        "base": ["food", "ammo"],
+    }
+    fig = plot_survival(tmp_path / "s.png", fake_scenario, dates, metrics)
+    labels = [t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()]
+    assert "ammo" in labels

@@ -360,3 +360,50 @@ def test_set_extends_is_refused(tiny) -> None:
     err = error_of(tiny, ("extends=other.toml",))
     assert err.path == "extends"
     assert "cannot be set with --set" in err.message
+
+
+@pytest.mark.parametrize(
+    ("override", "path", "words"),
+    [
+        ('observations[0].aggregate="sum"', "observations[0].aggregate", "must be one of 'total'"),
+        (
+            'observations[0].metric="stock_t"',
+            "observations[0].selector.fleets",
+            "does not use it",
+        ),
+        (
+            'observations[0].selector={commodity=["food", "fuel"]}',
+            "observations[0].selector.commodity[1]",
+            "unknown commodity 'fuel'",
+        ),
+        (
+            'observations[0].selector={commodity=["food", "food"]}',
+            "observations[0].selector.commodity",
+            "listed twice",
+        ),
+    ],
+)
+def test_bad_observation_selectors_and_aggregates(tiny, override, path, words) -> None:
+    err = error_of(tiny, (override,))
+    assert err.path == path and words in err.message, str(err)
+
+
+def test_an_aggregate_that_does_not_fit_the_metric_is_refused(tiny) -> None:
+    err = error_of(
+        tiny,
+        (
+            'observations[0].metric="combat_sorties_per_day"',
+            "observations[0].selector={}",
+            'observations[0].aggregate="total"',
+        ),
+    )
+    assert err.path == "observations[0].aggregate"
+    assert "'total' does not apply to combat_sorties_per_day" in err.message
+    err = error_of(
+        tiny,
+        (
+            'observations[0].metric="stock_t"',
+            'observations[0].selector={pocket="city", commodity=["food"]}',
+        ),
+    )
+    assert err.path == "observations[0].selector" and "one commodity" in err.message

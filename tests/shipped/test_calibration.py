@@ -87,8 +87,31 @@ def baseline() -> Scenario:
     return load_scenario(BASELINE)
 
 
-def test_every_observation_is_matched(baseline: Scenario) -> None:
-    assert check_calibration(baseline, replications=40) == []
+KNOWN_MISSES: dict[str, str] = {
+    "ru_aug_2017_t": "issue 10: the Russian figures count food and medical only; compared "
+    "so, the 2017 Russian drop rate (calibrated on the whole load, 10 % ammunition "
+    "included) is about 10 % low. Recalibrating it (× 1/0.9) belongs to the baseline's "
+    "owner; this mark must go then (strict: the test fails once the observation matches).",
+}
+"""Observations the baseline is known to miss, and why (each an expected failure)."""
+
+
+@pytest.fixture(scope="module")
+def problems(baseline: Scenario) -> list[str]:
+    return check_calibration(baseline, replications=40)
+
+
+@pytest.mark.parametrize(
+    "obs_id",
+    [
+        pytest.param(o.id, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[o.id]))
+        if o.id in KNOWN_MISSES
+        else o.id
+        for o in load_scenario(BASELINE).observations
+    ],
+)
+def test_every_observation_is_matched(problems: list[str], obs_id: str) -> None:
+    assert [p for p in problems if p.startswith(f"{obs_id}:")] == []
 
 
 @pytest.mark.slow
