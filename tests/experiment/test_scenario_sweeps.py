@@ -19,10 +19,7 @@ SENSITIVITY = FOLDER / "sensitivity.toml"
 # baseline's timeline being reordered under the sweep files.
 EVENTS = {
     TEMPO: {0: ("Russian air campaign begins", "siege.combat_sorties_per_day")},
-    SENSITIVITY: {
-        6: ("ISIL offensive begins", "siege.reinforcement_per_day"),
-        14: ("WFP pace slows (spring–summer 2017)", "fleets.wfp_il76.payload_t"),
-    },
+    SENSITIVITY: {4: ("ISIL offensive begins", "siege.reinforcement_per_day")},
 }
 
 
