@@ -64,6 +64,17 @@ class OpeningHours:
         k = math.ceil(pos / length - EPS) - 1
         return k + self.opens + min(length, pos - k * length)
 
+    def is_open(self, t: float) -> bool:
+        """Whether moment ``t`` is inside the window (or within EPS of its opening)."""
+        if self.always:
+            return True
+        x = (t - self.opens) % 1.0
+        return x < self.length or x > 1.0 - EPS
+
+    def next_opening(self, t: float) -> float:
+        """The moment the next window opens after ``t`` (for a moment outside the window)."""
+        return math.floor(t - self.opens) + 1.0 + self.opens
+
     def next_open(self, t: float) -> float:
         """The first moment at or after ``t`` inside the window."""
         if self.always:

@@ -53,3 +53,26 @@ def test_the_open_clock_counts_open_hours_only(
     assert w.clock(done) - w.clock(start) == pytest.approx(work * H, abs=1e-9)
     # a day of open clock is `hours` of work, whatever the day
     assert w.clock(t + 1.0) - w.clock(t) == pytest.approx(hours * H, abs=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(opens=st.floats(0.0, 23.9), hours=st.floats(0.5, 24.0), t=st.floats(0.0, 30.0))
+def test_is_open_and_next_opening_agree_with_next_open(
+    opens: float, hours: float, t: float
+) -> None:
+    """The quick tests the fleets use to wait for a window say what next_open says."""
+    w = OpeningHours(opens, hours)
+    nxt = w.next_open(t)
+    if w.is_open(t):
+        assert nxt == pytest.approx(t, abs=1e-9)
+    else:
+        assert nxt > t
+        assert w.next_opening(t) == pytest.approx(nxt, abs=1e-9)
+        assert w.is_open(w.next_opening(t))
+
+
+def test_next_opening_is_the_next_window_from_outside_it() -> None:
+    w = OpeningHours(10.0, 6.0)  # 10:00 to 16:00
+    assert not w.is_open(18 * H) and w.next_opening(18 * H) == pytest.approx(1 + 10 * H)
+    assert not w.is_open(1 + 9 * H) and w.next_opening(1 + 9 * H) == pytest.approx(1 + 10 * H)
+    assert w.is_open(10 * H) and w.is_open(15.9 * H) and not w.is_open(16.1 * H)
