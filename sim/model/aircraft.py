@@ -164,11 +164,14 @@ class Aircraft:
     """One place of a fleet: streams, state, and the SimPy process that flies it.
 
     ``ready_at`` is when the aircraft may next take off as far as its own state goes
-    (turned round, first departure); ``back_at`` when a lost aircraft is replaced
-    (inf: not yet; 0: it is there). ``survival`` is the deterministic limit's
-    probability that the aircraft is still there (1 in a stochastic run, where a
-    lost aircraft is simply away until replaced). ``hour`` is its own time of day
-    (days) for a day's first departure.
+    (turned round, first departure, the next try after an aborted opportunity, the
+    time to leave for a target it waits for); ``back_at`` when a lost aircraft is
+    replaced (inf: not yet; 0: it is there). ``survival`` is the deterministic
+    limit's probability that the aircraft is still there (1 in a stochastic run,
+    where a lost aircraft is simply away until replaced). ``hour`` is its own time of
+    day (days) for a day's first departure. Under a tasking ceiling, ``tasked`` and
+    ``due`` are the times opportunities were *due*, which may be earlier than when
+    the aircraft left for them (see :mod:`sim.model.airlift`).
     """
 
     __slots__ = (
@@ -180,6 +183,7 @@ class Aircraft:
         "cycle",
         "diverted",
         "downtime_seen",
+        "due",
         "first_offset",
         "flying_hours",
         "ground_u",
@@ -190,6 +194,7 @@ class Aircraft:
         "load",
         "loss",
         "maintenance",
+        "opens_at",
         "out",
         "plan",
         "process",
@@ -213,8 +218,11 @@ class Aircraft:
         self.flying_hours = FlyingHours()
         self.ready_at = 0.0
         self.allowed_at = -1.0  # the take-off time computed on the way home (-1: none)
+        self.opens_at = 0.0  # waiting at home to leave for a target's opening hours then
         self.back_at = 0.0
-        self.tasked = -math.inf  # last tasked opportunity, flown or lost (tasking ceiling)
+        # Tasking ceiling: the time an opportunity is due (tasked), not when it leaves.
+        self.tasked = -math.inf  # due time of the last opportunity flown or lost
+        self.due = 0.0  # due time of the opportunity the aircraft is now waiting for
         self.hour = 0.0
         self.first_offset = 0.0  # days from a day's start to its first departure ever
         self.survival = 1.0

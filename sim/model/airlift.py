@@ -7,17 +7,18 @@ weight, load) lives on the aircraft:
 
 1. :meth:`Fleet.ready` — **wait at home until allowed** (:meth:`Fleet.earliest`):
    inside the active window on a listed weekday (a day's first departure at the
-   aircraft's own hour), turned round, at least 1 / ``sorties_per_day`` days after
-   its last departure (the tasking ceiling, if any; an aircraft broken down, grounded
-   or without a target at its tasked time loses that opportunity), mission-capable
-   (breakdowns last days), within its flying-hour budget (``ute_h_day``), inside its
-   base's window with the base open and flyable; then :meth:`Fleet.choose` the first
-   target, in order of preference, that is open and flyable today and can take the
-   aircraft within ``holding_h`` of its arrival, and **book** its landing or pass
-   (:mod:`sim.model.delivery`) — a congested first choice spills over to the next;
-   if all are busy, book the first free one and wait at home to leave in time for
-   it. Nothing to fly to (or, for a shuttle, nothing to carry above its origin's
-   reserve): the opportunity is aborted and the aircraft tries again the next day.
+   aircraft's own hour), turned round, not before its next tasked opportunity (the
+   tasking ceiling, if any, below), within its flying-hour budget (``ute_h_day``),
+   inside its base's window, and — when no target is open by its hours on arrival —
+   until it must leave to arrive at the first opening. Then the opportunity is
+   **judged** (:meth:`Fleet.choose`): mission-capable (breakdowns last days), base
+   open, home flyable; and the aircraft takes the first target, in order of
+   preference, that is open and flyable today and can take it within ``holding_h``
+   of its arrival, and **books** its landing or pass (:mod:`sim.model.delivery`) —
+   a congested first choice spills over to the next; if all are busy, it books the
+   first free one and waits at home to leave in time for it. Nothing to fly to (or,
+   for a shuttle, nothing to carry above its origin's reserve): the opportunity is
+   lost (aborted).
 2. :meth:`Fleet.take_off` with the load, **fly out**; :meth:`Fleet.arrive` — the
    aircraft may have been **lost** on the way (``loss_per_sortie`` × the threat's
    multiplier), its load with it.
@@ -33,6 +34,21 @@ weight, load) lives on the aircraft:
 No shared grid: every aircraft flies as soon as it is ready and allowed, and a
 fleet's aircraft start spread over one cycle (aircraft ``i`` of ``N`` first leaves at
 ``depart_h`` + i/N of the time between two of its departures).
+
+**Tasking ceiling** (``sorties_per_day``): each aircraft's opportunities are *due*
+1 / rate apart, on a grid that starts at its first departure; an opportunity is
+flown or lost, and the next is due 1 / rate after it was due — not after the
+aircraft left — so waiting for a window or a busy target does not shift the grid.
+An opportunity is judged when the aircraft would leave for it (at its due time, or
+at the time to leave for the first opening of a target closed then): broken down,
+its home unflyable or its base shut, no usable target, it is lost and counted, and
+it is not made up later (a breakdown loses, in one go, every opportunity the
+aircraft would have left for before its repair). One kept waiting is flown as soon
+as the aircraft can (back to back, if need be, to catch up with the grid), but
+opportunities due more than a day before the aircraft is ready again lapse (a day's
+tasking is not carried over), and none is due while the aircraft is away (lost,
+not yet replaced), on a day off, or before a new schedule (an event). Without a
+ceiling a lost opportunity is tried again from the start of the next day.
 
 **Deterministic limit** (``stochastic = false``): expectations multiply. Nothing is
 drawn; each sortie carries a weight w = P(it is flown) = survival × mission_capable ×
@@ -186,6 +202,7 @@ class Fleet:
         "repair_days",
         "replacement",
         "reserve_days",
+        "schedule",
         "shuttle",
         "sortie_h",
         "spacing",
@@ -197,7 +214,10 @@ class Fleet:
         "transferred",
         "ute",
         "weekday_ok",
+        "windows",
     )
+
+    schedule: tuple[float, list[bool], int, int]  # ceiling gap, weekdays, active window
 
     def __init__(self, name: str, cfg: FleetConfig, ctx: FleetContext) -> None:
         self.name = name
@@ -249,6 +269,9 @@ class Fleet:
         self.home_zone = self.base.zone if self.base is not None else ctx.default_zone
         self.targets: list[Point] = [ctx.points[t] for t in cfg.targets]
         self.out = [self._flight_days(cfg, p) for p in self.targets]
+        # landing sites and their flight times, to wait at home for their opening hours
+        pairs = zip(self.targets, self.out, strict=True)
+        self.windows = [(p, out) for p, out in pairs if isinstance(p, Airfield)]
         self.speed = cfg.block_speed_kmh
         self.flight_default = cfg.flight_h / 24.0 if cfg.flight_h is not None else None
         for p in self.targets:
@@ -263,6 +286,11 @@ class Fleet:
         self.weekday_ok = [WEEKDAYS[(self.start_weekday + d) % 7] in flown for d in range(7)]
         self.first_day = cal.day(cfg.active_from) if cfg.active_from else 0
         self.last_active = cal.day(cfg.active_to) if cfg.active_to else ctx.n_days - 1
+        schedule = (self.gap, self.weekday_ok, self.first_day, self.last_active)
+        if self.places and schedule != self.schedule:  # a new schedule counts from now
+            for ac in self.places:
+                self._reanchor(ac, now)
+        self.schedule = schedule
         self.mc = cfg.mission_capable
         self.mc_weight = 1.0 if self.stochastic else cfg.mission_capable
         self.repair_days = cfg.repair_days
@@ -333,6 +361,7 @@ class Fleet:
             ac = self.places[i]
             if ac.back_at > now:
                 ac.back_at = now  # lost: put back now
+                self._reanchor(ac, now)
             ac.away = False
             ac.survival = 1.0
             ac.returns.clear()
@@ -343,8 +372,19 @@ class Fleet:
                 ac.hour = offset % 1.0
                 ac.first_offset = offset
                 ac.ready_at = max(ac.ready_at, day + offset, now)
+                self._reanchor(ac, ac.ready_at)
                 ac.cycle = self.fly(ac)
                 ac.process = env.process(ac.cycle)
+
+    def _reanchor(self, ac: Aircraft, t: float) -> None:
+        """Under a tasking ceiling, no opportunity of ``ac`` is due before ``t``.
+
+        For an aircraft back in service (replaced, restarted) and for a new ceiling:
+        opportunities of the time it was away, or of the old ceiling, are not flown.
+        """
+        gap = self.gap
+        if gap > 0.0 and ac.tasked != -math.inf and ac.tasked + gap < t:
+            ac.tasked = t - gap
 
     def _retire_beyond(self, n: int, now: float) -> None:
         """Places ``n`` and above leave service (their aircraft retire when next at home)."""
@@ -357,6 +397,7 @@ class Fleet:
         for ac in self.places:
             if ac.waiting and ac.process is not None and ac.process.is_alive:
                 ac.waiting = False
+                ac.opens_at = 0.0  # the targets' hours are looked at again
                 ac.process.interrupt("reconfigured")
 
     def stop(self) -> None:
@@ -420,6 +461,8 @@ class Fleet:
             if ac.away and ac.back_at <= now + EPS:  # its replacement has arrived
                 ac.away = False
                 ac.service.append((ac.back_at, 1.0))
+                self._reanchor(ac, ac.back_at)
+                ac.allowed_at = -1.0  # its next opportunity is due from now on
             allowed = ac.allowed_at
             if allowed >= 0.0 and -EPS <= allowed - now <= EPS:
                 ac.allowed_at = -1.0
@@ -460,61 +503,72 @@ class Fleet:
     def earliest(self, ac: Aircraft, now: float) -> float:
         """The first moment from ``now`` the aircraft's own limits allow a take-off.
 
-        With a tasking ceiling, an aircraft broken down at its tasked moment loses the
-        opportunities its repair spans (the next comes a whole number of 1 / rate later);
-        without one, it waits until it is repaired.
+        Turned round (or the time set to leave for a busy target or for a target's
+        opening hours), replaced if lost, inside the active window on a weekday
+        flown, within its flying-hour budget and its base's window. Under a tasking
+        ceiling, not before its next opportunity is due, which is set here
+        (``ac.due``): 1 / rate after the one last flown or lost, but not more than a
+        day before ``now`` (older ones lapse: a day's tasking is not carried over),
+        and on a day flown (else at the start of the next one, the aircraft's own
+        hour). Whether it is fit to fly is judged when it would leave (:meth:`choose`).
         """
         t = now
         if ac.ready_at > t:
             t = ac.ready_at
+        if ac.opens_at > t:
+            t = ac.opens_at  # waiting for a target's opening hours
         if ac.back_at > t:
             t = ac.back_at  # lost, not replaced yet (inf: until an event)
         gap = self.gap
-        if ac.tasked + gap > t:
-            t = ac.tasked + gap
+        due = t
+        if gap > 0.0:
+            if ac.tasked != -math.inf:
+                due = ac.tasked + gap
+            else:  # the first opportunity: due when the aircraft is first there
+                due = ac.ready_at if ac.ready_at > ac.back_at else ac.back_at
+            if due < now - 1.0:
+                due = now - 1.0
+            day = int(due + EPS)
+            if not (self.first_day <= day <= self.last_active and self.weekday_ok[day % 7]):
+                due = self.active(ac, due)  # not due on a day off: at the next day flown
+            if due > t:
+                t = due
+        ac.due = due
         if t == math.inf:
             return t
+        windows = self.windows if ac.plan is None else None  # (a plan has its booking)
         if self.plain:  # every weekday, no budget, no base: the common cases first
             day = int(t + EPS)
             if self.first_day <= day <= self.last_active:
-                if not self.check_mc:
+                if not windows:
                     return t
-                m = ac.maintenance  # up at t? (next_up(), inlined when already drawn)
-                bounds = m.bounds
-                if bounds and bounds[-1] > t:
-                    if (bisect_right(bounds, t) % 2 == 0) == m.up0:
-                        return t
-                elif m.next_up(t) <= t:
+                field, field_out = windows[0]  # the first target open on arrival? (inlined)
+                hours = field.hours
+                if field.is_open and (
+                    hours.always or (t + field_out - hours.opens) % 1.0 < hours.length
+                ):
+                    return t
+                if self.opening(t, False) <= t + EPS:
                     return t
         base = self.base
-        check_mc = self.check_mc
         budget = ac.flying_hours if self.ute is not None else None
         for _ in range(64):
-            if t == math.inf:
-                return t
             t0 = t
             t = self.active(ac, t)
             if t == math.inf:
                 return t
-            if check_mc:
-                up = ac.maintenance.next_up(t)
-                if up > t:
-                    if up != ac.downtime_seen:  # count a breakdown once
-                        ac.downtime_seen = up
-                        self.abort(self.day_of(t), "not_mc", 1.0)
-                    if budget is not None:
-                        budget.pause(t, up)
-                    if gap > 0.0 and up != math.inf:
-                        k = max(1, math.ceil((up - t) / gap - EPS))
-                        ac.tasked = t + (k - 1) * gap
-                        t = t + k * gap
-                    else:
-                        t = up
-                    continue
+            if t > t0:  # a new active day: the opportunity is due at its start
+                ac.due = t
             if budget is not None:
                 t = budget.affordable(t, self.sortie_h)
             if base is not None:
                 t = base.hours.next_open(t)
+            if windows:  # no target open by its hours: wait at home for the first opening
+                opens = self.opening(t, False)
+                if opens > t + EPS:
+                    if ac.held_since < 0.0:
+                        ac.held_since = t
+                    t = opens
             if t <= t0 + EPS:
                 return t
         return t
@@ -569,7 +623,38 @@ class Fleet:
         the next. When every usable target is busy, the aircraft books the one that
         can take it first and waits at home to leave in time for it (a slot time).
         False when the opportunity is aborted or the aircraft waits.
+
+        The opportunity is judged when the aircraft would leave for it: when no
+        target it could use is open by its hours on arrival, the aircraft first waits
+        at home until it must leave to arrive at the first opening (:meth:`opening`),
+        and only then is it seen whether it is fit to fly, its home flyable and its
+        targets usable that day.
         """
+        windows = self.windows
+        if windows:
+            field, field_out = windows[0]  # the first target usable and open on arrival?
+            hours = field.hours
+            if not (
+                field.ok
+                and field.is_open
+                and (hours.always or (now + field_out - hours.opens) % 1.0 < hours.length)
+            ):
+                leave = self.opening(now)
+                if leave > now + EPS:
+                    ac.opens_at = leave
+                    if ac.held_since < 0.0:
+                        ac.held_since = now
+                    return False
+        if self.check_mc:
+            m = ac.maintenance  # up now? (next_up(), inlined when already drawn)
+            bounds = m.bounds
+            if bounds and bounds[-1] > now:
+                fit = (bisect_right(bounds, now) % 2 == 0) == m.up0
+            else:
+                fit = m.next_up(now) <= now
+            if not fit:
+                self._broken(ac, now, m.next_up(now))
+                return False
         home = self.home_zone
         if (self.base is not None or home.flyable <= 0.0 or self.origin is not None) and (
             not self._home_allows(ac, now)
@@ -621,6 +706,85 @@ class Fleet:
             return p.book(arrive, w, holding)  # type: ignore[call-arg]
         return p.book(arrive, w, self.ground, holding)  # type: ignore[call-arg]
 
+    def opening(self, now: float, today: bool = True) -> float:
+        """When to leave for the first target that can take the aircraft, by opening hours.
+
+        ``now`` if a target usable today is open on arrival (or no target opens
+        later); otherwise the time to leave so as to arrive at the first opening of
+        a target now closed (usable or not today: the aircraft is judged on leaving).
+        A target shut by an event does not count. ``today`` False: by the hours
+        alone (for a moment ahead, whose day is not decided yet).
+        """
+        first = math.inf
+        for p, out in self.windows:
+            if not p.is_open:
+                continue
+            hours = p.hours
+            arrive = now + out
+            if hours.is_open(arrive):
+                if p.ok or not today:
+                    return now
+                continue
+            leave = hours.next_opening(arrive) - out  # to arrive at the next opening
+            if leave < first:
+                first = leave
+        return first if first != math.inf else now
+
+    def _broken(self, ac: Aircraft, now: float, up: float) -> None:
+        """The aircraft is broken down when it would leave; it is repaired at ``up``.
+
+        Under a tasking ceiling the opportunity is lost, and so is every later one
+        the aircraft would have left for before ``up`` (:meth:`leave_for`), each
+        counted; the next is due 1 / rate after the last lost. Without a ceiling the
+        aircraft waits until repaired (a breakdown counted once). No flying hours
+        accrue until ``up``.
+        """
+        ac.held_since = -1.0
+        ac.plan = None
+        if self.ute is not None:
+            ac.flying_hours.pause(now, up)
+        gap = self.gap
+        if gap <= 0.0:
+            if up != ac.downtime_seen:
+                ac.downtime_seen = up
+                self.abort(self.day_of(now), "not_mc", 1.0)
+            ac.ready_at = up
+            return
+        self.abort(self.day_of(now), "not_mc", 1.0)
+        g = ac.tasked = ac.due
+        end = self.last_day + 1.0
+        while True:  # the next opportunities, judged while it is still broken down
+            g += gap
+            leave = self.leave_for(ac, g)
+            if leave >= up or leave >= end:
+                return
+            self.abort(self.day_of(leave if leave > now else now), "not_mc", 1.0)
+            ac.tasked = g
+
+    def leave_for(self, ac: Aircraft, due: float) -> float:
+        """When the aircraft, at home and ready, would leave for an opportunity due at ``due``.
+
+        At ``due`` or later, in its base's window and when a target is open on
+        arrival by its hours (the days ahead are not decided yet). inf when that
+        would not be on a day flown (the opportunity moves, see :meth:`earliest`).
+        """
+        base = self.base
+        windows = self.windows
+        first, last, ok = self.first_day, self.last_active, self.weekday_ok
+        t = due
+        for _ in range(8):
+            day = int(t + EPS)
+            if not (first <= day <= last and ok[day % 7]):
+                return math.inf
+            t0 = t
+            if base is not None:
+                t = base.hours.next_open(t)
+            if windows:
+                t = self.opening(t, False)
+            if t <= t0 + EPS:
+                return t
+        return math.inf
+
     def has_cargo(self) -> bool:
         """Whether a shuttle's origin holds anything to carry above its reserve."""
         origin = self.origin
@@ -635,19 +799,24 @@ class Fleet:
         return False
 
     def _not_today(self, ac: Aircraft, now: float, reason: str) -> None:
-        """Abort the opportunity; the aircraft tries again at its hour the next day.
+        """Abort the opportunity: it is lost.
 
-        With a tasking ceiling the opportunity counts as used (the next is 1 / rate
-        later, if that is later still); no flying hours accrue meanwhile.
+        Under a tasking ceiling the next opportunity is due 1 / rate after the lost
+        one was due (so the grid of tasked times stays where it was, and what is lost
+        is not made up). Without a ceiling the aircraft tries again from the start of
+        the next day (the day's weather and closures are decided then). No flying
+        hours accrue meanwhile.
         """
         self.abort(self.day_of(now), reason, ac.survival * self.mc_weight)
         ac.held_since = -1.0
         ac.plan = None
-        ac.tasked = now
-        ac.ready_at = int(now + EPS) + 1 + ac.hour
+        if self.gap > 0.0:
+            ac.tasked = ac.due
+            until = ac.due + self.gap
+        else:
+            until = ac.ready_at = int(now + EPS) + 1.0
         if self.ute is not None:
-            ac.flying_hours.pause(now, ac.ready_at)
-        return None
+            ac.flying_hours.pause(now, until)
 
     def abort(self, day: int, reason: str, weight: float) -> None:
         """Count an aborted opportunity (or a sortie flown back with its load)."""
@@ -699,7 +868,7 @@ class Fleet:
         out = self.out[ac.j]
         ac.out = out
         ac.diverted = False
-        ac.tasked = now
+        ac.tasked = ac.due if self.gap > 0.0 else now
         hours = 48.0 * out
         if self.ute is not None:
             ac.flying_hours.spend(now, hours)

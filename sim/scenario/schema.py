@@ -511,16 +511,18 @@ class Fleet(_Model):
 
     An aircraft takes off as soon as it is ready and allowed: inside the active
     window, on a listed weekday, mission-capable, within its flying-hour budget
-    (``ute_h_day``), at least 1 / ``sorties_per_day`` days after its last departure
-    (a tasking ceiling, when given), in its base's window with the base's weather
-    flyable. It flies to the first of its ``targets`` (in order of preference) that
-    is open and flyable, lands (a runway, a parking place, the field's hours) and
-    unloads for ``ground_h`` — or drops its load — and flies back; at home it is
-    turned round for ``base_h`` (a base loading slot). An aircraft that cannot land
-    or drop within ``holding_h`` of arriving diverts to its next target, or flies
-    home with its load. Breakdowns last ``repair_days`` on average, so that a share
-    ``mission_capable`` of the time an aircraft is fit to fly. The fleet's aircraft
-    start spread over their cycle from ``depart_h`` on their first day.
+    (``ute_h_day``), for a tasked opportunity when a ceiling ``sorties_per_day`` is
+    given (due 1 / ``sorties_per_day`` days apart; one due while its targets are
+    closed waits for their opening; one lost is not made up), in its base's window
+    with the base's weather flyable. It flies to the first of its ``targets`` (in
+    order of preference) that is open and flyable, lands (a runway, a parking place,
+    the field's hours) and unloads for ``ground_h`` — or drops its load — and flies
+    back; at home it is turned round for ``base_h`` (a base loading slot). An
+    aircraft that cannot land or drop within ``holding_h`` of arriving diverts to
+    its next target, or flies home with its load. Breakdowns last ``repair_days`` on
+    average, so that a share ``mission_capable`` of the time an aircraft is fit to
+    fly. The fleet's aircraft start spread over their cycle from ``depart_h`` on
+    their first day.
 
     One-way flight time: ``flight_h`` when given, else the great-circle distance from
     the ``base`` to the target ÷ ``block_speed_kmh`` (the base and the targets need
@@ -557,8 +559,9 @@ class Fleet(_Model):
     )
     sorties_per_day: Annotated[float, Field(gt=0.0, le=MAX_SORTIES_PER_DAY)] | None = Field(
         None,
-        description="Tasking ceiling: departures per aircraft per day at most (an aircraft's "
-        "departures are at least 1 / this apart); none = no ceiling.",
+        description="Tasking ceiling: sorties per aircraft per day at most (its opportunities "
+        "are due 1 / this apart; one kept waiting by a window or a queue is still flown, one "
+        "lost to a breakdown or the weather is not made up); none = no ceiling.",
     )
     ute_h_day: Annotated[float, Field(gt=0.0, le=24.0)] | None = Field(
         None, description="Flying-hour budget per aircraft per day (UTE rate); none = no budget."
