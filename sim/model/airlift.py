@@ -100,6 +100,10 @@ from sim.scenario.schema import Fleet as FleetConfig
 Point = Airfield | DropZone
 Cycle = Generator[Event, Any, None]
 
+TASKING_LAPSE_DAYS = 1.0
+"""Under a tasking ceiling, an opportunity not flown this long after it fell due lapses
+(days): a day's tasking is not carried over, so a delay is flown but never banked."""
+
 
 class PocketTally:
     """What one fleet did for one pocket, day by day: the per-pocket part of its record.
@@ -526,8 +530,8 @@ class Fleet:
                 due = ac.tasked + gap
             else:  # the first opportunity: due when the aircraft is first there
                 due = ac.ready_at if ac.ready_at > ac.back_at else ac.back_at
-            if due < now - 1.0:
-                due = now - 1.0
+            if due < now - TASKING_LAPSE_DAYS:
+                due = now - TASKING_LAPSE_DAYS
             day = int(due + EPS)
             if not (self.first_day <= day <= self.last_active and self.weekday_ok[day % 7]):
                 due = self.active(ac, due)  # not due on a day off: at the next day flown
