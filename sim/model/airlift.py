@@ -657,8 +657,10 @@ class Fleet:
             else:
                 fit = m.next_up(now) <= now
             if not fit:
-                self._broken(ac, now, m.next_up(now))
-                return False
+                up = m.next_up(now)
+                if up > now + EPS:  # (repaired within EPS: the same moment)
+                    self._broken(ac, now, up)
+                    return False
         home = self.home_zone
         if (self.base is not None or home.flyable <= 0.0 or self.origin is not None) and (
             not self._home_allows(ac, now)

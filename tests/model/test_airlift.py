@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from model_helpers import DAYS_100, drop_fleet, land_fleet, scenario
 
-from sim.model.world import run_replication
+from sim.model.world import World, run_replication
 from sim.scenario.load import load_scenario, with_values
 from sim.scenario.schema import Scenario
 
@@ -381,6 +382,24 @@ def test_a_lost_opportunity_is_not_made_up_later() -> None:
     opportunities = 4 * s.calendar.n_days
     assert flown / opportunities == pytest.approx(0.6, abs=0.06)
     assert flown + r.counters["aborted_not_mc__f"] == pytest.approx(opportunities, abs=4)
+
+
+def test_a_repair_ending_a_rounding_error_after_take_off_time_does_not_stall_the_run() -> None:
+    """Defect fixed on the way: an aircraft judged at 06:00 broken down until 06:00 plus
+    two units in the last place was told to wait until then, woke at once and was judged
+    again, for ever (seen in replication 8 of the Deir ez-Zor baseline)."""
+    s = scenario(drop_zones=DZ, fleets={"f": drop_fleet(mission_capable=0.9, sorties_per_day=None)})
+    world = World(s, 0, s.seed)
+    m = world.fleets["f"].places[0].maintenance
+    m.up0, m.bounds = False, [0.25 + 2e-15, 1e9]  # down until just after its first departure
+    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the run stalled"))
+    signal.alarm(20)
+    try:
+        r = world.run()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert r.series["sorties_flown__f"][0] == 9  # 06:00, 08:00, ..., 22:00
 
 
 # -- targets: preference, spill-over, holding, diversion --------------------------------
