@@ -80,7 +80,7 @@ def test_results_offer_pandas_frames(scenario, tmp_path):
     pd = pytest.importorskip("pandas")
     runset = sim.run(scenario, replications=3, seed=2)
     m = runset.to_frame()
-    assert list(m.index) == [0, 1, 2] and m.columns[0] == "root_seed"
+    assert list(m.index) == [0, 1, 2] and m.columns[0] == "seed"
     assert m.loc[1, "delivered_t"] == runset.metrics[1]["delivered_t"]
     daily = runset.daily_frame()
     assert set(daily["series"]) == set(runset.daily)

@@ -54,7 +54,7 @@ def test_run_writes_the_result_folder(tiny, tmp_path, capsys):
     assert manifest["replications"] == 3 and manifest["seed"] == 5
     assert manifest["command"][:2] == ["siege", "run"]
     header = (out_dir / "replications.csv").read_text().splitlines()[0].split(",")
-    assert header[:3] == ["replication", "root_seed", "delivered_t"]
+    assert header[:3] == ["replication", "seed", "delivered_t"]
     assert len((out_dir / "replications.csv").read_text().splitlines()) == 4
     assert len((out_dir / "daily.csv").read_text().splitlines()) == 1 + 90
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -330,7 +330,7 @@ def test_root_seed_and_replication_reproduce_a_row(tiny, tmp_path, capsys):
     code, _, err = siege(capsys, "run", tiny, "--out", whole, "--replications", "4", "--seed", "9")
     assert code == 0, err
     rows = _rows(whole)
-    assert rows[0].startswith("replication,root_seed,")
+    assert rows[0].startswith("replication,seed,")
     assert [r.split(",")[:2] for r in rows[1:]] == [[str(k), "9"] for k in range(4)]
     code, out, err = siege(capsys, "run", tiny, "--out", one, "--seed", "9", "--replication", "2")
     assert code == 0, err

@@ -5,7 +5,7 @@ pandas is not a dependency of the simulator: it is imported on first use, and a 
 *tidy* (one row per observation unit), ready for ``DataFrame.plot`` or seaborn:
 
 * :func:`metrics_frame` — one row per replication (index ``replication``), the
-  column ``root_seed`` then one column per metric, as in ``replications.csv``;
+  column ``seed`` (the root seed) then one column per metric, as in ``replications.csv``;
 * :func:`daily_frame` — one row per series and day: ``date``, ``series``, ``p05``,
   ``p50``, ``p95`` (the daily bands of ``daily.csv``, long rather than wide);
 * :func:`records_frame` — rows of dicts (observations, comparison rows, summaries);
@@ -43,10 +43,10 @@ def pandas() -> ModuleType:
 def metrics_frame(
     replications: Sequence[int], seeds: Sequence[int], metrics: Sequence[Mapping[str, float]]
 ) -> Any:
-    """Per-replication metrics: index ``replication``, columns ``root_seed`` and metrics."""
+    """Per-replication metrics: index ``replication``, columns ``seed`` (the root seed) and metrics."""
     pd = pandas()
     frame = pd.DataFrame(list(metrics), index=pd.Index(list(replications), name="replication"))
-    frame.insert(0, "root_seed", list(seeds))
+    frame.insert(0, "seed", list(seeds))
     return frame
 
 

@@ -53,7 +53,6 @@ from sim.scenario.timeline import timeline_steps
 TABLE_COLUMNS: tuple[str, ...] = (
     "id",
     "metric",
-    "aggregate",
     "from",
     "to",
     "observed",
@@ -64,11 +63,14 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "rel_error",
     "within_tolerance",
     "source",
+    "aggregate",
     "role",
 )
-"""Columns of ``observations.csv``, in order (the result-folder contract); ``role`` (last,
-added after the others) is ``calibration`` or ``validation`` (see
-:class:`~sim.scenario.schema.Observation`)."""
+"""Columns of ``observations.csv``, in order: the result-folder contract's twelve, then
+two added after it, at the end so that the contract's columns keep their places:
+``aggregate`` (how the model's daily values are reduced over the window: ``total``,
+``mean_per_day``, ``max_day``, ``min_day`` or ``day``) and ``role`` (``calibration`` or
+``validation``, see :class:`~sim.scenario.schema.Observation`)."""
 
 
 def _window(scenario: Scenario, obs: Observation, n_days: int) -> slice:
@@ -233,7 +235,6 @@ def observation_table(
             {
                 "id": o.id,
                 "metric": o.metric,
-                "aggregate": o.how,
                 "from": o.from_.isoformat(),
                 "to": o.to.isoformat(),
                 "observed": float(observed),
@@ -244,6 +245,7 @@ def observation_table(
                 "rel_error": float(rel),
                 "within_tolerance": ok,
                 "source": o.source,
+                "aggregate": o.how,
                 "role": o.role,
             }
         )

@@ -7,9 +7,10 @@
                          command line, UTC timestamp
 ``daily.csv``            ``date`` (ISO), then ``<series>_p05,<series>_p50,<series>_p95``
                          per series, series sorted by name
-``replications.csv``     ``replication, root_seed`` (the pair reproduces the row:
-                         ``siege run --seed S --replication R``), then the metrics of
-                         :mod:`sim.analysis.metrics`
+``replications.csv``     ``replication, seed`` — the replication's index and the run's
+                         root seed: the pair reproduces the row
+                         (``siege run --seed S --replication R``) — then the metrics
+                         of :mod:`sim.analysis.metrics`
 ``summary.json``         metric → mean, median, p05, p95, ci95_low, ci95_high, n (and
                          never_share for first stock-out days)
 ``observations.csv``     the columns of :data:`sim.analysis.observations.TABLE_COLUMNS`
@@ -102,9 +103,10 @@ def write_replications_csv(
     seeds: Sequence[int],
     metrics: Sequence[Mapping[str, float]],
 ) -> None:
-    """``replications.csv``: ``replication, root_seed``, then every metric (first row's order).
+    """``replications.csv``: ``replication, seed``, then every metric (first row's order).
 
-    Replication ``r`` of root seed ``s`` is what reproduces a row: every random stream
+    ``seed`` is the run's *root* seed (the column keeps the name of the result-folder
+    contract). Replication ``r`` of root seed ``s`` is what reproduces a row: every random stream
     of that replication is derived from the pair (:mod:`sim.model.streams`), so
     ``siege run SCENARIO --seed s --replication r`` gives the row again.
     """
@@ -113,11 +115,11 @@ def write_replications_csv(
         [r, s, *(float(m.get(n, math.nan)) for n in names)]
         for r, s, m in zip(replications, seeds, metrics, strict=True)
     )
-    _write_rows(path, ["replication", "root_seed", *names], rows)
+    _write_rows(path, ["replication", "seed", *names], rows)
 
 
 def read_replications_csv(path: Path) -> list[dict[str, float]]:
-    """Rows of a ``replications.csv`` as dicts (``replication`` and ``root_seed`` included)."""
+    """Rows of a ``replications.csv`` as dicts (``replication`` and ``seed`` included)."""
     with open(path, newline="", encoding="utf-8") as fh:
         return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 

@@ -57,12 +57,12 @@ def test_replications_csv(tmp_path):
     files.write_replications_csv(path, [0, 1], [9, 9], metrics)
     text = path.read_text()
     assert text == (
-        "replication,root_seed,delivered_t,first_stockout_day__c__f\n0,9,1.5,\n1,9,2,4\n"
+        "replication,seed,delivered_t,first_stockout_day__c__f\n0,9,1.5,\n1,9,2,4\n"
     )
     back = files.read_replications_csv(path)
     assert back[1] == {
         "replication": 1.0,
-        "root_seed": 9.0,
+        "seed": 9.0,
         "delivered_t": 2.0,
         "first_stockout_day__c__f": 4.0,
     }
@@ -99,12 +99,12 @@ def test_observations_csv(tmp_path):
     lines = path.read_text().splitlines()
     assert lines[0] == ",".join(TABLE_COLUMNS)
     assert lines[0] == (
-        "id,metric,aggregate,from,to,observed,unit,model_p05,model_p50,model_p95,"
-        "rel_error,within_tolerance,source,role"
+        "id,metric,from,to,observed,unit,model_p05,model_p50,model_p95,"
+        "rel_error,within_tolerance,source,aggregate,role"
     )
     assert lines[1] == (
-        "a,delivered_t,total,2016-01-01,2016-02-01,2060,t,1900,2000,2100.5,"
-        '-0.02912621359,true,"WFP, 2016",validation'
+        "a,delivered_t,2016-01-01,2016-02-01,2060,t,1900,2000,2100.5,"
+        '-0.02912621359,true,"WFP, 2016",total,validation'
     )
     back = files.read_observations_csv(path)
     assert back[0]["within_tolerance"] is True and back[1]["within_tolerance"] is None
