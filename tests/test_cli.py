@@ -293,15 +293,22 @@ def test_readme_quick_start_is_true():
         "python3 -m venv .venv && .venv/bin/pip install -e . && "
         ".venv/bin/siege run scenarios/deir_ez_zor/baseline.toml"
     )
-    test_cmd = "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest"
+    test_cmd = (
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test,dask,pandas]' && "
+        '.venv/bin/pytest -m "slow or not slow"'
+    )
     assert run_cmd in readme and test_cmd in readme
+    assert readme.index(test_cmd) < readme.index("## Commands")
     assert readme.index(run_cmd) < readme.index("## Commands")
     assert (REPO / "scenarios/deir_ez_zor/baseline.toml").is_file()
     assert (REPO / "scenarios/examples/minimal.toml").is_file()
     for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme):
         assert (REPO / link).is_file(), link
     ci = (REPO / ".ci/run").read_text()
-    assert "set -euo pipefail" in ci and ".venv/bin/pytest" in ci
+    assert "set -euo pipefail" in ci
+    # CI installs what the README's test command installs and runs the same tests
+    assert "pip install --quiet -e '.[test,dask,pandas]'" in ci
+    assert '.venv/bin/pytest -m "slow or not slow"' in ci
 
 
 @pytest.mark.slow
