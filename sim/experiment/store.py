@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import math
 import os
@@ -89,13 +90,15 @@ def default_mode(kind: str = "file") -> int:
     return (0o777 if kind == "dir" else 0o666) & ~_umask()
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary sibling renamed over it."""
+def atomic_write(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (UTF-8, or ``bytes`` as they are) to ``path`` through a temporary
+    sibling renamed over it, so ``path`` holds the old content or the new, never a part."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         os.chmod(tmp, default_mode())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -103,6 +106,23 @@ def atomic_write(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def inputs_sha256(folder: Path, names: Sequence[str]) -> str:
+    """One SHA-256 of a resumable folder's input files ``names`` (each name, then its
+    bytes, in order): recorded in ``manifest.json`` when the folder is created and
+    checked by ``--resume``, so a folder whose inputs were edited is not finished with
+    runs made from the old ones."""
+    h = hashlib.sha256()
+    for name in names:
+        h.update(name.encode())
+        h.update((folder / name).read_bytes())
+    return h.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of one file (to name which input of :func:`inputs_sha256` changed)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # ---- design.csv ------------------------------------------------------------------------
