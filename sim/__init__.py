@@ -11,6 +11,7 @@ reachable from here too (imported on first use, so ``import sim`` stays light)::
     sim.resume_sweep(sweep_dir, workers=None, ...) -> SweepResult
     sim.compare([scenario, ...], out_dir=None, replications=None, seed=None, workers=1)
                                             -> Comparison (paired, common random numbers)
+    sim.resume_compare(folder)              -> Comparison
     sim.plan(scenario, "PATH=LOW:HIGH", "METRIC OP VALUE", out_dir=None, ...) -> PlanResult
     sim.resume_plan(folder)                 -> PlanResult
     sim.calibrate(calibration_file, out_dir=None, workers=None, ...) -> CalibrationResult
@@ -41,6 +42,7 @@ __all__ = [
     "redraw_plan_plots",
     "redraw_plots",
     "resume_calibration",
+    "resume_compare",
     "resume_plan",
     "resume_sweep",
     "run",

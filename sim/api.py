@@ -45,8 +45,8 @@ from sim.analysis.summary import SeriesAccumulator, summarize_metrics
 from sim.conventions import InputError, json_text
 from sim.experiment import calibrate as calibrating
 from sim.experiment import compare as comparing
+from sim.experiment import compare_store, plan_store, store
 from sim.experiment import plan as planning
-from sim.experiment import plan_store
 from sim.experiment import sweep as sweeps
 from sim.experiment.calibfile import CalibrationSpec, is_calibration_data, load_calibration
 from sim.experiment.calibfile import check_size as check_calibration_size
@@ -117,6 +117,7 @@ __all__ = [
     "redraw_plan_plots",
     "redraw_plots",
     "resume_calibration",
+    "resume_compare",
     "resume_plan",
     "resume_sweep",
     "run",
@@ -223,6 +224,7 @@ def run(
     precision: float | None = None,
     precision_metrics: Sequence[str] = (),
     max_replications: int | None = None,
+    run_fn: Callable[[Scenario, int, int], RunResult] | None = None,
 ) -> RunSet:
     """Run ``replications`` replications (default: the scenario's) from root ``seed``.
 
@@ -243,6 +245,10 @@ def run(
     (default 1,000); ``runset.extra["precision"]`` says how many were needed and which
     metric decided (:mod:`sim.analysis.precision`).
 
+    ``run_fn(scenario, replication, seed)`` replaces the model's
+    :func:`~sim.model.world.run_replication` (a picklable callable: ``siege compare``
+    keeps each replication in its folder this way; not with a ``posterior``).
+
     Raises ``ValueError`` for a non-positive count or conflicting options,
     :class:`~sim.scenario.errors.ScenarioError` for more replications than the limit
     (unless ``allow_large``) or an unknown precision metric, and lets the model's
@@ -250,6 +256,8 @@ def run(
     """
     if posterior is not None and (precision is not None or replication is not None):
         raise ValueError("a posterior run takes a number of replications, not precision or one")
+    if posterior is not None and run_fn is not None:
+        raise ValueError("a posterior run brings its own run function")
     if precision is not None:
         if replications is not None or replication is not None:
             raise ValueError("give precision or a number of replications, not both")
@@ -288,7 +296,6 @@ def run(
     seeds: list[int] = []
     metrics: list[dict[str, float]] = []
     sim_events = 0
-    run_fn = None
     extra: dict[str, Any] = {}
     bar: Any = None
     if posterior is not None:
@@ -480,12 +487,13 @@ def redraw_plots(result_dir: Path | str) -> Path:
 
 @dataclass
 class Comparison:
-    """The outcome of :func:`compare`.
+    """The outcome of :func:`compare` or :func:`resume_compare`.
 
     ``labels`` name the scenarios (reference first; a repeated name gets ``-2``...);
     ``rows`` are the rows of ``comparison.csv`` (see
     :data:`sim.experiment.compare.COLUMNS`); ``runsets`` each scenario's own run, as
-    :func:`run` gives it; ``path`` the comparison folder.
+    :func:`run` gives it; ``path`` the comparison folder. ``ran`` replications were run
+    in this session, ``reused`` taken from the folder's journal (a resumed comparison).
     """
 
     path: Path
@@ -495,6 +503,8 @@ class Comparison:
     rows: list[dict[str, Any]]
     runsets: list[RunSet]
     wall_time_s: float
+    ran: int = 0
+    reused: int = 0
 
     def to_frame(self) -> Any:
         """The rows of ``comparison.csv`` as a pandas DataFrame."""
@@ -528,6 +538,7 @@ def compare(
     command: Sequence[str] | str | None = None,
     plots: bool = True,
     allow_large: bool = False,
+    run_fn: Callable[[Scenario, int, int], RunResult] | None = None,
 ) -> Comparison:
     """Run every scenario on the same seed and replications; compare each with the first.
 
@@ -535,70 +546,206 @@ def compare(
     the scenarios came from (for error messages and the manifest). The folder (default
     ``results/<first scenario's name>/compare-<UTC timestamp>``) holds
     ``comparison.csv``, ``daily_diff.csv``, each scenario's run folder under
-    ``runs/<label>/``, ``plots/`` and ``manifest.json``; it is written whole or not at
-    all. Raises :class:`~sim.scenario.errors.ScenarioError` when the calendars differ
-    and ``ValueError`` for fewer than two scenarios or a bad count. ``plots=False``
-    leaves out every plot (the comparison's and the runs'), for speed. More
-    replications than the limit are refused unless ``allow_large``.
+    ``runs/<label>/``, ``plots/`` and ``manifest.json``, with the inputs
+    (``compare.toml``, ``scenarios/``). It is created at the start and locked while the
+    comparison runs; each replication is kept as it finishes
+    (:mod:`sim.experiment.compare_store`), so an interrupted comparison (which raises
+    :class:`~sim.experiment.compare_store.CompareInterrupted` on Ctrl-C) is finished by
+    :func:`resume_compare`. Raises :class:`~sim.scenario.errors.ScenarioError` when the
+    calendars differ and ``ValueError`` for fewer than two scenarios or a bad count,
+    before anything is written. ``plots=False`` leaves out every plot (the
+    comparison's and the runs'), for speed. More replications than the limit are
+    refused unless ``allow_large``. ``run_fn`` replaces the model (tests; see :func:`run`).
     """
     scenarios = list(scenarios)
     if len(scenarios) < 2:
         raise ValueError(f"compare needs at least two scenarios, got {len(scenarios)}")
-    names = [s.name for s in scenarios]
-    sources = list(sources) if sources is not None else names
-    comparing.check_calendars(scenarios, sources)
-    labels = comparing.labels_for(names)
+    sources = list(sources) if sources is not None else [s.name for s in scenarios]
     reference = scenarios[0]
     reps = check_replications(replications, reference, allow_large)
     root = reference.seed if seed is None else int(seed)
-    t0 = time.perf_counter()
+    if root < 0:
+        raise ValueError(f"seed must be non-negative, got {root}")
+    spec = compare_store.make_spec(scenarios, sources, reps, root)
+
+    def write(tmp: Path) -> None:
+        compare_store.write_inputs(tmp, spec)
+        manifest = _compare_manifest(spec, "running", [], command, workers)
+        manifest["inputs_sha256"] = store.inputs_sha256(tmp, spec.input_files)
+        manifest["inputs"] = compare_store.input_hashes(tmp, spec)
+        files.write_json(tmp / "manifest.json", manifest)
+
     out = (
         Path(out_dir) if out_dir is not None else default_out_dir(reference.name, prefix="compare-")
     )
-    runsets: list[RunSet] = []
-    with ResultFolder(out, "comparison", force=force, unique=out_dir is None) as folder:
-        pairing = comparing.Pairing(reference, reps, labels[0])
-        runs = folder.tmp / comparison_files.RUNS_DIR
-        runs.mkdir()
-        for label, scenario in zip(labels, scenarios, strict=True):
-            pairing.start(label, scenario)
-            runset = run(
-                scenario,
-                reps,
-                root,
-                workers,
-                progress=progress,
-                on_result=pairing.add,
-                allow_large=allow_large,
+    path, lock = _create_resumable(
+        out, "comparison", write, force=force, unique=out_dir is None, what="siege compare"
+    )
+    return _run_compare(path, lock, workers, progress, command, plots, run_fn)
+
+
+def resume_compare(
+    out_dir: Path | str,
+    *,
+    workers: int = 1,
+    progress: bool = False,
+    command: Sequence[str] | str | None = None,
+    plots: bool = True,
+    run_fn: Callable[[Scenario, int, int], RunResult] | None = None,
+) -> Comparison:
+    """Finish the interrupted comparison in ``out_dir``: reuse every replication its
+    journal kept, run the missing ones, and write the files an uninterrupted comparison
+    writes (byte for byte, ``manifest.json`` aside).
+
+    Refused with :class:`~sim.experiment.compare_store.CompareFolderError` when the
+    folder is not a comparison, is already complete, or its inputs changed since it
+    began (the files are named), and with
+    :class:`~sim.output.folder.FolderLockedError` while another process works in it.
+    """
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise compare_store.CompareFolderError(str(out), "", "no such comparison folder")
+    if folder_kind(out) != "comparison":
+        raise compare_store.CompareFolderError(
+            str(out), "", "not a comparison folder (see its manifest.json)"
+        )
+    lock = FolderLock(out).acquire("siege compare --resume")
+    try:
+        manifest = read_manifest(out) or {}
+        if manifest.get("status", "complete") == "complete":
+            raise compare_store.CompareFolderError(
+                str(out),
+                "",
+                "the comparison is complete: nothing to resume (siege plot re-draws its plots)",
             )
-            pairing.finish()
-            (runs / label).mkdir()
-            write_run_files(runset, runs / label, command=command, plots=plots)
-            runsets.append(runset)
+        compare_store.load_spec(out, manifest)
+    except BaseException:
+        lock.release()
+        raise
+    return _run_compare(out, lock, workers, progress, command, plots, run_fn)
+
+
+def _run_compare(
+    path: Path,
+    lock: FolderLock,
+    workers: int,
+    progress: bool,
+    command: Sequence[str] | str | None,
+    plots: bool,
+    run_fn: Callable[[Scenario, int, int], RunResult] | None,
+) -> Comparison:
+    """Run the comparison of a locked comparison folder from its own files (new or
+    resumed); write its files; remove the journal."""
+    t0 = time.perf_counter()
+    started = dt.datetime.now(dt.UTC)
+    ran = 0
+    try:
+        spec = compare_store.load_spec(path)
+        reused = compare_store.open_journal(path, spec)
+        labels, reps = list(spec.labels), spec.replications
+        pairing = comparing.Pairing(spec.reference, reps, labels[0])
+        runsets: list[RunSet] = []
+        try:
+            for label, scenario in zip(labels, spec.scenarios, strict=True):
+                pairing.start(label, scenario)
+                runset = run(
+                    scenario,
+                    reps,
+                    spec.seed,
+                    workers,
+                    progress=progress,
+                    on_result=pairing.add,
+                    allow_large=True,  # the size was checked when the comparison began
+                    run_fn=compare_store.JournalledRun(str(path), label, run_fn),
+                )
+                pairing.finish()
+                runsets.append(runset)
+        except KeyboardInterrupt:
+            ran = max(0, compare_store.kept(path, spec) - reused)
+            _compare_session(path, spec, "interrupted", started, t0, ran, command, workers)
+            raise compare_store.CompareInterrupted(path) from None
+        except BaseException:
+            ran = max(0, compare_store.kept(path, spec) - reused)
+            _compare_session(path, spec, "failed", started, t0, ran, command, workers)
+            raise
+        ran = len(labels) * reps - reused
+        runs = path / comparison_files.RUNS_DIR
+        runs.mkdir(exist_ok=True)
+        for label, runset in zip(labels, runsets, strict=True):
+            with rewritten_subfolder(runs / label) as tmp:
+                write_run_files(runset, tmp, command=command, plots=plots)
         rows = comparing.comparison_rows(labels[0], pairing.options)
-        comparison_files.write_comparison_csv(folder.tmp / comparison_files.COMPARISON_CSV, rows)
+        comparison_files.write_comparison_csv(path / comparison_files.COMPARISON_CSV, rows)
         comparison_files.write_daily_diff_csv(
-            folder.tmp / comparison_files.DAILY_DIFF_CSV, reference.calendar.start, pairing.options
+            path / comparison_files.DAILY_DIFF_CSV, spec.reference.calendar.start, pairing.options
         )
-        wall = time.perf_counter() - t0
-        manifest = build_manifest(
-            kind="comparison",
-            seed=root,
-            replications=reps,
-            workers=workers,
-            wall_time_s=wall,
-            command=command,
-            scenario_name=reference.name,
-        )
-        manifest["reference"] = labels[0]
-        manifest["scenarios"] = [
-            {"label": label, "name": s.name, "source": src}
-            for label, s, src in zip(labels, scenarios, sources, strict=True)
-        ]
-        files.write_json(folder.tmp / "manifest.json", manifest)
         if plots:
-            plot_comparison(folder.tmp)
-    return Comparison(folder.path, labels, root, reps, rows, runsets, wall)
+            with rewritten_subfolder(path / "plots") as tmp:
+                plot_comparison(path, tmp)
+        _compare_session(path, spec, "complete", started, t0, ran, command, workers)
+        compare_store.remove_journal(path)
+    finally:
+        lock.release()
+    wall = time.perf_counter() - t0
+    return Comparison(path, labels, spec.seed, reps, rows, runsets, wall, ran, reused)
+
+
+def _compare_manifest(
+    spec: compare_store.CompareSpec,
+    status: str,
+    sessions: list[dict[str, Any]],
+    command: Sequence[str] | str | None,
+    workers: int,
+) -> dict[str, Any]:
+    m = build_manifest(
+        kind="comparison",
+        seed=spec.seed,
+        replications=spec.replications,
+        workers=workers,
+        wall_time_s=sum(float(s.get("wall_time_s", 0.0)) for s in sessions),
+        command=command,
+        scenario_name=spec.reference.name,
+    )
+    m["reference"] = spec.labels[0]
+    m["scenarios"] = [
+        {"label": label, "name": s.name, "source": src}
+        for label, s, src in zip(spec.labels, spec.scenarios, spec.sources, strict=True)
+    ]
+    m["status"] = status
+    m["sessions"] = sessions
+    return m
+
+
+def _compare_session(
+    path: Path,
+    spec: compare_store.CompareSpec,
+    status: str,
+    started: dt.datetime,
+    t0: float,
+    ran: int,
+    command: Sequence[str] | str | None,
+    workers: int,
+) -> None:
+    """Record a session (and the folder's status) in ``manifest.json``, keeping the
+    inputs' hashes recorded when the comparison began."""
+    old = read_manifest(path) or {}
+    sessions = list(old.get("sessions", []))
+    cmd = [command] if isinstance(command, str) else command
+    sessions.append(
+        session_entry(
+            started=started,
+            wall_time_s=time.perf_counter() - t0,
+            runs=ran,
+            status=status,
+            workers=workers,
+            command=cmd,
+        )
+    )
+    manifest = _compare_manifest(spec, status, sessions, command, workers)
+    for key in ("inputs_sha256", "inputs"):
+        if key in old:
+            manifest[key] = old[key]
+    atomic_write(path / "manifest.json", json_text(manifest))
 
 
 def redraw_comparison_plots(result_dir: Path | str) -> Path:

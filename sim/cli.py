@@ -17,6 +17,7 @@
     siege calibrate --resume DIR [--workers N] [--executor local|dask] [--scheduler ADDRESS]
     siege compare SCENARIO SCENARIO... [--replications N] [--seed S] [--set ...]
                        [--workers N] [--out DIR] [--force] [--quiet] [--allow-large]
+    siege compare --resume DIR [--workers N] [--quiet]
     siege plan SCENARIO --vary PATH=LOW:HIGH[:STEP] --goal "METRIC OP VALUE [and ...]"
                        [--confidence C] [--replications N] [--seed S] [--set ...]
                        [--workers N] [--out DIR] [--force] [--quiet] | --resume DIR
@@ -43,6 +44,7 @@ from typing import NoReturn
 from sim import __version__, api
 from sim.conventions import InputError, default_workers, one_line
 from sim.experiment.calibrate import CalibrationError, CalibrationInterrupted
+from sim.experiment.compare_store import CompareInterrupted
 from sim.experiment.plan_store import PlanInterrupted
 from sim.experiment.sweep import SweepInterrupted
 from sim.output.comparison import format_comparison
@@ -259,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "scenarios",
-        nargs="+",
+        nargs="*",
         metavar="SCENARIO",
         help="scenario files; the first is the reference",
     )
@@ -295,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="comparison folder (default: results/<reference name>/compare-<UTC timestamp>)",
     )
     p.add_argument("--force", action="store_true", help="replace an existing comparison folder")
+    p.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="finish an interrupted comparison folder: run only the replications it lacks "
+        "(scenarios, seed and replications are read from the folder)",
+    )
     p.add_argument(
         "--quiet", action="store_true", help="no progress bar and no table; print only the folder"
     )
@@ -554,27 +562,53 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+_COMPARE_OPTIONS = ("scenarios", "replications", "seed", "set", "out", "force", "allow_large")
+"""Options that describe a new comparison, so cannot come with --resume."""
+
+
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``siege compare``: the paired comparison; prints the decisive differences first."""
-    if len(args.scenarios) < 2:
-        raise InputError(
-            "siege compare: give at least two scenarios, the reference first "
-            "(see siege compare --help)"
-        )
-    scenarios = [api.load_scenario(f, overrides=tuple(args.set)) for f in args.scenarios]
+    """``siege compare``: the paired comparison, or ``--resume DIR``; prints the decisive
+    differences first."""
     progress = not args.quiet and sys.stderr.isatty()
-    result = api.compare(
-        scenarios,
-        args.out,
-        replications=args.replications,
-        seed=args.seed,
-        workers=args.workers,
-        force=args.force,
-        progress=progress,
-        sources=list(args.scenarios),
-        command=["siege", *argv],
-        allow_large=args.allow_large,
-    )
+    command = ["siege", *argv]
+    try:
+        if args.resume:
+            given = [k for k in _COMPARE_OPTIONS if getattr(args, k)]
+            if given:
+                opt = "SCENARIO" if given[0] == "scenarios" else "--" + given[0].replace("_", "-")
+                raise InputError(
+                    f"--resume: {opt} cannot be given with --resume: the comparison is read "
+                    "from the folder's compare.toml"
+                )
+            result = api.resume_compare(
+                args.resume, workers=args.workers, progress=progress, command=command
+            )
+        else:
+            if len(args.scenarios) < 2:
+                raise InputError(
+                    "siege compare: give at least two scenarios, the reference first "
+                    "(or --resume DIR; see siege compare --help)"
+                )
+            scenarios = [api.load_scenario(f, overrides=tuple(args.set)) for f in args.scenarios]
+            result = api.compare(
+                scenarios,
+                args.out,
+                replications=args.replications,
+                seed=args.seed,
+                workers=args.workers,
+                force=args.force,
+                progress=progress,
+                sources=list(args.scenarios),
+                command=command,
+                allow_large=args.allow_large,
+            )
+    except CompareInterrupted as stop:
+        print(
+            f"\ninterrupted: the finished replications are kept in {stop.path}; continue with"
+            f"\n  siege compare --resume {stop.path}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     if args.quiet:
         print(result.path)
     else:
@@ -588,6 +622,8 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 wall_time_s=result.wall_time_s,
             )
         )
+        if result.reused:
+            print(f"resumed: {result.reused} replications kept, {result.ran} run now")
     return EXIT_OK
 
 
