@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from sim import cli
+from sim.output.folder import FolderLock
 
 
 @pytest.fixture
@@ -213,3 +216,146 @@ def test_plan_bad_input_in_a_subprocess_has_no_traceback(tiny, tmp_path):
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("error: --goal:") and proc.stderr.count("\n") == 1
+
+
+# ---- siege compare --resume ---------------------------------------------------------------
+
+SLOW_SIEGE = """\
+import sys
+import time
+
+import sim.experiment.compare_store as compare_store
+from sim import cli
+
+_model = compare_store.run_replication
+
+
+def slow(scenario, replication, seed):
+    time.sleep(0.05)
+    return _model(scenario, replication, seed)
+
+
+compare_store.run_replication = slow  # serial runs (--workers 1) happen in this process
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], Path]:
+    """Two scenario files and their comparison run uninterrupted: (files, folder)."""
+    d = tmp_path_factory.mktemp("compared")
+    text = (Path(__file__).parent / "tiny.toml").read_text()
+    (d / "tiny.toml").write_text(text)
+    (d / "more.toml").write_text(text.replace("payload_t = 2.0", "payload_t = 3.0"))
+    files = [str(d / "tiny.toml"), str(d / "more.toml")]
+    argv = ["compare", *files, "--replications", "12", "--workers", "1", "--quiet"]
+    assert cli.main([*argv, "--out", str(d / "whole")]) == 0
+    return files, d / "whole"
+
+
+def folder_bytes(d: Path) -> dict[str, bytes]:
+    """Every file but the manifests (they record times and sessions): path → bytes."""
+    return {
+        str(p.relative_to(d)): p.read_bytes()
+        for p in sorted(d.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+
+
+def _stop_half_way(files: list[str], out: Path, tmp_path: Path, sig: int) -> tuple[int, str]:
+    driver = tmp_path / "slow_siege.py"
+    driver.write_text(SLOW_SIEGE)
+    argv = ["compare", *files, "--replications", "12", "--workers", "1", "--out", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, str(driver), *argv],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        t0 = time.monotonic()
+        while len(list(out.glob("journal/tiny/*.npz"))) < 4:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() - t0 < 60, "the comparison made no progress"
+            time.sleep(0.005)
+        proc.send_signal(sig)
+        _stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, stderr
+
+
+@pytest.mark.parametrize(
+    "sig",
+    [
+        pytest.param(signal.SIGINT, id="ctrl-c"),
+        pytest.param(signal.SIGTERM, id="sigterm", marks=pytest.mark.slow),
+        pytest.param(signal.SIGKILL, id="kill-9", marks=pytest.mark.slow),
+    ],
+)
+def test_compare_stopped_then_resumed_gives_the_same_files(compared, tmp_path, capsys, sig):
+    files, whole = compared
+    out = tmp_path / "cut"
+    code, stderr = _stop_half_way(files, out, tmp_path, sig)
+    assert not (out / "comparison.csv").exists(), "the comparison finished before it was stopped"
+    if sig == signal.SIGINT:
+        assert code == 130 and "Traceback" not in stderr
+        assert stderr.rstrip().endswith(f"continue with\n  siege compare --resume {out}")
+        assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    else:
+        assert code == -sig
+    code, text, err = siege(capsys, "compare", "--resume", out, "--workers", "2")
+    assert code == 0, err
+    kept = int(text.split("resumed: ")[1].split()[0])
+    assert 4 <= kept < 24 and f"resumed: {kept} replications kept, {24 - kept} run now" in text
+    assert folder_bytes(out) == folder_bytes(whole)  # plots included
+    code, _, err = siege(capsys, "compare", "--resume", out)
+    assert code == 2 and "the comparison is complete: nothing to resume" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--resume", "{tmp}/none"], "{tmp}/none: no such comparison folder"),
+        (["--resume", "{plan}"], "{plan}: not a comparison folder"),
+        (["{tiny}", "--resume", "{cut}"], "--resume: SCENARIO cannot be given with --resume"),
+        (["--resume", "{cut}", "--seed", "3"], "--resume: --seed cannot be given with --resume"),
+        (["--resume", "{cut}", "--out", "{tmp}/x"], "--resume: --out cannot be given"),
+        (["--resume", "{cut}", "--locked"], "{cut}: in use by siege compare --resume (pid"),
+        (["--resume", "{cut}", "--edited"], "{cut}: scenarios/tiny.toml changed since"),
+    ],
+)
+def test_compare_resume_bad_input(tiny, tmp_path, capsys, args, words):
+    cut, plan = tmp_path / "cut", tmp_path / "plan"
+    stop = "fleets.drops.aircraft=1"
+    with pytest.MonkeyPatch.context() as mp:
+
+        def interrupt(*_args: object) -> None:
+            raise KeyboardInterrupt
+
+        mp.setattr("sim.experiment.compare_store.run_replication", interrupt)
+        code, _, err = siege(
+            capsys, "compare", tiny, tiny, "--set", stop, "--out", cut, "--workers", "1"
+        )
+    assert code == 130 and f"siege compare --resume {cut}" in err
+    code, _, err = siege(capsys, "plan", tiny, *PLAN_OK, "--replications", "2", "--out", plan)
+    assert code == 0, err
+    argv = [a.format(tiny=tiny, tmp=tmp_path, cut=cut, plan=plan) for a in args]
+    if "--edited" in argv:
+        argv.remove("--edited")
+        scenario = cut / "scenarios" / "tiny.toml"
+        scenario.write_text(scenario.read_text().replace("aircraft = 1", "aircraft = 2"))
+    before = {d: folder_bytes(d) for d in (cut, plan)}
+    if "--locked" in argv:
+        argv.remove("--locked")
+        with FolderLock(cut).acquire("siege compare --resume"):
+            code, _, err = siege(capsys, "compare", *argv)
+    else:
+        code, _, err = siege(capsys, "compare", *argv)
+    assert code == 2
+    want = words.format(tmp=tmp_path, cut=cut, plan=plan)
+    assert err.count("\n") == 1 and err.startswith("error: ") and want in err, err
+    assert {d: folder_bytes(d) for d in (cut, plan)} == before
+    assert not (tmp_path / "none").exists() and not (tmp_path / "x").exists()

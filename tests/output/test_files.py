@@ -56,9 +56,7 @@ def test_replications_csv(tmp_path):
     ]
     files.write_replications_csv(path, [0, 1], [9, 9], metrics)
     text = path.read_text()
-    assert text == (
-        "replication,seed,delivered_t,first_stockout_day__c__f\n0,9,1.5,\n1,9,2,4\n"
-    )
+    assert text == ("replication,seed,delivered_t,first_stockout_day__c__f\n0,9,1.5,\n1,9,2,4\n")
     back = files.read_replications_csv(path)
     assert back[1] == {
         "replication": 1.0,
