@@ -258,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "compare",
         help="run scenarios on common random numbers; compare each with the first",
+        description="Run every scenario with the same seed and replications (common random "
+        "numbers) and compare each with the first, replication by replication. Each "
+        "replication is kept in the folder as it finishes: a comparison stopped by Ctrl-C "
+        "or a kill is finished by 'siege compare --resume DIR', which runs only the "
+        "missing ones and writes the same files.",
     )
     p.add_argument(
         "scenarios",
