@@ -660,6 +660,7 @@ def _run_compare(
                 )
                 pairing.finish()
                 runsets.append(runset)
+            rows = _write_comparison(path, spec, pairing, runsets, command, plots)
         except KeyboardInterrupt:
             ran = max(0, compare_store.kept(path, spec) - reused)
             _compare_session(path, spec, "interrupted", started, t0, ran, command, workers)
@@ -669,25 +670,38 @@ def _run_compare(
             _compare_session(path, spec, "failed", started, t0, ran, command, workers)
             raise
         ran = len(labels) * reps - reused
-        runs = path / comparison_files.RUNS_DIR
-        runs.mkdir(exist_ok=True)
-        for label, runset in zip(labels, runsets, strict=True):
-            with rewritten_subfolder(runs / label) as tmp:
-                write_run_files(runset, tmp, command=command, plots=plots)
-        rows = comparing.comparison_rows(labels[0], pairing.options)
-        comparison_files.write_comparison_csv(path / comparison_files.COMPARISON_CSV, rows)
-        comparison_files.write_daily_diff_csv(
-            path / comparison_files.DAILY_DIFF_CSV, spec.reference.calendar.start, pairing.options
-        )
-        if plots:
-            with rewritten_subfolder(path / "plots") as tmp:
-                plot_comparison(path, tmp)
         _compare_session(path, spec, "complete", started, t0, ran, command, workers)
         compare_store.remove_journal(path)
     finally:
         lock.release()
     wall = time.perf_counter() - t0
     return Comparison(path, labels, spec.seed, reps, rows, runsets, wall, ran, reused)
+
+
+def _write_comparison(
+    path: Path,
+    spec: compare_store.CompareSpec,
+    pairing: comparing.Pairing,
+    runsets: Sequence[RunSet],
+    command: Sequence[str] | str | None,
+    plots: bool,
+) -> list[dict[str, Any]]:
+    """Write the files of a finished comparison (each run folder and ``plots/`` whole,
+    atomically); return the rows of ``comparison.csv``."""
+    runs = path / comparison_files.RUNS_DIR
+    runs.mkdir(exist_ok=True)
+    for label, runset in zip(spec.labels, runsets, strict=True):
+        with rewritten_subfolder(runs / label) as tmp:
+            write_run_files(runset, tmp, command=command, plots=plots)
+    rows = comparing.comparison_rows(spec.labels[0], pairing.options)
+    comparison_files.write_comparison_csv(path / comparison_files.COMPARISON_CSV, rows)
+    comparison_files.write_daily_diff_csv(
+        path / comparison_files.DAILY_DIFF_CSV, spec.reference.calendar.start, pairing.options
+    )
+    if plots:
+        with rewritten_subfolder(path / "plots") as tmp:
+            plot_comparison(path, tmp)
+    return rows
 
 
 def _compare_manifest(
