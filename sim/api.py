@@ -179,7 +179,8 @@ class RunSet:
         return self.metrics_frame()
 
     def metrics_frame(self) -> Any:
-        """One row per replication (index ``replication``): ``seed`` (the root seed), every metric."""
+        """One row per replication (index ``replication``): ``seed`` (the root seed), then
+        every metric."""
         return frames.metrics_frame(self.replication_ids, self.seeds, self.metrics)
 
     def daily_frame(self, series: Sequence[str] | None = None) -> Any:

@@ -43,7 +43,8 @@ def pandas() -> ModuleType:
 def metrics_frame(
     replications: Sequence[int], seeds: Sequence[int], metrics: Sequence[Mapping[str, float]]
 ) -> Any:
-    """Per-replication metrics: index ``replication``, columns ``seed`` (the root seed) and metrics."""
+    """Per-replication metrics: index ``replication``, columns ``seed`` (the root seed)
+    and the metrics."""
     pd = pandas()
     frame = pd.DataFrame(list(metrics), index=pd.Index(list(replications), name="replication"))
     frame.insert(0, "seed", list(seeds))
