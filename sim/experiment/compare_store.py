@@ -253,9 +253,11 @@ def encode_result(result: RunResult) -> bytes:
         "events": [[int(day), title] for day, title in result.events],
         "sim_events": int(result.sim_events),
     }
-    arrays = {f"s{i}": np.asarray(a) for i, a in enumerate(result.series.values())}
+    # typed as Any: numpy's stub would let a ** mapping fill its allow_pickle flag
+    arrays: dict[str, Any] = {"meta": np.array(json.dumps(meta, default=_plain))}
+    arrays.update({f"s{i}": np.asarray(a) for i, a in enumerate(result.series.values())})
     buf = io.BytesIO()
-    np.savez_compressed(buf, meta=np.array(json.dumps(meta, default=_plain)), **arrays)
+    np.savez_compressed(buf, **arrays)
     return buf.getvalue()
 
 
