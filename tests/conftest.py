@@ -119,6 +119,8 @@ def build_fake_result(
         if fleet.mode == "airdrop":
             s[f"dropped_t__{f}"] = 12.5 * scale * full
             s[f"dropped_t__{f}__{target_pocket}"] = 12.5 * scale * full
+            s[f"pallets_dropped__{f}"] = 16.0 * full
+            s[f"pallets_dropped__{f}__{target_pocket}"] = 16.0 * full
         s[f"sorties_flown__{f}"] = 2.0 * full
         s[f"sorties_aborted__{f}"] = 1.0 * full
         s[f"deliveries__{f}"] = 2.0 * full

@@ -12,14 +12,16 @@ replications' spread (p05, p50, p95) beside the observed value.
 The daily values, metric by metric, before they are aggregated:
 
 * fleet metrics (``delivered_t``, ``transferred_t``, ``dropped_t``,
-  ``sorties_flown``, ``deliveries``, ``aircraft_lost``) sum over the selected fleets:
+  ``pallets_dropped``, ``sorties_flown``, ``deliveries``, ``aircraft_lost``) sum over
+  the selected fleets:
   those listed in ``fleets`` (all if absent), kept only if of the given ``mode``.
   With a ``pocket`` they count only what went to that pocket, from the model's
   per-pocket series ``<kind>__<fleet>__<pocket>`` (a sortie counts for the pocket of
   the target booked at take-off, a loss for the pocket of the target it flew to or
   stood at); a fleet with no target in the pocket counts 0. ``delivered_t`` counts
   tonnage brought from outside, ``transferred_t`` what shuttles carried between
-  pockets; ``dropped_t`` what was released over drop zones, recovered or not.
+  pockets; ``dropped_t`` what was released over drop zones, recovered or not, and
+  ``pallets_dropped`` on how many pallets (or platforms).
   With a ``commodity`` (one, or a list: their sum), the tonnage metrics count each
   fleet's tonnage × its cargo share of those commodities on the day of delivery,
   taken from the scenario version in force that day (timeline events may change a
@@ -113,8 +115,8 @@ def _series(result: RunResult, name: str) -> np.ndarray:
 TONNAGE: tuple[str, ...] = ("delivered_t", "transferred_t", "dropped_t")
 """Fleet metrics in tonnes (a commodity selector applies to them)."""
 
-COUNTS: tuple[str, ...] = ("sorties_flown", "deliveries", "aircraft_lost")
-"""Fleet metrics that count sorties or aircraft."""
+COUNTS: tuple[str, ...] = ("sorties_flown", "deliveries", "aircraft_lost", "pallets_dropped")
+"""Fleet metrics that count sorties, aircraft or pallets."""
 
 
 def daily_values(scenario: Scenario, result: RunResult, obs: Observation) -> np.ndarray:

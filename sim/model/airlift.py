@@ -113,7 +113,7 @@ class PocketTally:
     (``lost``), tonnage and deliveries for the pocket that received them.
     """
 
-    __slots__ = ("delivered", "deliveries", "dropped", "flown", "lost", "transferred")
+    __slots__ = ("delivered", "deliveries", "dropped", "flown", "lost", "pallets", "transferred")
 
     def __init__(self, n_days: int) -> None:
         self.flown = zeros(n_days)
@@ -122,6 +122,7 @@ class PocketTally:
         self.delivered = zeros(n_days)
         self.transferred = zeros(n_days)
         self.dropped = zeros(n_days)
+        self.pallets = zeros(n_days)
 
     def series(
         self, fleet: str, pocket: str, *, dropped: bool, transferred: bool
@@ -135,6 +136,7 @@ class PocketTally:
         }
         if dropped:
             out[series_name("dropped_t", fleet, pocket)] = to_numpy(self.dropped)
+            out[series_name("pallets_dropped", fleet, pocket)] = to_numpy(self.pallets)
         if transferred:
             out[series_name("transferred_t", fleet, pocket)] = to_numpy(self.transferred)
         return out
@@ -197,6 +199,7 @@ class Fleet:
         "name",
         "origin",
         "out",
+        "pallets",
         "pallets_dropped",
         "pallets_recovered",
         "payload",
@@ -248,6 +251,7 @@ class Fleet:
         self.shuttle = False  # carried between pockets at some time (a shuttle, ``origin``)
         self.flying_h = zeros(n)
         self.pockets: dict[str, PocketTally] = {}
+        self.pallets = zeros(n)
         self.pallets_dropped = 0.0
         self.pallets_recovered = 0.0
         self.configure(cfg, aircraft_set=True)
@@ -995,7 +999,10 @@ class Fleet:
         self.pallets_recovered += k
         day = self.day_of(self.env._now)
         self.dropped[day] += total
-        self.pockets[zone.pocket].dropped[day] += total
+        self.pallets[day] += n
+        tally = self.pockets[zone.pocket]
+        tally.dropped[day] += total
+        tally.pallets[day] += n
         self._deliver(ac, k / n)
 
     def _deliver(self, ac: Aircraft, share: float) -> None:
@@ -1129,6 +1136,7 @@ class Fleet:
             out[series_name("sorties_aborted", n, reason)] = to_numpy(arr)
         if self.airdrop:
             out[series_name("dropped_t", n)] = to_numpy(self.dropped)
+            out[series_name("pallets_dropped", n)] = to_numpy(self.pallets)
         if self.shuttle:
             out[series_name("transferred_t", n)] = to_numpy(self.transferred)
         for p, tally in self.pockets.items():

@@ -30,6 +30,10 @@ be fractional (sorties × the weight of the opportunity, see :mod:`sim.model.air
                                                fleets that are shuttles at some time
 ``dropped_t__<fleet>``                         tonnes released over drop zones (recovered or
                                                not); airdrop fleets only
+``pallets_dropped__<fleet>``                   pallets (or platforms) released over drop zones,
+                                               each load on ⌈load ÷ the zone's ``pallet_t``⌉;
+                                               airdrop fleets only (the counter of the same
+                                               name is its sum)
 ``sorties_flown__<fleet>``                     sorties that took off
 ``sorties_aborted__<fleet>``                   opportunities not flown, and sorties flown back
                                                with their load (all reasons)
@@ -39,6 +43,7 @@ be fractional (sorties × the weight of the opportunity, see :mod:`sim.model.air
 ``aircraft_lost__<fleet>``                     aircraft lost (in flight or on the ground)
 ``<kind>__<fleet>__<pocket>``                  for ``<kind>`` = ``delivered_t``,
                                                ``transferred_t``, ``dropped_t``,
+                                               ``pallets_dropped``,
                                                ``sorties_flown``, ``deliveries`` and
                                                ``aircraft_lost``: the part that went to the
                                                pocket, for each pocket the fleet has a target

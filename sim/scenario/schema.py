@@ -134,6 +134,7 @@ ObservationMetric = Literal[
     "delivered_t",
     "transferred_t",
     "dropped_t",
+    "pallets_dropped",
     "sorties_flown",
     "deliveries",
     "combat_sorties_per_day",
@@ -217,6 +218,14 @@ OBSERVATION_METRICS: dict[ObservationMetric, ObservationMetricDef] = {
         "total",
         False,
         (*_FLEET_SEL, "commodity"),
+    ),
+    "pallets_dropped": ObservationMetricDef(
+        "pallets",
+        "pallets (or platforms) released over drop zones, recovered or not, in the selected "
+        "pocket: each load on ⌈load ÷ the zone's pallet_t⌉",
+        "total",
+        False,
+        _FLEET_SEL,
     ),
     "sorties_flown": ObservationMetricDef(
         "sorties",

@@ -87,6 +87,15 @@ def test_dropped(fake_scenario, make_result):
     assert observation_value(fake_scenario, r, o) == 0.0
 
 
+def test_pallets_dropped_count_the_airdrop_fleets_only(fake_scenario, make_result):
+    r = make_result(fake_scenario)
+    assert observation_value(fake_scenario, r, obs("pallets_dropped")) == 160.0  # 16 × 10 days
+    o = obs("pallets_dropped", "2020-01-03", "2020-01-04", selector={"fleets": ["drops"]})
+    assert observation_value(fake_scenario, r, o) == 32.0
+    o = obs("pallets_dropped", selector={"mode": "land"})  # no pallets series: 0, not an error
+    assert observation_value(fake_scenario, r, o) == 0.0
+
+
 def test_sortie_counts(fake_scenario, make_result):
     r = make_result(fake_scenario, **{"aircraft_lost__planes": [0, 0, 1, 0, 0, 0, 0, 0, 0, 1]})
     assert observation_value(fake_scenario, r, obs("sorties_flown")) == 40.0
@@ -101,7 +110,9 @@ def test_sortie_counts(fake_scenario, make_result):
     assert observation_value(fake_scenario, r, o) == 20.0
 
 
-@pytest.mark.parametrize("metric", ["sorties_flown", "deliveries", "aircraft_lost", "dropped_t"])
+@pytest.mark.parametrize(
+    "metric", ["sorties_flown", "deliveries", "aircraft_lost", "dropped_t", "pallets_dropped"]
+)
 def test_the_pocket_selector_counts_only_what_went_to_that_pocket(
     fake_scenario_factory, make_result, metric
 ):

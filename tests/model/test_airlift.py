@@ -277,6 +277,34 @@ def test_drop_recovery_is_binomial_over_pallets() -> None:
     )
 
 
+def test_pallets_dropped_are_recorded_by_day_and_pocket() -> None:
+    """The daily series counts each drop's pallets on its day, adds up to the run's
+    counter, and splits between the pockets of the zones dropped on."""
+    s = scenario(
+        drop_zones={
+            "dz": {"pocket": "city", "recovery": 0.8, "pallet_t": 0.77},
+            "dz2": {"pocket": "base", "recovery": 0.9, "pallet_t": 7.5},
+        },
+        pockets={
+            "city": {"civilians": 1000, "stock_t": {"food": 1000.0}},
+            "base": {"civilians": 100, "stock_t": {"food": 100.0}},
+        },
+        events=[
+            {"date": dt.date(2016, 1, 21), "title": "dz shut", "set": {"drop_zones.dz.open": False}}
+        ],
+        fleets={"f": drop_fleet(aircraft=2, sorties_per_day=1, targets=["dz", "dz2"])},
+    )
+    r = run_replication(s, 0)
+    pallets = r.series["pallets_dropped__f"]
+    assert pallets.sum() == r.counters["pallets_dropped__f"]
+    city, base = r.series["pallets_dropped__f__city"], r.series["pallets_dropped__f__base"]
+    np.testing.assert_array_equal(city + base, pallets)
+    # 20 t loads: 26 pallets of 0.77 t over the city zone, 3 platforms of 7.5 t over the base's
+    np.testing.assert_array_equal(city, 26 * r.series["deliveries__f__city"])
+    np.testing.assert_array_equal(base, 3 * r.series["deliveries__f__base"])
+    assert city[:17].sum() > 0 and city[17:].sum() == 0 and base[17:].sum() > 0  # shut on day 17
+
+
 # -- tasking ceilings at fields open part of the day --------------------------------------
 
 
