@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.experiment.calibfile import load_calibration
 from sim.experiment.sweep import make_probe
 from sim.experiment.sweepfile import load_sweep
 
@@ -19,7 +20,11 @@ SENSITIVITY = FOLDER / "sensitivity.toml"
 # baseline's timeline being reordered under the sweep files.
 EVENTS = {
     TEMPO: {0: ("Russian air campaign begins", "siege.combat_sorties_per_day")},
-    SENSITIVITY: {4: ("ISIL offensive begins", "siege.reinforcement_per_day")},
+    SENSITIVITY: {
+        1: ("OCHA: ~200,000 in government areas", "routes.smuggling_city.capacity_t_day"),
+        2: ("WFP: 110,000 people", "routes.smuggling_city.capacity_t_day"),
+        7: ("OCHA: 93,500 west, ~6,000 east", "routes.smuggling_city.capacity_t_day"),
+    },
 }
 
 
@@ -39,11 +44,18 @@ def test_tempo_sweep_is_the_grid_it_says() -> None:
     assert "stockout__city__food" in spec.metrics
 
 
-def test_sensitivity_is_a_sobol_design_over_seven_parameters() -> None:
+def test_sensitivity_is_a_sobol_design_over_ten_unfitted_parameters() -> None:
     spec = load_sweep(SENSITIVITY)
-    assert spec.design == "sobol" and len(spec.paths) == 7
-    assert len(spec.make_design()) == 256 * 9
+    assert spec.design == "sobol" and len(spec.paths) == 10
+    assert len(spec.make_design()) == 128 * 12
     assert spec.metrics[0] == "person_days_below_half"
+    assert spec.base.name == "deir_ez_zor_fitted"
+    # the food from outside the air bridge in every period, and the initial stock
+    assert "routes.smuggling_city.capacity_t_day" in spec.paths
+    assert "pockets.city.stock_t.food" in spec.paths
+    # a fitted input is never varied on its own (calibration.toml)
+    fitted = load_calibration(FOLDER / "calibration.toml").paths
+    assert not set(fitted) & set(spec.paths)
 
 
 @pytest.mark.parametrize(
@@ -84,3 +96,18 @@ def test_full_run_of_each_sweep_file(path: Path, options: list[str], tmp_path: P
         with open(out / "sensitivity.csv", newline="") as fh:
             rows = list(csv.DictReader(fh))
         assert len(rows) == 2 * 7  # two metrics × seven parameters
+
+
+def test_sensitivity_varies_the_food_from_outside_per_person_over_its_stated_range() -> None:
+    """Each period's capacity ranges over 0.05–0.2 kg per person a day × that period's
+    population (baseline.toml, routes.smuggling_city), to the file's rounding."""
+    spec = load_sweep(SENSITIVITY)
+    ranges = {p.path: (p.low, p.high) for p in spec.parameters}
+    key = "routes.smuggling_city.capacity_t_day"
+    people = {key: spec.base.pockets["city"].civilians}
+    for i in (1, 2, 7):
+        people[f'events[{i}].set."{key}"'] = spec.base.events[i].set["pockets.city.civilians"]
+    for path, n in people.items():
+        low, high = ranges[path]
+        assert low == pytest.approx(0.05 * n / 1000, rel=0.01), path
+        assert high == pytest.approx(0.2 * n / 1000, rel=0.01), path
