@@ -42,7 +42,7 @@ from sim.analysis.metric_registry import metric_names
 from sim.analysis.metrics import replication_metrics
 from sim.analysis.observations import observation_table
 from sim.analysis.summary import SeriesAccumulator, summarize_metrics
-from sim.conventions import InputError, json_text
+from sim.conventions import InputError, csv_line, json_text
 from sim.experiment import calibrate as calibrating
 from sim.experiment import compare as comparing
 from sim.experiment import compare_store, plan_store, store
@@ -57,7 +57,7 @@ from sim.experiment.posterior import Posterior, PosteriorRun, check_draws, read_
 from sim.experiment.provenance import build_manifest, session_entry
 from sim.experiment.replicate import iter_replications
 from sim.experiment.runner import Evaluate
-from sim.experiment.store import atomic_write, csv_line
+from sim.experiment.store import atomic_write
 from sim.experiment.sweep import SweepFolderError, SweepResult, check_points, check_size
 from sim.experiment.sweepfile import (
     SweepSpec,

@@ -14,6 +14,7 @@ paths or observations, empty priors, a held-out observation to fit.
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import socket
@@ -27,6 +28,8 @@ import pytest
 
 from sim import api
 from sim.cli import main
+from sim.conventions import csv_rows
+from sim.output import files
 
 CASES = {
     "unknown observation role": (
@@ -623,3 +626,38 @@ def test_plot_of_a_broken_sweep_folder_is_refused(
 def test_plot_of_no_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plot", str(tmp_path / "none")]) == 2
     assert "no such result folder" in capsys.readouterr().err
+
+
+# ---- text that a spreadsheet would run: neutralised in every CSV, read back as meant ------
+
+FORMULAS = ['=HYPERLINK("http://example.org","x")', "+t", "-1+2", "@SUM(A1)"]
+
+
+def test_formula_text_from_scenario_files_is_neutralised_in_csvs(
+    tmp_path: Path, tiny_toml: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tiny_toml.replace('unit = "t"', 'unit = "+t"').replace(
+        'source = "made up for the test"', 'source = "=HYPERLINK(\\"http://example.org\\",\\"x\\")"'
+    )
+    path = _file(tmp_path, "tiny.toml", text)
+    run_dir, sweep_dir = tmp_path / "run", tmp_path / "sweep"
+    assert main([*_run(path, "--out", str(run_dir), "--workers", "1")]) == 0
+    with open(run_dir / "observations.csv", newline="", encoding="utf-8") as fh:
+        row = dict(zip(*list(csv.reader(fh)), strict=True))
+    assert row["unit"] == "'+t" and row["source"] == "'" + FORMULAS[0]
+    assert row["rel_error"].startswith("-")  # a number is never touched
+    [back] = files.read_observations_csv(run_dir / "observations.csv")
+    assert back["unit"] == "+t" and back["source"] == FORMULAS[0]
+    assert main(["plot", str(run_dir)]) == 0
+
+    values = ",".join(f"'{v}'" for v in FORMULAS)
+    argv = _sweep(path, "--param", f"events[0].title={values}", "--out", str(sweep_dir))
+    assert main([*argv, "--replications", "2", "--workers", "1", "--quiet"]) == 0
+    for name in ("design.csv", "points.csv"):
+        with open(sweep_dir / name, newline="", encoding="utf-8") as fh:
+            cells = [r[1] for r in list(csv.reader(fh))[1:]]
+        assert cells == ["'" + v for v in FORMULAS], name
+        with open(sweep_dir / name, newline="", encoding="utf-8") as fh:
+            assert [r[1] for r in list(csv_rows(fh))[1:]] == FORMULAS, name
+    assert main(["plot", str(sweep_dir)]) == 0
+    capsys.readouterr()

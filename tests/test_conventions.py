@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import math
 
@@ -10,7 +11,18 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.conventions import default_workers, fmt, json_ready, json_text, one_line
+from sim.conventions import (
+    csv_cell,
+    csv_dicts,
+    csv_line,
+    csv_rows,
+    csv_value,
+    default_workers,
+    fmt,
+    json_ready,
+    json_text,
+    one_line,
+)
 
 
 def test_fmt_numbers() -> None:
@@ -53,3 +65,39 @@ def test_json_is_strict() -> None:
 
 def test_default_workers_is_at_least_one() -> None:
     assert default_workers() >= 1
+
+
+# ---- CSV cells: formula injection ------------------------------------------------------
+
+
+def test_csv_cell_neutralises_text_that_looks_like_a_formula() -> None:
+    assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert (
+        csv_cell("+1") == "'+1" and csv_cell("-1") == "'-1" and csv_cell("@SUM(A1)") == "'@SUM(A1)"
+    )
+    assert csv_cell("\t=1") == "'\t=1" and csv_cell("\r=1") == "'\r=1"
+    assert csv_cell("'quoted") == "''quoted"  # so that it reads back unchanged
+    assert csv_cell("plain text") == "plain text" and csv_cell("a=b") == "a=b"
+
+
+def test_csv_cell_never_changes_a_number() -> None:
+    for x in (-5, -0.25, np.float64(-1e-300), np.int64(-3), -math.inf, math.inf, True, None):
+        assert csv_cell(x) == fmt(x)
+    assert csv_cell(-5) == "-5"
+    assert csv_cell(dt.date(2017, 1, 15)) == "2017-01-15"
+    assert csv_cell(["=1"]) == '["=1"]'  # a JSON array starts with "["
+
+
+@given(st.text())
+def test_csv_cells_read_back_as_meant(text: str) -> None:
+    cell = csv_cell(text)
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert csv_value(cell) == text
+    line = csv_line([text, -2.5])
+    assert line.endswith("\n")
+    assert list(csv_rows(io.StringIO(line, newline=""))) == [[text, "-2.5"]]
+
+
+def test_csv_dicts() -> None:
+    lines = ["a,b\n", "'=x,-1\n", "\n", "y\n"]
+    assert list(csv_dicts(lines)) == [{"a": "=x", "b": "-1"}, {"a": "y", "b": ""}]

@@ -33,7 +33,6 @@ the same bytes in every file but ``manifest.json``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import tomllib
@@ -45,7 +44,7 @@ import tomli_w
 
 from sim import __version__
 from sim.analysis import metric_registry
-from sim.conventions import json_text
+from sim.conventions import csv_line, csv_rows, json_text
 from sim.experiment import store
 from sim.experiment.executors import Executor
 from sim.experiment.plan import Evaluation, PlanOutcome, PlanSpec, make_spec, parse_vary
@@ -150,7 +149,7 @@ def runs_header(spec: PlanSpec) -> list[str]:
 
 def parse_run(line: str, n_metrics: int) -> tuple[float, ...]:
     """The metric values of a ``runs.csv`` line."""
-    cells = next(csv.reader([line]))
+    cells = next(csv_rows([line]))
     return tuple(math.nan if c == "" else float(c) for c in cells[4 : 4 + n_metrics])
 
 
@@ -220,7 +219,7 @@ class RunJournal:
                         f"{self.spec.vary.path} = {value}, replication {row.replication}: "
                         f"{row.error}"
                     )
-                line = store.csv_line(
+                line = csv_line(
                     [row.point, row.replication, self.spec.seed, value, *(row.metrics or ()), ""]
                 )
                 self._journal.append(line)
@@ -258,7 +257,7 @@ def trace_header(spec: PlanSpec) -> list[str]:
 
 def trace_text(spec: PlanSpec, trace: Iterable[Evaluation]) -> str:
     """The text of ``trace.csv``."""
-    lines = [store.csv_line(trace_header(spec))]
+    lines = [csv_line(trace_header(spec))]
     for e in trace:
         cells: list[Any] = [
             e.step,
@@ -269,7 +268,7 @@ def trace_text(spec: PlanSpec, trace: Iterable[Evaluation]) -> str:
         ]
         for j in e.judgements:
             cells += [j.estimate, j.bound, j.verdict]
-        lines.append(store.csv_line([*cells, e.note]))
+        lines.append(csv_line([*cells, e.note]))
     return "".join(lines)
 
 

@@ -1,7 +1,8 @@
 """The sweep folder on disk: a journal of finished runs, resume, and the final tables.
 
 Files (all UTF-8 CSV with a header row, ``\\n`` line ends, numbers written by
-:func:`sim.conventions.fmt` — 10 significant digits, NaN as an empty cell):
+:func:`sim.conventions.csv_cell` — 10 significant digits, NaN as an empty cell, text
+that a spreadsheet would take for a formula behind a ``'``):
 
 ``design.csv``
     ``point``, then one column per swept parameter (its dotted path): the values
@@ -34,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import io
 import math
 import os
 import tempfile
@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.summary import summarize_metric
-from sim.conventions import fmt
+from sim.conventions import csv_line, csv_rows
 from sim.experiment.runner import RunRow
 
 DESIGN_CSV = "design.csv"
@@ -67,15 +67,6 @@ _SUMMARY_KEYS = {
     "p50": "median",
     "p95": "p95",
 }
-
-
-def csv_line(cells: Sequence[Any]) -> str:
-    """One CSV line (with its ``\\n``) from already formatted or raw cells."""
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(
-        [c if isinstance(c, str) else fmt(c) for c in cells]
-    )
-    return buf.getvalue()
 
 
 def _umask() -> int:
@@ -215,12 +206,12 @@ def read_keyed(
     complete = lines[:-1]  # the last piece has no "\n": empty, or a torn row
     if not complete:
         return done
-    if next(csv.reader([complete[0]])) != list(header):
+    if next(csv_rows([complete[0]])) != list(header):
         raise ValueError(f"{path}: its columns are not {', '.join(header)}")
     width = len(header)
     for line in complete[1:]:
         try:
-            cells = next(csv.reader([line]))
+            cells = next(csv_rows([line]))
             key = tuple(int(c) for c in cells[:n_keys])
         except (StopIteration, ValueError, IndexError, csv.Error):
             continue
@@ -242,7 +233,7 @@ def journal_text(
 
 def parse_run_line(line: str, n_metrics: int) -> tuple[int, int, list[float], str]:
     """``(point, replication, metric values, error)`` of a ``runs.csv`` line."""
-    cells = next(csv.reader([line]))
+    cells = next(csv_rows([line]))
     values = [math.nan if c == "" else float(c) for c in cells[3 : 3 + n_metrics]]
     return int(cells[0]), int(cells[1]), values, cells[3 + n_metrics]
 

@@ -40,7 +40,7 @@ from typing import Any
 
 from sim.analysis import frames
 from sim.analysis import sensitivity as sa
-from sim.conventions import default_workers, fmt, json_text
+from sim.conventions import csv_line, default_workers, fmt, json_text
 from sim.experiment import store
 from sim.experiment.designs import MORRIS_LEVELS, Design
 from sim.experiment.executors import Executor, make_executor
@@ -188,7 +188,7 @@ def write_inputs(
         store.design_text(spec.paths, design.points), encoding="utf-8"
     )
     (folder / store.RUNS_CSV).write_text(
-        store.csv_line(store.runs_header(spec.metrics)), encoding="utf-8"
+        csv_line(store.runs_header(spec.metrics)), encoding="utf-8"
     )
     manifest = _manifest(spec, len(design), status="running", command=command)
     (folder / store.MANIFEST_JSON).write_text(json_text(manifest), encoding="utf-8")

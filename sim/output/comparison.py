@@ -14,13 +14,13 @@
                        defined (no demand) or not in that option
 =====================  ================================================================
 
-Numbers are written like every result file (:func:`sim.conventions.fmt`: ten
-significant digits, NaN blank; an infinite variance reduction is ``inf``).
+Cells are written like every result file (:func:`sim.conventions.csv_cell`: ten
+significant digits, NaN blank, an infinite variance reduction ``inf``, text that a
+spreadsheet would take for a formula behind a ``'``).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.paired import is_decisive
+from sim.conventions import csv_dicts, csv_rows
 from sim.experiment.compare import COLUMNS, OptionResult, decisive_first
-from sim.output.files import PERCENTILE_SUFFIXES, _write_rows
+from sim.output.files import PERCENTILE_SUFFIXES, write_rows
 
 COMPARISON_CSV = "comparison.csv"
 DAILY_DIFF_CSV = "daily_diff.csv"
@@ -41,7 +42,7 @@ RUNS_DIR = "runs"
 
 def write_comparison_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
     """``comparison.csv`` (columns :data:`~sim.experiment.compare.COLUMNS`)."""
-    _write_rows(path, COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
+    write_rows(path, COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
 
 
 def read_comparison_csv(path: Path) -> list[dict[str, Any]]:
@@ -49,7 +50,7 @@ def read_comparison_csv(path: Path) -> list[dict[str, Any]]:
     text_cols = {"scenario", "reference", "metric", "unit", "better", "verdict"}
     out: list[dict[str, Any]] = []
     with open(path, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
+        for row in csv_dicts(fh):
             out.append(
                 {
                     k: (v if k in text_cols else (math.nan if v == "" else float(v)))
@@ -71,7 +72,7 @@ def write_daily_diff_csv(path: Path, start: dt.date, options: Sequence[OptionRes
         for d in range(n_days):
             date = (start + dt.timedelta(days=d)).isoformat()
             rows.append([o.label, date, *(float(c[d]) for c in cols)])
-    _write_rows(path, header, rows)
+    write_rows(path, header, rows)
 
 
 def read_daily_diff_csv(
@@ -79,7 +80,7 @@ def read_daily_diff_csv(
 ) -> tuple[list[dt.date], dict[str, dict[str, np.ndarray]]]:
     """Dates and, per option, series name → ``3 × days`` array (p05, p50, p95)."""
     with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
+        reader = csv_rows(fh)
         header = next(reader)
         body = list(reader)
     names = [header[j][: -len("_p05")] for j in range(2, len(header), 3)]

@@ -16,14 +16,16 @@
 ``observations.csv``     the columns of :data:`sim.analysis.observations.TABLE_COLUMNS`
 =======================  ==============================================================
 
-Numbers are written with :func:`sim.conventions.fmt` (``format(x, '.10g')``, ten
-significant digits): the same inputs always give the same bytes. An undefined value
-(NaN) is an empty CSV cell and ``null`` in JSON; booleans are ``true``/``false``.
+Cells are written by :func:`sim.conventions.csv_cell`: numbers with ten significant
+digits (``format(x, '.10g')``), so the same inputs always give the same bytes; an
+undefined value (NaN) is an empty CSV cell and ``null`` in JSON; booleans are
+``true``/``false``; a text cell that a spreadsheet would take for a formula (it starts
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, or with ``'``) gets a
+``'`` in front. The readers here drop it again (:func:`sim.conventions.csv_rows`).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.observations import TABLE_COLUMNS
-from sim.conventions import fmt, json_text
+from sim.conventions import csv_dicts, csv_line, csv_rows, json_text
 
 PERCENTILE_SUFFIXES: tuple[str, str, str] = ("_p05", "_p50", "_p95")
 
@@ -42,12 +44,12 @@ def _parse(cell: str) -> float:
     return math.nan if cell == "" else float(cell)
 
 
-def _write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A CSV file: the header, then the rows (:func:`~sim.conventions.csv_line`)."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
+        fh.write(csv_line(header))
         for row in rows:
-            w.writerow([fmt(v) for v in row])
+            fh.write(csv_line(row))
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -69,13 +71,13 @@ def write_daily_csv(path: Path, start: dt.date, percentiles: Mapping[str, np.nda
         for d in range(n_days):
             yield [(start + dt.timedelta(days=d)).isoformat(), *(float(c[d]) for c in cols)]
 
-    _write_rows(path, header, rows())
+    write_rows(path, header, rows())
 
 
 def read_daily_csv(path: Path) -> tuple[list[dt.date], dict[str, np.ndarray]]:
     """Dates and series name → ``3 × days`` percentile array, from a ``daily.csv``."""
     with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
+        reader = csv_rows(fh)
         header = next(reader)
         body = list(reader)
     if not header or header[0] != "date":
@@ -115,13 +117,13 @@ def write_replications_csv(
         [r, s, *(float(m.get(n, math.nan)) for n in names)]
         for r, s, m in zip(replications, seeds, metrics, strict=True)
     )
-    _write_rows(path, ["replication", "seed", *names], rows)
+    write_rows(path, ["replication", "seed", *names], rows)
 
 
 def read_replications_csv(path: Path) -> list[dict[str, float]]:
     """Rows of a ``replications.csv`` as dicts (``replication`` and ``seed`` included)."""
     with open(path, newline="", encoding="utf-8") as fh:
-        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+        return [{k: _parse(v) for k, v in row.items()} for row in csv_dicts(fh)]
 
 
 # ---- summary.json, observations.csv ----------------------------------------------------
@@ -134,7 +136,7 @@ def write_summary_json(path: Path, summary: Mapping[str, Mapping[str, Any]]) -> 
 
 def write_observations_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
     """``observations.csv`` with exactly the columns of the result-folder contract."""
-    _write_rows(path, TABLE_COLUMNS, ([row[c] for c in TABLE_COLUMNS] for row in rows))
+    write_rows(path, TABLE_COLUMNS, ([row[c] for c in TABLE_COLUMNS] for row in rows))
 
 
 def read_observations_csv(path: Path) -> list[dict[str, Any]]:
@@ -142,7 +144,7 @@ def read_observations_csv(path: Path) -> list[dict[str, Any]]:
     numeric = {"observed", "model_p05", "model_p50", "model_p95", "rel_error"}
     out: list[dict[str, Any]] = []
     with open(path, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
+        for row in csv_dicts(fh):
             rec: dict[str, Any] = dict(row)
             for k in numeric:
                 rec[k] = _parse(row[k])

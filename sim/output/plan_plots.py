@@ -13,7 +13,6 @@ Inputs: ``plan.json`` (goals, answer, statement) and ``trace.csv``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import math
@@ -21,6 +20,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from sim.conventions import csv_dicts
 from sim.output.compare_plots import number_formatter, number_tick
 from sim.output.plots import COLORS, _figure
 
@@ -43,7 +43,7 @@ def plot_plan(folder: Path, out: Path | None = None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     record = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
     with open(folder / "trace.csv", newline="", encoding="utf-8") as fh:
-        trace = list(csv.DictReader(fh))
+        trace = list(csv_dicts(fh))
     kind = record["kind"]
     goals = record["goals"]
     # matplotlib is imported on first use, as in sim.output.plots

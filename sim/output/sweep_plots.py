@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.conventions import InputError, fmt, one_line
+from sim.conventions import InputError, csv_dicts, csv_rows, fmt, one_line
 from sim.scenario.paths import PathError, flatten_table, format_path
 from sim.scenario.toml import read_toml
 
@@ -81,7 +81,7 @@ def _slug(text: str) -> str:
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
+        rows = list(csv_rows(fh))
     return rows[0], rows[1:]
 
 
@@ -415,7 +415,7 @@ def _main_effects(
 
 def _sens_rows(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+        return list(csv_dicts(fh))
 
 
 def _sobol(
