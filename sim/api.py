@@ -42,7 +42,7 @@ from sim.analysis.metric_registry import metric_names
 from sim.analysis.metrics import replication_metrics
 from sim.analysis.observations import observation_table
 from sim.analysis.summary import SeriesAccumulator, summarize_metrics
-from sim.conventions import InputError, csv_line, json_text
+from sim.conventions import InputError, json_text
 from sim.experiment import calibrate as calibrating
 from sim.experiment import compare as comparing
 from sim.experiment import compare_store, plan_store, store
@@ -852,11 +852,7 @@ def plan(
     )
 
     def write(tmp: Path) -> None:
-        (tmp / plan_store.SCENARIO_TOML).write_text(dump_toml(spec.base), encoding="utf-8")
-        (tmp / plan_store.PLAN_TOML).write_text(plan_store.plan_toml(spec), encoding="utf-8")
-        (tmp / plan_store.RUNS_CSV).write_text(
-            csv_line(plan_store.runs_header(spec)), encoding="utf-8"
-        )
+        plan_store.write_inputs(tmp, spec)
         files.write_json(
             tmp / "manifest.json", _plan_manifest(spec, "running", [], command, workers)
         )
@@ -1153,12 +1149,17 @@ def resume_sweep(
     progress: bool = False,
     evaluate: Evaluate | None = None,
     command: Sequence[str] | None = None,
+    retry_failed: bool = False,
 ) -> SweepResult:
     """Run what is missing in an interrupted sweep folder, then finalize and plot it.
 
     The folder is locked while it runs: a second process is refused with
-    :class:`~sim.output.folder.FolderLockedError` naming the holder. Resuming a
-    complete sweep runs nothing and changes nothing but the manifest's sessions.
+    :class:`~sim.output.folder.FolderLockedError` naming the holder. Inputs changed
+    since the sweep started (``scenario.toml``, ``sweep.toml``) are refused with
+    :class:`~sim.scenario.errors.ScenarioError` naming the first change.
+    ``retry_failed`` runs the failed runs again (and only those, besides the missing
+    ones). Resuming a complete sweep runs nothing and changes nothing but the
+    manifest's sessions.
     """
     out = Path(out_dir)
     if not out.is_dir():
@@ -1174,6 +1175,7 @@ def resume_sweep(
                 evaluate=evaluate,
                 progress=progress,
                 command=command,
+                retry_failed=retry_failed,
             )
             plot_sweep(out)
     finally:

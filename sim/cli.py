@@ -11,7 +11,8 @@
                        [--seed S] [--set path=VALUE ...] [--workers N]
                        [--executor local|dask] [--scheduler ADDRESS]
                        [--out DIR] [--force] [--quiet] [--allow-large]
-    siege sweep --resume DIR [--workers N] [--executor local|dask] [--scheduler ADDRESS]
+    siege sweep --resume DIR [--retry-failed] [--workers N] [--executor local|dask]
+                       [--scheduler ADDRESS]
     siege calibrate CALIBRATION_FILE [--out DIR] [--workers N] [--executor local|dask]
                        [--scheduler ADDRESS] [--force] [--quiet] [--allow-large]
     siege calibrate --resume DIR [--workers N] [--executor local|dask] [--scheduler ADDRESS]
@@ -224,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     p.add_argument("--out", metavar="DIR", help="sweep folder")
     p.add_argument("--resume", metavar="DIR", help="resume an interrupted sweep folder")
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="with --resume: run the failed runs again too",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing sweep folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar; print only the folder")
     _allow_large(p)
@@ -473,8 +479,11 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 scheduler=args.scheduler,
                 progress=progress,
                 command=command,
+                retry_failed=args.retry_failed,
             )
         else:
+            if args.retry_failed:
+                raise InputError("--retry-failed: needs --resume DIR (a sweep folder)")
             if not args.target:
                 raise InputError(
                     "siege sweep: give a sweep file, or a scenario file with "

@@ -8,6 +8,9 @@ digits, NaN blank):
 ``plan.toml``
     the plan: the varied parameter (path, low, high, step), the goal, the confidence,
     the replication cap, the seed and the batch size. ``--resume`` reads it.
+``inputs.json``
+    the fingerprint of both (:mod:`sim.experiment.fingerprint`): ``--resume`` refuses
+    a folder whose inputs were changed since the plan started.
 ``runs.csv``
     ``candidate, replication, seed, value``, the goal metrics, ``error``: one row per
     run (a candidate is a grid index, its ``value`` the parameter's value). While the
@@ -45,12 +48,13 @@ import tomli_w
 from sim import __version__
 from sim.analysis import metric_registry
 from sim.conventions import csv_line, csv_rows, json_text
-from sim.experiment import store
+from sim.experiment import fingerprint, store
 from sim.experiment.executors import Executor
 from sim.experiment.plan import Evaluation, PlanOutcome, PlanSpec, make_spec, parse_vary
 from sim.experiment.runner import Evaluate, RunTask, SweepContext, execute
 from sim.scenario.errors import ScenarioError
-from sim.scenario.load import load_scenario
+from sim.scenario.load import dump_toml, load_scenario
+from sim.scenario.schema import Scenario
 
 SCENARIO_TOML = "scenario.toml"
 PLAN_TOML = "plan.toml"
@@ -104,8 +108,28 @@ def _toml_literal(v: Any) -> str:
     return tomli_w.dumps({"v": v}).split("=", 1)[1].strip()
 
 
+def inputs_fingerprint(spec: PlanSpec) -> fingerprint.Fingerprint:
+    """The fingerprint of a plan's resolved inputs (see :mod:`sim.experiment.fingerprint`)."""
+    return fingerprint.fingerprint(
+        {
+            PLAN_TOML: fingerprint.settings_values(plan_data(spec)),
+            SCENARIO_TOML: fingerprint.scenario_values(spec.base),
+        }
+    )
+
+
+def write_inputs(folder: Path, spec: PlanSpec) -> None:
+    """Write a new plan's ``scenario.toml``, ``plan.toml``, ``inputs.json`` (their
+    fingerprint) and the header of ``runs.csv`` into the empty ``folder``."""
+    (folder / SCENARIO_TOML).write_text(dump_toml(spec.base), encoding="utf-8")
+    (folder / PLAN_TOML).write_text(plan_toml(spec), encoding="utf-8")
+    fingerprint.record(folder, inputs_fingerprint(spec))
+    (folder / RUNS_CSV).write_text(csv_line(runs_header(spec)), encoding="utf-8")
+
+
 def load_plan(folder: Path) -> PlanSpec:
-    """The plan of a plan folder (``plan.toml`` and ``scenario.toml``), re-validated."""
+    """The plan of a plan folder (``plan.toml`` and ``scenario.toml``), re-validated and
+    checked against the inputs it started with (``inputs.json``)."""
     plan_file, scenario_file = folder / PLAN_TOML, folder / SCENARIO_TOML
     if not folder.is_dir():
         raise PlanFolderError(str(folder), "", "no such plan folder")
@@ -117,6 +141,18 @@ def load_plan(folder: Path) -> PlanSpec:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise PlanFolderError(label, "", f"invalid TOML: {err}") from None
     base = load_scenario(scenario_file)
+    spec = _plan_spec(data, base, label)
+    current = inputs_fingerprint(spec)
+    try:
+        matched = fingerprint.check(folder, current, "plan")
+    except ScenarioError as err:
+        raise PlanFolderError(err.file, err.path, err.message) from None
+    if not matched:
+        fingerprint.record(folder, current)  # a folder from before fingerprints
+    return spec
+
+
+def _plan_spec(data: dict[str, Any], base: Scenario, label: str) -> PlanSpec:
     try:
         v = data["vary"]
         text = (
@@ -180,9 +216,10 @@ class RunJournal:
             )
         except ValueError as err:
             raise PlanFolderError(str(self.path), "", str(err).split(": ", 1)[-1]) from None
-        clean = store.journal_text(self.header, self.done, order=list(self.done))
-        if not self.path.exists() or self.path.read_text(encoding="utf-8") != clean:
-            store.atomic_write(self.path, clean)  # drop a torn last line before appending
+        # drop a torn last line before appending
+        store.rewrite_journal(
+            self.path, store.journal_text(self.header, self.done, list(self.done))
+        )
         self.context = SweepContext(
             base=spec.base,
             seed=spec.seed,

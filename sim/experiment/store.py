@@ -173,8 +173,8 @@ def read_journal(
     """``(point, replication) → line`` of every complete, well-formed row in ``runs.csv``.
 
     A last line without its ``\\n`` (torn by a kill) and rows that do not parse or lie
-    outside the design are ignored; the first row of a pair wins. Raises
-    ``ValueError`` if the header is not ``header``.
+    outside the design are ignored (see :func:`read_keyed`); the first row of a pair
+    wins. Raises ``ValueError`` if the header is not ``header``.
     """
     rows = read_keyed(
         path,
@@ -194,31 +194,43 @@ def read_keyed(
     """Key → line of every complete, well-formed row of a journal whose first ``n_keys``
     columns are whole numbers (the key) and which has the columns ``header``.
 
-    Tolerant like :func:`read_journal`: a torn last line, a row that does not parse,
-    has the wrong width or a key that is not ``valid`` is ignored; the first row of a
-    key wins. Raises ``ValueError`` if the header is not ``header``.
+    The file is read as bytes and only complete lines are decoded: a last line without
+    its ``\\n`` (torn by a kill, perhaps in the middle of a UTF-8 character), a line
+    that is not UTF-8, a row that does not parse, has the wrong width or a key that is
+    not ``valid`` is ignored; the first row of a key wins. Raises ``ValueError`` if the
+    header is not ``header``.
     """
     done: dict[tuple[int, ...], str] = {}
     if not path.exists():
         return done
-    text = path.read_text(encoding="utf-8", errors="replace")
-    lines = text.split("\n")
-    complete = lines[:-1]  # the last piece has no "\n": empty, or a torn row
+    complete = path.read_bytes().split(b"\n")[:-1]  # the last piece: empty, or torn
     if not complete:
         return done
-    if next(csv_rows([complete[0]])) != list(header):
+    try:
+        columns = next(csv_rows([complete[0].decode("utf-8")]), [])
+    except UnicodeDecodeError:
+        columns = []
+    if columns != list(header):
         raise ValueError(f"{path}: its columns are not {', '.join(header)}")
     width = len(header)
-    for line in complete[1:]:
+    for raw in complete[1:]:
         try:
+            line = raw.decode("utf-8")
             cells = next(csv_rows([line]))
             key = tuple(int(c) for c in cells[:n_keys])
-        except (StopIteration, ValueError, IndexError, csv.Error):
+        except (StopIteration, ValueError, IndexError, csv.Error):  # UnicodeDecodeError too
             continue
         if len(cells) != width or len(key) != n_keys or not valid(key):
             continue
         done.setdefault(key, line + "\n")
     return done
+
+
+def rewrite_journal(path: Path, text: str) -> None:
+    """Make ``path`` hold exactly ``text`` (atomically; untouched if it already does):
+    a torn or bad line is dropped before new rows are appended."""
+    if not path.exists() or path.read_bytes() != text.encode("utf-8"):
+        atomic_write(path, text)
 
 
 def journal_text(

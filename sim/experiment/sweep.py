@@ -11,6 +11,7 @@ The folder (see :mod:`sim.experiment.store` for the tables)::
 
     scenario.toml    the resolved base scenario
     sweep.toml       the resolved sweep (base = "scenario.toml"): --resume reads it
+    inputs.json      the fingerprint of both: a resume with other inputs is refused
     design.csv       the design points
     runs.csv         one row per run (a journal while running, sorted when done)
     points.csv       per point: mean, 95 % CI, p05/p50/p95 of every metric
@@ -18,7 +19,7 @@ The folder (see :mod:`sim.experiment.store` for the tables)::
     manifest.json    versions, design, counts, status, one entry per session
     plots/*.png      drawn afterwards by :func:`sim.output.sweep_plots.plot_sweep`
 
-:func:`write_inputs` writes the first four (and the manifest) into a folder the
+:func:`write_inputs` writes the first five (and the manifest) into a folder the
 caller made; the caller (:func:`sim.api.sweep`) makes that folder atomically and
 locks it. :func:`resume` then drives the runs from the folder's own ``sweep.toml`` —
 exactly what ``--resume`` does — so a resumed sweep and an uninterrupted one compute
@@ -41,12 +42,12 @@ from typing import Any
 from sim.analysis import frames
 from sim.analysis import sensitivity as sa
 from sim.conventions import csv_line, default_workers, fmt, json_text
-from sim.experiment import store
+from sim.experiment import fingerprint, store
 from sim.experiment.designs import MORRIS_LEVELS, Design
 from sim.experiment.executors import Executor, make_executor
 from sim.experiment.provenance import build_manifest, package_version, session_entry
 from sim.experiment.runner import Evaluate, RunTask, SweepContext, default_evaluate, execute
-from sim.experiment.sweepfile import SweepSpec, load_sweep, resolved_toml
+from sim.experiment.sweepfile import SweepSpec, load_sweep, resolved_data, resolved_toml
 from sim.scenario.errors import ScenarioError
 from sim.scenario.limits import MAX_POINTS, MAX_REPLICATIONS, MAX_RUNS, MAX_SAMPLES, too_large
 from sim.scenario.load import dump_toml, with_values
@@ -180,10 +181,11 @@ def write_inputs(
     folder: Path, spec: SweepSpec, design: Design, command: Sequence[str] | None = None
 ) -> None:
     """Write a new sweep's input files into the empty ``folder``: ``scenario.toml``,
-    ``sweep.toml``, ``design.csv``, the header of ``runs.csv`` and ``manifest.json``
-    (status ``running``)."""
+    ``sweep.toml``, ``inputs.json`` (their fingerprint), ``design.csv``, the header of
+    ``runs.csv`` and ``manifest.json`` (status ``running``)."""
     (folder / store.SCENARIO_TOML).write_text(dump_toml(spec.base), encoding="utf-8")
     (folder / store.SWEEP_TOML).write_text(resolved_toml(spec), encoding="utf-8")
+    fingerprint.record(folder, inputs_fingerprint(spec))
     (folder / store.DESIGN_CSV).write_text(
         store.design_text(spec.paths, design.points), encoding="utf-8"
     )
@@ -206,17 +208,33 @@ def _tasks(
                 yield RunTask(i, r, tuple(pt))
 
 
+def inputs_fingerprint(spec: SweepSpec) -> fingerprint.Fingerprint:
+    """The fingerprint of a sweep's resolved inputs (see :mod:`sim.experiment.fingerprint`)."""
+    return fingerprint.fingerprint(
+        {
+            store.SWEEP_TOML: fingerprint.settings_values(resolved_data(spec)),
+            store.SCENARIO_TOML: fingerprint.scenario_values(spec.base),
+        }
+    )
+
+
 def load_folder(out: Path) -> tuple[SweepSpec, Design]:
-    """The spec and design of a sweep folder, checked against its ``design.csv``."""
+    """The spec and design of a sweep folder, checked against the inputs it started with
+    (``inputs.json``; :class:`~sim.scenario.errors.ScenarioError` naming the first
+    change) and against its ``design.csv``."""
     sweep_file = out / store.SWEEP_TOML
     if not out.is_dir():
         raise SweepFolderError(str(out), "", "no such sweep folder")
     if not sweep_file.is_file() or not (out / store.DESIGN_CSV).is_file():
         raise SweepFolderError(str(out), "", "not a sweep folder (no sweep.toml or design.csv)")
     spec = load_sweep(sweep_file)
+    try:
+        fingerprint.check(out, inputs_fingerprint(spec), "sweep")
+    except ScenarioError as err:
+        raise SweepFolderError(err.file, err.path, err.message) from None
     design = spec.make_design()
     expected = store.design_text(spec.paths, design.points)
-    if (out / store.DESIGN_CSV).read_text(encoding="utf-8") != expected:
+    if (out / store.DESIGN_CSV).read_bytes() != expected.encode("utf-8"):
         raise SweepFolderError(
             str(out / store.DESIGN_CSV), "", "does not match sweep.toml (was either file edited?)"
         )
@@ -231,11 +249,14 @@ def resume(
     evaluate: Evaluate | None = None,
     progress: bool = False,
     command: Sequence[str] | None = None,
+    retry_failed: bool = False,
 ) -> SweepResult:
     """Run every (point, replication) missing from the folder's ``runs.csv``; finalize.
 
     The caller holds the folder's lock. ``executor`` defaults to local processes
     (``workers``, default: the machine's cores; one worker runs in this process).
+    ``retry_failed`` runs the failed runs again too (their rows are dropped first).
+    Inputs changed since the sweep started are refused (:func:`load_folder`).
     Ctrl-C records the session as interrupted and raises :class:`SweepInterrupted`.
     """
     out = Path(out_dir)
@@ -244,15 +265,18 @@ def resume(
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.UTC)
     spec, design = load_folder(out)
+    if fingerprint.recorded(out) is None:  # a folder from before fingerprints: from now on
+        fingerprint.record(out, inputs_fingerprint(spec))
     header = store.runs_header(spec.metrics)
     runs_path = out / store.RUNS_CSV
     try:
         done = store.read_journal(runs_path, header, len(design), spec.replications)
     except ValueError as err:
         raise SweepFolderError(str(runs_path), "", str(err).split(": ", 1)[-1]) from None
-    clean = store.journal_text(header, done, order=list(done))
-    if not runs_path.exists() or runs_path.read_text(encoding="utf-8") != clean:
-        store.atomic_write(runs_path, clean)  # drop a torn last line before appending
+    if retry_failed:
+        done = {k: line for k, line in done.items() if not _failed(line, len(spec.metrics))}
+    # drop a torn last line (and, to retry them, the failed runs) before appending
+    store.rewrite_journal(runs_path, store.journal_text(header, done, order=list(done)))
 
     total = len(design) * spec.replications
     missing = total - len(done)
@@ -326,8 +350,7 @@ def finalize(out: Path, spec: SweepSpec, design: Design) -> int:
     if len(done) != total:
         raise RuntimeError(f"{runs_path}: {total - len(done)} of {total} runs are missing")
     runs_text = store.journal_text(header, done)
-    if runs_path.read_text(encoding="utf-8") != runs_text:
-        store.atomic_write(runs_path, runs_text)
+    store.rewrite_journal(runs_path, runs_text)
     sens = spec.design in ("sobol", "morris")
     points_text, means, matrix, failed = store.summarize_runs(
         runs_text, spec.metrics, spec.paths, design.points, spec.replications, keep_matrix=sens
@@ -352,8 +375,13 @@ def finalize(out: Path, spec: SweepSpec, design: Design) -> int:
     return failed
 
 
+def _failed(line: str, n_metrics: int) -> bool:
+    """Whether a ``runs.csv`` line records a failed run."""
+    return bool(store.parse_run_line(line, n_metrics)[3])
+
+
 def _first_error(runs_path: Path, n_metrics: int) -> str:
-    for line in runs_path.read_text(encoding="utf-8").split("\n")[1:-1]:
+    for line in runs_path.read_text(encoding="utf-8", errors="replace").split("\n")[1:-1]:
         error = store.parse_run_line(line, n_metrics)[3]
         if error:
             return error

@@ -11,6 +11,7 @@ point (common random numbers).
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -35,6 +36,19 @@ def failing(scenario: Scenario, replication: int, seed: int) -> dict[str, float]
     """As :func:`smooth`, but replication 1 of every point with 2 aircraft raises."""
     if scenario.fleets["drops"].aircraft == 2 and replication == 1:
         raise ValueError("engine fire\non the ramp")
+    return smooth(scenario, replication, seed)
+
+
+FLAKY_FLAG = "SIEGE_TEST_FLAKY"
+"""Environment variable naming a file: while it exists, :func:`flaky` fails as :func:`failing`."""
+
+
+def flaky(scenario: Scenario, replication: int, seed: int) -> dict[str, float]:
+    """As :func:`failing` while the file named by ``$SIEGE_TEST_FLAKY`` exists, else
+    :func:`smooth` (a fault that goes away: retried runs then succeed)."""
+    flag = os.environ.get(FLAKY_FLAG)
+    if flag and Path(flag).exists():
+        return failing(scenario, replication, seed)
     return smooth(scenario, replication, seed)
 
 

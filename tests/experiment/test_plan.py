@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import shutil
 
 import pytest
@@ -303,3 +304,33 @@ def test_goal_kinds_recorded(base):
     assert spec.goals == (Goal("delivered_t", ">=", 1.0), Goal("aircraft_lost", "<", 1.0))
     assert spec.metrics == ("delivered_t", "aircraft_lost")
     assert isinstance(spec.vary, Vary)
+
+
+def test_resume_refuses_changed_inputs_and_reads_a_torn_utf8_line(base, tmp_path):
+    out = tmp_path / "p"
+    goal = "stockout__town__food <= 0.05"
+    sim.plan(base, "fleets.drops.aircraft=1:6", goal, out, replications=60)
+    assert (out / "inputs.json").is_file()
+    for name, old, new, words in (
+        ("plan.toml", "seed = 5", "seed = 6", "plan.toml: seed: changed since the plan started"),
+        (
+            "scenario.toml",
+            "recovery = 0.8",
+            "recovery = 0.7",
+            "scenario.toml: drop_zones.field.recovery: changed since the plan started "
+            "(was 0.8, now 0.7)",
+        ),
+    ):
+        copy = tmp_path / f"edited-{name}"
+        shutil.copytree(out, copy)
+        text = (copy / name).read_text()
+        assert old in text, f"test setup: {old!r} not in {name}"
+        (copy / name).write_text(text.replace(old, new, 1))
+        with pytest.raises(PlanFolderError, match=re.escape(words)):
+            sim.resume_plan(copy)
+    torn = tmp_path / "torn"
+    shutil.copytree(out, torn)
+    with open(torn / "runs.csv", "ab") as fh:
+        fh.write("9,9,5,é".encode()[:-1])  # a kill in the middle of a UTF-8 character
+    assert sim.resume_plan(torn).ran == 0
+    assert (torn / "runs.csv").read_bytes() == (out / "runs.csv").read_bytes()

@@ -310,7 +310,126 @@ def test_resume_refuses_an_edited_design(
     assert text != (copy / "sweep.toml").read_text()
     (copy / "sweep.toml").write_text(text)
     assert main(["sweep", "--resume", str(copy), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f'{copy}/sweep.toml: parameters."fleets.drops.aircraft": changed since the sweep '
+        "started (was [1, 2, 3], now [1, 2, 4])" in err
+    ), err
+    (copy / "sweep.toml").write_text((ref / "sweep.toml").read_text())
+    (copy / "design.csv").write_text((ref / "design.csv").read_text().replace(",3,", ",4,"))
+    assert main(["sweep", "--resume", str(copy), "--quiet"]) == 2
     assert "design.csv: does not match sweep.toml" in capsys.readouterr().err
+
+
+def _cut(folder: Path, keep: int) -> list[str]:
+    """Make a complete sweep folder look killed after ``keep`` runs; its removed rows."""
+    lines = (folder / "runs.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (folder / "runs.csv").write_text("".join(lines[: 1 + keep]), encoding="utf-8")
+    for name in ("points.csv", "sensitivity.csv"):
+        (folder / name).unlink(missing_ok=True)
+    return lines[1 + keep :]
+
+
+EDITS = {
+    "seed in sweep.toml": (
+        "sweep.toml",
+        ("seed = 11", "seed = 12"),
+        "sweep.toml: seed: changed since the sweep started (was 11, now 12)",
+    ),
+    "replications in sweep.toml": (
+        "sweep.toml",
+        ("replications = 3", "replications = 2"),
+        "sweep.toml: replications: changed since the sweep started (was 3, now 2)",
+    ),
+    "a value in scenario.toml": (
+        "scenario.toml",
+        ("payload_t = 2.0", "payload_t = 2.5"),
+        "scenario.toml: fleets.drops.payload_t: changed since the sweep started (was 2, now 2.5)",
+    ),
+    "a key added to scenario.toml": (
+        "scenario.toml",
+        ("[fleets.drops]\n", "[fleets.drops]\nreplacement_days = 5.0\n"),
+        "scenario.toml: fleets.drops.replacement_days: changed since the sweep started "
+        "(was not set, now 5)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(EDITS))
+def test_resume_refuses_changed_inputs_naming_the_change(
+    case: str,
+    write_sweep: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    name, (old, new), words = EDITS[case]
+    out = tmp_path / "out"
+    sweep(write_sweep(), out, workers=1, evaluate=sweep_fakes.smooth)
+    _cut(out, 10)
+    text = (out / name).read_text(encoding="utf-8")
+    assert old in text, f"test setup: {old!r} not in {name}"
+    (out / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    before = folder_files(out)
+    assert main(["sweep", "--resume", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {out}/{words}; "), err
+    assert folder_files(out) == before  # nothing run, nothing rewritten
+    with pytest.raises(ScenarioError, match="changed since the sweep started"):
+        resume_sweep(out, workers=1, evaluate=sweep_fakes.smooth)
+
+
+def test_labels_may_change_between_sessions(
+    write_sweep: Callable[..., Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    sweep(write_sweep(), out, workers=1, evaluate=sweep_fakes.smooth)
+    _cut(out, 10)
+    text = (out / "sweep.toml").read_text(encoding="utf-8")
+    (out / "sweep.toml").write_text(text.replace("Tiny grid", "Tiny grid, retitled"))
+    assert resume_sweep(out, workers=1, evaluate=sweep_fakes.smooth).ran == 17
+
+
+def test_a_torn_utf8_character_in_the_journal_does_not_stop_a_resume(
+    write_sweep: Callable[..., Path], tmp_path: Path
+) -> None:
+    whole = tmp_path / "whole"
+    sweep(write_sweep(), whole, workers=1, evaluate=sweep_fakes.smooth)
+    out = tmp_path / "out"
+    sweep(write_sweep(), out, workers=1, evaluate=sweep_fakes.smooth)
+    dropped = _cut(out, 20)
+    with open(out / "runs.csv", "ab") as fh:  # a kill in the middle of "é" of a row
+        fh.write(dropped[0].rstrip("\n").encode("utf-8") + ",café"[:-1].encode() + b"\xc3")
+    result = resume_sweep(out, workers=1, evaluate=sweep_fakes.smooth)
+    assert result.ran == 27 - 20 and result.failed == 0
+    assert folder_files(out) == folder_files(whole)
+
+
+def test_retry_failed_reruns_the_failed_runs_only(
+    write_sweep: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    flag = tmp_path / "fault"
+    flag.touch()
+    monkeypatch.setenv(sweep_fakes.FLAKY_FLAG, str(flag))
+    whole = tmp_path / "whole"
+    sweep(write_sweep(), whole, workers=1, evaluate=sweep_fakes.smooth)
+    out = tmp_path / "out"
+    first = sweep(write_sweep(), out, workers=1, evaluate=sweep_fakes.flaky)
+    assert first.failed == 3
+    assert resume_sweep(out, workers=1, evaluate=sweep_fakes.flaky).ran == 0  # plain resume
+    again = resume_sweep(out, workers=1, evaluate=sweep_fakes.flaky, retry_failed=True)
+    assert (again.ran, again.failed) == (3, 3)  # the fault is still there
+    flag.unlink()
+    fixed = resume_sweep(out, workers=1, evaluate=sweep_fakes.flaky, retry_failed=True)
+    assert (fixed.ran, fixed.failed) == (3, 0)
+    assert folder_files(out) == folder_files(whole)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["failed"] == 0 and manifest["status"] == "complete"
+    assert main(["sweep", "--resume", str(out), "--retry-failed", "--quiet"]) == 0
+    assert main(["sweep", str(write_sweep()), "--retry-failed"]) == 2
+    assert "--retry-failed: needs --resume" in capsys.readouterr().err
 
 
 def test_dask_local_cluster_gives_the_local_files(
