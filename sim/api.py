@@ -25,10 +25,12 @@ points, runs) are refused unless ``allow_large`` is given.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,7 @@ from sim.analysis.metric_registry import metric_names
 from sim.analysis.metrics import replication_metrics
 from sim.analysis.observations import observation_table
 from sim.analysis.summary import SeriesAccumulator, summarize_metrics
-from sim.conventions import InputError, json_text
+from sim.conventions import InputError, json_text, one_line, signal_of
 from sim.experiment import calibrate as calibrating
 from sim.experiment import compare as comparing
 from sim.experiment import compare_store, plan_store, store
@@ -76,11 +78,15 @@ from sim.output.folder import (
     FolderLock,
     OutputExistsError,
     ResultFolder,
+    check_subfolder,
     create_locked,
     default_out_dir,
     folder_kind,
+    folder_status,
+    never_left_running,
     read_manifest,
     rewritten_subfolder,
+    settle_killed,
 )
 from sim.output.plan_plots import plot_plan
 from sim.output.plan_summary import format_plan as _format_plan
@@ -475,12 +481,59 @@ def redraw_plots(result_dir: Path | str) -> Path:
     if missing:
         raise InputError(f"{d}: not a run folder (missing {', '.join(missing)})")
     scenario = load_scenario(d / "scenario.toml")
-    dates, daily = files.read_daily_csv(d / "daily.csv")
-    metrics = files.read_replications_csv(d / "replications.csv")
-    observations = files.read_observations_csv(d / "observations.csv")
+    with _reading(d / "daily.csv", "a run's daily table"):
+        dates, daily = files.read_daily_csv(d / "daily.csv")
+    with _reading(d / "replications.csv", "a run's replications table"):
+        metrics = files.read_replications_csv(d / "replications.csv")
+    with _reading(d / "observations.csv", "a run's observations table"):
+        observations = files.read_observations_csv(d / "observations.csv")
+    if len(dates) != scenario.calendar.n_days:
+        raise InputError(
+            f"{d / 'daily.csv'}: has {len(dates)} days, its scenario.toml "
+            f"{scenario.calendar.n_days}"
+        )
     with rewritten_subfolder(d / "plots") as tmp:
         draw_all(tmp, scenario, dates, daily, metrics, observations)
     return d
+
+
+_UNREADABLE = (
+    OSError,
+    UnicodeDecodeError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    StopIteration,
+    csv.Error,
+)
+"""What reading a damaged (or foreign) file of a result folder raises."""
+
+
+@contextlib.contextmanager
+def _reading(path: Path, what: str) -> Iterator[None]:
+    """Turn a failure to read ``path`` as ``what`` into one :class:`InputError` line."""
+    try:
+        yield
+    except InputError:
+        raise
+    except FileNotFoundError as err:
+        raise InputError(f"{err.filename or path}: missing") from None
+    except _UNREADABLE as err:
+        raise InputError(f"{path}: not {what} ({_reason(err)})") from None
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, StopIteration):
+        return "empty file"
+    if isinstance(err, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(err, OSError):
+        where = f"{err.filename}: " if err.filename else ""
+        return f"{where}{err.strerror or err}"
+    if isinstance(err, KeyError):
+        return f"no {err}"
+    return one_line(f"{type(err).__name__}: {err}")
 
 
 # ---- compare ----------------------------------------------------------------------------
@@ -786,6 +839,8 @@ class PlanResult:
     ``outcome.answer`` is the value found (None when the goal cannot be met in the
     range, ``outcome.reason`` says why); ``outcome.trace`` every candidate evaluated.
     ``ran`` runs were made in this session, ``reused`` taken from the folder's journal.
+    ``killed_before``: the previous session's process was killed (its manifest still
+    said ``running``).
     """
 
     path: Path
@@ -794,6 +849,7 @@ class PlanResult:
     ran: int
     reused: int
     wall_time_s: float
+    killed_before: bool = False
 
     def to_frame(self) -> Any:
         """``trace.csv``: every candidate evaluated, as a pandas DataFrame."""
@@ -879,8 +935,12 @@ def resume_plan(
         raise plan_store.PlanFolderError(str(out), "", "no such plan folder")
     if folder_kind(out) != "plan":
         raise plan_store.PlanFolderError(str(out), "", "not a plan folder (see its manifest.json)")
+    check_subfolder(out / "plots")
+    killed = settle_killed(out)
     lock = FolderLock(out).acquire("siege plan --resume")
-    return _run_plan(out, lock, workers, progress, command, evaluate)
+    result = _run_plan(out, lock, workers, progress, command, evaluate)
+    result.killed_before = killed
+    return result
 
 
 def _run_plan(
@@ -906,9 +966,9 @@ def _run_plan(
         try:
             with journal:
                 outcome = planning.search(spec, journal, on_evaluation=show)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
             _plan_session(path, spec, "interrupted", started, t0, journal.ran, command, workers)
-            raise plan_store.PlanInterrupted(path) from None
+            raise plan_store.PlanInterrupted(path, signal_of(stop)) from None
         except BaseException:
             _plan_session(path, spec, "failed", started, t0, journal.ran, command, workers)
             raise
@@ -918,6 +978,9 @@ def _run_plan(
         with rewritten_subfolder(path / "plots") as tmp:
             plot_plan(path, tmp)
         _plan_session(path, spec, "complete", started, t0, journal.ran, command, workers)
+    except BaseException as err:
+        never_left_running(path, err)
+        raise
     finally:
         lock.release()
     return PlanResult(path, spec, outcome, journal.ran, journal.reused, time.perf_counter() - t0)
@@ -1131,7 +1194,10 @@ def sweep(
                 progress=progress,
                 command=command,
             )
-            plot_sweep(path)
+            _plot_sweep_folder(path)
+        except BaseException as err:
+            never_left_running(path, err)
+            raise
         finally:
             lock.release()
     finally:
@@ -1156,28 +1222,36 @@ def resume_sweep(
     The folder is locked while it runs: a second process is refused with
     :class:`~sim.output.folder.FolderLockedError` naming the holder. Inputs changed
     since the sweep started (``scenario.toml``, ``sweep.toml``) are refused with
-    :class:`~sim.scenario.errors.ScenarioError` naming the first change.
-    ``retry_failed`` runs the failed runs again (and only those, besides the missing
-    ones). Resuming a complete sweep runs nothing and changes nothing but the
-    manifest's sessions.
+    :class:`~sim.scenario.errors.ScenarioError` naming the first change. A manifest
+    left ``running`` by a killed process is put right first (``interrupted``;
+    ``result.extra["killed_before"]`` says so). ``retry_failed`` runs the failed runs
+    again (and only those, besides the missing ones). Resuming a complete sweep runs
+    nothing and changes nothing but the manifest's sessions.
     """
     out = Path(out_dir)
     if not out.is_dir():
         raise SweepFolderError(str(out), "", "no such sweep folder")
     sweeps.load_folder(out)  # a folder that is not a sweep is refused before connecting
+    check_subfolder(out / "plots")
     ex = _executor(executor, workers, scheduler)
     try:
+        killed = settle_killed(out)
         with FolderLock(out).acquire("siege sweep --resume"):
-            result = sweeps.resume(
-                out,
-                executor=ex,
-                workers=workers,
-                evaluate=evaluate,
-                progress=progress,
-                command=command,
-                retry_failed=retry_failed,
-            )
-            plot_sweep(out)
+            try:
+                result = sweeps.resume(
+                    out,
+                    executor=ex,
+                    workers=workers,
+                    evaluate=evaluate,
+                    progress=progress,
+                    command=command,
+                    retry_failed=retry_failed,
+                )
+                _plot_sweep_folder(out)
+            except BaseException as err:
+                never_left_running(out, err)
+                raise
+            result.extra["killed_before"] = killed
     finally:
         if ex is not None and ex is not executor:
             ex.close()
@@ -1345,17 +1419,40 @@ def plot(result_dir: str | Path) -> Path:
         raise InputError(f"{d}: no such result folder")
     kind = folder_kind(d)
     if kind == "comparison":
-        redraw_comparison_plots(d)
+        with _reading(d, "a comparison folder that can be plotted"):
+            redraw_comparison_plots(d)
     elif kind == "calibration":
         redraw_calibration_plots(d)
     elif kind == "plan":
-        redraw_plan_plots(d)
-    elif (d / "design.csv").is_file():
-        with rewritten_subfolder(d / "plots") as tmp:
-            plot_sweep(d, tmp)
+        _check_finished(d, "plan", plan_store.PLAN_JSON)
+        with _reading(d, "a plan folder that can be plotted"):
+            redraw_plan_plots(d)
+    elif kind == "sweep" or (d / "design.csv").is_file():
+        _check_finished(d, "sweep", "points.csv")
+        _plot_sweep_folder(d)
     else:
         redraw_plots(d)
     return d / "plots"
+
+
+def _check_finished(d: Path, kind: str, last_file: str) -> None:
+    """Refuse to plot a sweep or plan that a process still works in, or that did not
+    finish (its status put right first if its process was killed: :func:`folder_status`)."""
+    status = folder_status(d)
+    if status == "running":
+        holder = FolderLock(d).holder() or "another siege process"
+        raise InputError(f"{d}: the {kind} is still running ({holder}); plot it when it is done")
+    if status in ("interrupted", "failed") and not (d / last_file).is_file():
+        raise InputError(
+            f"{d}: the {kind} did not finish (its manifest says {status}); "
+            f"finish it with: siege {kind} --resume {d}"
+        )
+
+
+def _plot_sweep_folder(d: Path) -> None:
+    """(Re-)draw ``plots/`` of a finished sweep folder, never through a link."""
+    with rewritten_subfolder(d / "plots") as tmp:
+        plot_sweep(d, tmp)
 
 
 def write_schema(path: str | Path | None = None) -> Path:

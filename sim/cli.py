@@ -29,23 +29,30 @@
 
 Exit status: 0 success; 1 some runs of a sweep failed (they are recorded), or an
 internal error (one line; set ``SIEGE_DEBUG=1`` to see the traceback); 2 bad input
-(one line ``error: ...`` on stderr, no traceback, nothing written); 130 interrupted.
-``--set`` values are TOML literals, never evaluated as code.
+(one line ``error: ...`` on stderr, no traceback, nothing written); 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP): all three are handled alike,
+the command cleans up (nothing half-written is left; a sweep or plan can be resumed)
+and says so in one line. ``--set`` values are TOML literals, never evaluated as code.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from types import FrameType
 from typing import NoReturn
 
 from sim import __version__, api
-from sim.conventions import InputError, default_workers, one_line
+from sim.conventions import InputError, Terminated, default_workers, one_line, signal_of
 from sim.experiment.calibrate import CalibrationError, CalibrationInterrupted
 from sim.experiment.compare_store import CompareInterrupted
+from sim.experiment.executors import WorkerLostError
 from sim.experiment.plan_store import PlanInterrupted
 from sim.experiment.sweep import SweepInterrupted
 from sim.output.comparison import format_comparison
@@ -56,6 +63,9 @@ EXIT_FAILED_RUNS = 1
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
+"""Ctrl-C; SIGTERM and SIGHUP exit 128 + their number (143, 129) the same way."""
+TERMINATING: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP)
+"""Signals handled as Ctrl-C is (:class:`~sim.conventions.Terminated`)."""
 DEFAULT_WORKERS = default_workers()
 """Default --workers: one process per core (results are identical whatever the count)."""
 
@@ -510,12 +520,14 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 allow_large=args.allow_large,
             )
     except SweepInterrupted as stop:
-        print(
-            f"\ninterrupted: the finished runs are in {stop.out_dir}/runs.csv; continue with"
-            f"\n  siege sweep --resume {stop.out_dir}",
-            file=sys.stderr,
+        _interrupted_line(
+            stop.signum,
+            f"the finished runs are in {stop.out_dir}/runs.csv; continue with: "
+            f"siege sweep --resume {stop.out_dir}",
         )
-        return EXIT_INTERRUPTED
+        return 128 + stop.signum
+    if result.extra.get("killed_before") and not args.quiet:
+        _note_killed(result.out_dir, "sweep")
     print(format_sweep_summary(result, args.quiet))
     return EXIT_OK if result.failed == 0 else EXIT_FAILED_RUNS
 
@@ -690,12 +702,14 @@ def cmd_plan(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 command=command,
             )
     except PlanInterrupted as err:
-        print(
-            f"\ninterrupted: the finished runs are in {err.path}/runs.csv; continue with"
-            f"\n  siege plan --resume {err.path}",
-            file=sys.stderr,
+        _interrupted_line(
+            err.signum,
+            f"the finished runs are in {err.path}/runs.csv; continue with: "
+            f"siege plan --resume {err.path}",
         )
-        return EXIT_INTERRUPTED
+        return 128 + err.signum
+    if result.killed_before and not args.quiet:
+        _note_killed(result.path, "plan")
     if args.quiet:
         print(result.path)
     else:
@@ -740,6 +754,51 @@ def _error_line(message: str) -> None:
     print(f"error: {one_line(message)}", file=sys.stderr)
 
 
+def _stderr_line(text: str) -> None:
+    """One line on stderr, if it can still be written (after a hang-up it may not)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr, flush=True)
+
+
+def _interrupted_line(signum: int, what: str) -> None:
+    """The one line an interrupted command ends with (after ``^C``, on a new line)."""
+    name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    start = "\n" if signum == signal.SIGINT and sys.stderr.isatty() else ""
+    _stderr_line(f"{start}interrupted ({name}): {what}")
+
+
+def _note_killed(path: object, kind: str) -> None:
+    _stderr_line(
+        f"note: {path}: the {kind}'s previous session was killed (its manifest still said "
+        "running; now it says interrupted); resumed"
+    )
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM, SIGHUP: raise :class:`~sim.conventions.Terminated` (a KeyboardInterrupt),
+    so that the command cleans up as for Ctrl-C; a second one is ignored meanwhile."""
+    for sig in TERMINATING:
+        signal.signal(sig, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _terminating_like_ctrl_c() -> Iterator[None]:
+    """Handle SIGTERM and SIGHUP as Ctrl-C while a command runs (main thread only: other
+    threads cannot set handlers); the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in TERMINATING}
+    for sig in TERMINATING:
+        signal.signal(sig, _terminate)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``siege`` (and ``python -m sim``); returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -756,13 +815,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INPUT
     try:
-        return int(args.func(args, argv))
+        with _terminating_like_ctrl_c():
+            return int(args.func(args, argv))
     except InputError as err:
         _error_line(str(err))
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        _error_line("interrupted")
-        return EXIT_INTERRUPTED
+    except WorkerLostError as err:  # not a bug of ours: the kernel or a user killed it
+        _error_line(str(err))
+        return EXIT_INTERNAL
+    except KeyboardInterrupt as stop:
+        signum = signal_of(stop)
+        _interrupted_line(signum, "stopped; nothing half-written was left behind")
+        return 128 + signum
     except BrokenPipeError:
         # stdout closed early (``siege run ... | head``): stop quietly, like other tools
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -15,7 +15,10 @@ loader, the experiment store and the plots write the same things the same way:
   become ``null``, numpy scalars plain numbers, tuples arrays, keys strings;
 - :func:`default_workers` — the default number of worker processes: one per core;
 - :class:`InputError` — bad input: the command line prints its one-line message and
-  exits with status 2 (scenario-file errors are a kind of it).
+  exits with status 2 (scenario-file errors are a kind of it);
+- :class:`Terminated` — SIGTERM or SIGHUP, raised like Ctrl-C's ``KeyboardInterrupt``
+  (a kind of it), so that every clean-up for Ctrl-C runs for them too; the command
+  exits with 128 + the signal's number (:func:`signal_of`).
 
 **Formula injection.** Text from scenario files (an observation's ``source`` or
 ``unit``, an event title swept as a design value, an error message) lands in CSV files
@@ -34,6 +37,7 @@ import io
 import json
 import math
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -41,6 +45,7 @@ import numpy as np
 
 __all__ = [
     "InputError",
+    "Terminated",
     "csv_cell",
     "csv_dicts",
     "csv_line",
@@ -51,12 +56,27 @@ __all__ = [
     "json_ready",
     "json_text",
     "one_line",
+    "signal_of",
 ]
 
 
 class InputError(Exception):
     """Bad input from the user (a file, an option, a folder): ``str(err)`` is one line
     saying what and where; the command line exits 2 with it."""
+
+
+class Terminated(KeyboardInterrupt):
+    """A termination signal (SIGTERM, SIGHUP) handled as Ctrl-C is: raised in the main
+    thread by the command line's handler; ``signum`` is the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+
+def signal_of(stop: BaseException) -> int:
+    """The signal behind an interruption: a :class:`Terminated`'s, else SIGINT (Ctrl-C)."""
+    return int(getattr(stop, "signum", signal.SIGINT))
 
 
 def one_line(text: object) -> str:

@@ -601,6 +601,14 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda d: (d / "sweep.toml").write_text("parameters = [\n"),
         "sweep.toml: invalid TOML",
     ),
+    "empty sweep.toml": (
+        lambda d: (d / "sweep.toml").write_text(""),
+        "sweep.toml: not a sweep's settings (no parameters)",
+    ),
+    "points.csv not UTF-8": (
+        lambda d: (d / "points.csv").write_bytes(b"\xff\xfe\x00garbage\n"),
+        "points.csv: not a sweep's points table",
+    ),
     "plots is a symbolic link": (
         lambda d: (shutil.rmtree(d / "plots"), (d / "plots").symlink_to(d.parent)),
         "is a symbolic link",
@@ -621,6 +629,84 @@ def test_plot_of_a_broken_sweep_folder_is_refused(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and words in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == outside  # nothing written through
+
+
+@pytest.mark.parametrize("command", ["plot", "resume"])
+def test_sweep_plots_are_never_written_through_a_link(
+    command: str, sweep_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = tmp_path / "copy"
+    shutil.copytree(sweep_folder, d)
+    if command == "resume":  # a sweep killed before its end
+        lines = (d / "runs.csv").read_text().splitlines(keepends=True)
+        (d / "runs.csv").write_text("".join(lines[:2]))
+        (d / "points.csv").unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.rmtree(d / "plots")
+    (d / "plots").symlink_to(elsewhere)
+    argv = ["plot", str(d)] if command == "plot" else ["sweep", "--resume", str(d), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {d}/plots: is a symbolic link; refusing to write through it\n"
+    assert list(elsewhere.iterdir()) == []
+    assert (d / "plots").is_symlink()
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory, tiny_toml: str) -> Path:
+    d = tmp_path_factory.mktemp("run")
+    _file(d, "tiny.toml", tiny_toml)
+    assert main([*_run(d / "tiny.toml", "--out", str(d / "run"), "--workers", "1")]) == 0
+    return d / "run"
+
+
+def _half(p: Path) -> None:
+    p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+
+
+BROKEN_RUN: dict[str, tuple[Callable[[Path], object], str]] = {
+    "daily.csv not UTF-8": (
+        lambda d: (d / "daily.csv").write_bytes(b"\xff\xfe\x00"),
+        "daily.csv: not a run's daily table (not UTF-8 text)",
+    ),
+    "daily.csv cut in the middle": (
+        lambda d: _half(d / "daily.csv"),
+        "daily.csv: not a run's daily table (ValueError: line ",
+    ),
+    "empty daily.csv": (
+        lambda d: (d / "daily.csv").write_text(""),
+        "daily.csv: not a run's daily table (empty file)",
+    ),
+    "daily.csv of other days": (
+        lambda d: (d / "daily.csv").write_text("date\n2016-01-01\n"),
+        "daily.csv: has 1 days, its scenario.toml 90",
+    ),
+    "observations.csv of other columns": (
+        lambda d: (d / "observations.csv").write_text("a,b\n1,2\n"),
+        "observations.csv: not a run's observations table (no 'observed')",
+    ),
+    "replications.csv not UTF-8": (
+        lambda d: (d / "replications.csv").write_bytes(b"\xff"),
+        "replications.csv: not a run's replications table (not UTF-8 text)",
+    ),
+    "scenario.toml gone": (lambda d: (d / "scenario.toml").unlink(), "missing scenario.toml"),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_RUN))
+def test_plot_of_a_broken_run_folder_is_refused(
+    case: str, run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = tmp_path / "copy"
+    shutil.copytree(run_folder, d)
+    breaking, words = BROKEN_RUN[case]
+    breaking(d)
+    before = sorted(p.name for p in (d / "plots").iterdir())
+    assert main(["plot", str(d)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and words in err, err
+    assert sorted(p.name for p in (d / "plots").iterdir()) == before
 
 
 def test_plot_of_no_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

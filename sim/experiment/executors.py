@@ -25,9 +25,9 @@ Implementations:
     a :class:`concurrent.futures.ProcessPoolExecutor` on the ``forkserver`` start
     method where the platform has it (``spawn`` elsewhere): no fork of a process
     holding threads or open files, and the heavy modules are imported once in the
-    fork server. Workers ignore SIGINT, so Ctrl-C reaches only the parent, which
-    cancels what has not started. Each worker also holds the read end of a
-    *lifeline* pipe whose only write end is in the parent: if the parent dies
+    fork server. Workers ignore SIGINT and SIGHUP, so Ctrl-C and a hang-up reach only
+    the parent, which cancels what has not started. Each worker also holds the read end
+    of a *lifeline* pipe whose only write end is in the parent: if the parent dies
     (``kill -9``), the pipe reaches end-of-file and the worker exits at once —
     otherwise workers, which hold both ends of the pool's queues, would wait forever
     (and keep the fork server alive).
@@ -38,6 +38,18 @@ Implementations:
 
 Whatever the executor, a task's result depends only on the context and the task,
 so the results are identical; only their arrival order differs.
+
+**Lost workers.** A worker process that dies in the middle of a task (killed by a
+signal, by the kernel when memory runs out) breaks a local pool: every task in flight
+fails with ``BrokenProcessPool``. The finished results are kept; the tasks that were
+in flight are run again in a fresh pool, *one at a time*, so that a task which kills
+its worker again is known for what it is while the others go on. A task lost
+:data:`LOST_RETRIES` + 1 times is handed to the caller's ``lost(task, crashes)``,
+whose return value stands for its result (a sweep records a failed run; ``siege run``
+raises :class:`WorkerLostError` naming the replication). On Dask, whose scheduler already
+retries a task whose worker died, the ``KilledWorker`` it ends with goes to ``lost``
+at once. In this process (:class:`SerialExecutor`, one worker) nothing can survive
+the death of the process itself.
 """
 
 from __future__ import annotations
@@ -49,6 +61,8 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, get_args
 
 from sim.conventions import default_workers, one_line
@@ -70,15 +84,46 @@ PRELOAD: tuple[str, ...] = (
 """Modules the fork server imports once, so forked workers start warm."""
 
 
+LostFn = Callable[[Any, int], Any]
+"""``lost(task, crashes) -> result``: what stands for the result of a task whose worker
+process died ``crashes`` times (or raise)."""
+
+LOST_RETRIES = 2
+"""How many times a task whose worker process died is run again, alone in a fresh
+pool, before it is given up (handed to ``lost``)."""
+
+
+class WorkerLostError(RuntimeError):
+    """A task kept killing the worker process that ran it (see the module docstring)."""
+
+
+def lost_reason(crashes: int) -> str:
+    """Why a task was given up after its worker process died ``crashes`` times."""
+    times = "once" if crashes == 1 else f"{crashes} times"
+    return f"the worker process running it died {times} (killed by a signal, or out of memory?)"
+
+
+def raise_lost(task: Any, crashes: int) -> Any:
+    """The default ``lost``: raise :class:`WorkerLostError` naming the task."""
+    raise WorkerLostError(f"task {task!r}: {lost_reason(crashes)}")
+
+
 class Executor(Protocol):
     """Maps ``fn(context, task)`` over tasks; see the module docstring."""
 
     workers: int
 
     def imap(
-        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool
+        self,
+        fn: TaskFn,
+        context: Any,
+        tasks: Iterable[Any],
+        *,
+        ordered: bool,
+        lost: LostFn = raise_lost,
     ) -> Iterator[Any]:
-        """Results of ``fn(context, task)`` for every task, in task or finishing order."""
+        """Results of ``fn(context, task)`` for every task, in task or finishing order;
+        ``lost`` gives the result of a task whose worker process kept dying."""
         ...
 
     def close(self) -> None:
@@ -92,9 +137,16 @@ class SerialExecutor:
     workers = 1
 
     def imap(
-        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool = True
+        self,
+        fn: TaskFn,
+        context: Any,
+        tasks: Iterable[Any],
+        *,
+        ordered: bool = True,
+        lost: LostFn = raise_lost,
     ) -> Iterator[Any]:
-        """Results of ``fn(context, task)``, one task at a time."""
+        """Results of ``fn(context, task)``, one task at a time (in this process: ``lost``
+        is never called)."""
         for task in tasks:
             yield fn(context, task)
 
@@ -109,7 +161,13 @@ _CONTEXTS: dict[int, Any] = {}
 
 
 def _init_worker(token: int, context: Any, lifeline: Any) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C and a hang-up go to the whole process group: the parent alone handles
+    # them (it stops the pool and cleans up); workers go on with the task in hand and
+    # end when the parent closes the pool or the lifeline. SIGTERM keeps its default:
+    # the pool itself terminates its workers with it when one of them died.
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _CONTEXTS[token] = context
     threading.Thread(
         target=_watch_parent, args=(lifeline,), daemon=True, name="siege-lifeline"
@@ -131,74 +189,168 @@ def _call_in_worker(fn: TaskFn, token: int, task: Any) -> Any:
 
 
 def mp_context() -> mp.context.BaseContext:
-    """The multiprocessing start method used: ``forkserver`` if available, else ``spawn``."""
+    """The multiprocessing start method used: ``forkserver`` if available, else ``spawn``.
+
+    The fork server (and the resource tracker it starts) is started here, with SIGHUP
+    ignored: a hang-up reaches the whole process group, and these helpers must outlive
+    it while the parent cleans up (a dead resource tracker prints tracebacks).
+    """
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(list(PRELOAD))
+        _start_fork_server()
         return ctx
     return mp.get_context("spawn")
+
+
+def _start_fork_server() -> None:
+    """Start the fork server now if it is not running, with SIGHUP ignored (inherited
+    through its ``exec``; the main thread only can change signal handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import forkserver  # the module of the start method chosen above
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+class _Pool:
+    """A process pool serving one context; replaced whole when a worker died (the
+    lifeline and the token stay)."""
+
+    def __init__(self, workers: int, context: Any) -> None:
+        self.workers = workers
+        self.context = context
+        self.token = id(context) ^ os.getpid()
+        self._mp = mp_context()
+        self.lifeline, self.keep_alive = self._mp.Pipe(duplex=False)
+        self.executor = self._new()
+
+    def _new(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._mp,
+            initializer=_init_worker,
+            initargs=(self.token, self.context, self.lifeline),
+        )
+
+    def submit(self, fn: TaskFn, task: Any) -> cf.Future[Any]:
+        """Run ``fn(context, task)`` in a worker."""
+        return self.executor.submit(_call_in_worker, fn, self.token, task)
+
+    def restart(self) -> None:
+        """A fresh pool in place of a broken one."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor = self._new()
+
+    def shut(self) -> None:
+        """Shut the pool down and let the workers go."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.keep_alive.close()  # only now: the workers have exited cleanly
+        self.lifeline.close()
 
 
 class ProcessExecutor:
     """A pool of ``workers`` local processes; a fresh pool per :meth:`imap` call, or,
     with ``keep``, one pool kept for consecutive calls with the same context (a
-    calibration runs many small batches) until :meth:`close`."""
+    calibration runs many small batches) until :meth:`close`. A pool whose worker
+    died is replaced (see the module docstring, "Lost workers")."""
 
-    def __init__(self, workers: int, window: int | None = None, keep: bool = False) -> None:
+    def __init__(
+        self,
+        workers: int,
+        window: int | None = None,
+        keep: bool = False,
+        retries: int = LOST_RETRIES,
+    ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers
         self.window = window or 2 * workers
         self.keep = keep
-        self._kept: tuple[Any, int, cf.ProcessPoolExecutor, Any, Any] | None = None
+        self.retries = retries
+        self._kept: _Pool | None = None
 
-    def _pool(self, context: Any) -> tuple[int, cf.ProcessPoolExecutor, Any, Any]:
-        if self._kept is not None and self._kept[0] is context:
-            return self._kept[1:]
+    def _pool(self, context: Any) -> _Pool:
+        if self._kept is not None and self._kept.context is context:
+            return self._kept
         self.close()
-        token = id(context) ^ os.getpid()
-        ctx = mp_context()
-        lifeline, keep_alive = ctx.Pipe(duplex=False)
-        pool = cf.ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(token, context, lifeline),
-        )
+        pool = _Pool(self.workers, context)
         if self.keep:
-            self._kept = (context, token, pool, lifeline, keep_alive)
-        return token, pool, lifeline, keep_alive
+            self._kept = pool
+        return pool
 
     def imap(
-        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool
+        self,
+        fn: TaskFn,
+        context: Any,
+        tasks: Iterable[Any],
+        *,
+        ordered: bool,
+        lost: LostFn = raise_lost,
     ) -> Iterator[Any]:
         """Results of ``fn(context, task)`` computed in worker processes."""
-        token, pool, lifeline, keep_alive = self._pool(context)
+        pool = self._pool(context)
+        recovery = Recovery(
+            is_lost=lambda err: isinstance(err, BrokenProcessPool),
+            restart=pool.restart,
+            retries=self.retries,
+            whole_pool=True,
+            lost=lost,
+        )
         try:
             yield from _drive(
-                lambda t: pool.submit(_call_in_worker, fn, token, t), tasks, self.window, ordered
+                lambda t: pool.submit(fn, t), tasks, self.window, ordered, recovery=recovery
             )
         finally:
             if not self.keep:
-                _shut(pool, lifeline, keep_alive)
+                pool.shut()
 
     def close(self) -> None:
         """Shut down a kept pool (pools of plain :meth:`imap` calls are already closed)."""
         if self._kept is not None:
-            _, _, pool, lifeline, keep_alive = self._kept
-            self._kept = None
-            _shut(pool, lifeline, keep_alive)
-
-
-def _shut(pool: cf.ProcessPoolExecutor, lifeline: Any, keep_alive: Any) -> None:
-    pool.shutdown(wait=True, cancel_futures=True)
-    keep_alive.close()  # only now: the workers have exited cleanly
-    lifeline.close()
+            pool, self._kept = self._kept, None
+            pool.shut()
 
 
 def _first_done(futures: Iterable[Any]) -> set[Any]:
     done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
     return set(done)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How :func:`_drive` survives the death of a worker process.
+
+    ``is_lost(error)`` tells a lost worker from an error of the task; ``restart()``
+    replaces a broken pool; a lost task is run again alone up to ``retries`` times,
+    then ``lost(task, crashes)`` stands for its result. ``whole_pool``: a loss fails
+    every task in flight (a local pool), not only its own (Dask).
+    """
+
+    is_lost: Callable[[BaseException], bool]
+    restart: Callable[[], None]
+    retries: int
+    whole_pool: bool
+    lost: LostFn
+
+
+_PENDING = object()
+
+
+class _Entry:
+    """A task in flight: its future, how often its worker died, its result once known."""
+
+    __slots__ = ("crashes", "future", "task", "value")
+
+    def __init__(self, task: Any, future: Any) -> None:
+        self.task = task
+        self.future = future
+        self.crashes = 0
+        self.value: Any = _PENDING
 
 
 def _drive(
@@ -207,15 +359,19 @@ def _drive(
     window: int,
     ordered: bool,
     first_done: Callable[[Iterable[Any]], set[Any]] = _first_done,
+    recovery: Recovery | None = None,
 ) -> Iterator[Any]:
     """Keep ``window`` futures in flight; yield their results in task or finishing order.
 
     ``first_done(futures)`` blocks until at least one is done and returns the done ones
     (``concurrent.futures.wait`` by default; Dask futures need Dask's own ``wait``).
+    With ``recovery``, tasks whose worker died are run again (see :class:`Recovery`).
     """
     it = iter(tasks)
-    pending: deque[cf.Future] = deque()
+    pending: deque[_Entry] = deque()
     exhausted = False
+    if recovery is not None:
+        submit = _submitting(submit, recovery)
 
     def refill() -> None:
         nonlocal exhausted
@@ -225,23 +381,83 @@ def _drive(
             except StopIteration:
                 exhausted = True
                 return
-            pending.append(submit(task))
+            pending.append(_Entry(task, submit(task)))
+
+    def next_ready() -> _Entry:
+        if ordered:
+            return pending[0]
+        ready = next((e for e in pending if e.value is not _PENDING), None)
+        if ready is not None:
+            return ready
+        done = first_done([e.future for e in pending])
+        return next(e for e in pending if e.future in done)  # earliest submitted first
 
     try:
         refill()
         while pending:
-            if ordered:
-                fut = pending.popleft()
-            else:
-                done = first_done(pending)
-                fut = next(f for f in pending if f in done)  # earliest submitted first
-                pending.remove(fut)
-            result = fut.result()
+            entry = next_ready()
+            if entry.value is _PENDING:
+                error = entry.future.exception()  # waits for it
+                if error is not None and recovery is not None and recovery.is_lost(error):
+                    _recover(pending, submit, recovery)
+                    continue
+                entry.value = entry.future.result()  # an error of the task is raised
+            pending.remove(entry)
             refill()
-            yield result
+            yield entry.value
     finally:
-        for fut in pending:
-            fut.cancel()
+        for entry in pending:
+            if entry.value is _PENDING:
+                entry.future.cancel()
+
+
+def _submitting(submit: Callable[[Any], Any], recovery: Recovery) -> Callable[[Any], Any]:
+    """``submit`` that returns a failed future instead of raising when the pool is
+    already broken (a worker died since the last look), so that the task is recovered
+    like those in flight."""
+
+    def start(task: Any) -> Any:
+        try:
+            return submit(task)
+        except Exception as err:
+            if not recovery.is_lost(err):
+                raise
+            failed: cf.Future[Any] = cf.Future()
+            failed.set_exception(err)
+            return failed
+
+    return start
+
+
+def _recover(pending: Iterable[_Entry], submit: Callable[[Any], Any], recovery: Recovery) -> None:
+    """After a lost worker: keep what finished, run each lost task again alone."""
+    lost: list[_Entry] = []
+    for entry in pending:
+        if entry.value is not _PENDING:
+            continue
+        if recovery.whole_pool:
+            entry.future.exception()  # a broken pool fails every future it holds, soon
+        elif not entry.future.done():
+            continue
+        error = entry.future.exception()
+        if error is None:
+            entry.value = entry.future.result()
+        elif recovery.is_lost(error):
+            entry.crashes += 1
+            lost.append(entry)
+    if recovery.whole_pool:
+        recovery.restart()
+    for entry in lost:
+        while entry.crashes <= recovery.retries:
+            future = submit(entry.task)
+            error = future.exception()
+            if error is None or not recovery.is_lost(error):
+                entry.future = future  # a result, or an error of the task: raised in turn
+                break
+            entry.crashes += 1
+            recovery.restart()
+        else:
+            entry.value = recovery.lost(entry.task, entry.crashes)
 
 
 # ---- Dask ------------------------------------------------------------------------------
@@ -301,14 +517,28 @@ class DaskExecutor:
         self.window = window or 2 * self.workers
 
     def imap(
-        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool
+        self,
+        fn: TaskFn,
+        context: Any,
+        tasks: Iterable[Any],
+        *,
+        ordered: bool,
+        lost: LostFn = raise_lost,
     ) -> Iterator[Any]:
-        """Results of ``fn(context, task)`` computed on the cluster's workers."""
-        from distributed import wait  # see __init__
+        """Results of ``fn(context, task)`` computed on the cluster's workers; a task
+        whose workers kept dying (Dask's ``KilledWorker``) goes to ``lost``."""
+        from distributed import KilledWorker, wait  # see __init__
 
         def first_done(futures: Iterable[Any]) -> set[Any]:
             return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
 
+        recovery = Recovery(
+            is_lost=lambda err: isinstance(err, KilledWorker),
+            restart=lambda: None,
+            retries=0,  # the scheduler has retried it already
+            whole_pool=False,
+            lost=lost,
+        )
         [ctx] = self.client.scatter([context], broadcast=True, hash=False)
         yield from _drive(
             lambda t: self.client.submit(_dask_call, fn, ctx, t, pure=False),
@@ -316,6 +546,7 @@ class DaskExecutor:
             self.window,
             ordered,
             first_done,
+            recovery,
         )
 
     def close(self) -> None:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import signal
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -51,7 +52,7 @@ from sim.conventions import csv_line, csv_rows, json_text
 from sim.experiment import fingerprint, store
 from sim.experiment.executors import Executor
 from sim.experiment.plan import Evaluation, PlanOutcome, PlanSpec, make_spec, parse_vary
-from sim.experiment.runner import Evaluate, RunTask, SweepContext, execute
+from sim.experiment.runner import Evaluate, RunTask, SweepContext, execute, lost_row
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import dump_toml, load_scenario
 from sim.scenario.schema import Scenario
@@ -72,11 +73,13 @@ class PlanFolderError(ScenarioError):
 
 
 class PlanInterrupted(KeyboardInterrupt):
-    """The plan was interrupted (Ctrl-C); ``path`` is the folder to resume."""
+    """The plan was interrupted (Ctrl-C, SIGTERM, SIGHUP: ``signum``); ``path`` is the
+    folder to resume."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, signum: int = signal.SIGINT) -> None:
         super().__init__(str(path))
         self.path = path
+        self.signum = int(signum)
 
 
 # ---- plan.toml --------------------------------------------------------------------------
@@ -250,7 +253,8 @@ class RunJournal:
             if self._journal is None:
                 raise RuntimeError("open the journal (with RunJournal(...)) before running")
             tasks = [RunTask(index, r, (value,)) for r in missing]
-            for row in self.executor.imap(execute, self.context, tasks, ordered=True):
+            rows = self.executor.imap(execute, self.context, tasks, ordered=True, lost=lost_row)
+            for row in rows:
                 if row.error:
                     raise PlanRunError(
                         f"{self.spec.vary.path} = {value}, replication {row.replication}: "

@@ -11,6 +11,12 @@ With more than one worker the replications run in local processes
 consecutive replications (:func:`chunk_size`). At most ``2 × workers`` chunks are
 in flight or waiting for an earlier one at any moment, so memory stays bounded
 however many replications are asked for.
+
+A worker process that dies (killed, out of memory) does not end the run: its chunks are
+run again in a fresh pool (:mod:`sim.experiment.executors`, "Lost workers"); a chunk
+that keeps killing its worker is split, each replication run alone, and the one that
+still does is an error naming it (:class:`~sim.experiment.executors.WorkerLostError`);
+the others' results are kept.
 """
 
 from __future__ import annotations
@@ -18,7 +24,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sim.experiment.executors import ProcessExecutor, SerialExecutor
+from sim.experiment.executors import (
+    ProcessExecutor,
+    SerialExecutor,
+    WorkerLostError,
+    lost_reason,
+)
 from sim.experiment.runner import ReplicationContext, replicate, replicate_chunk
 from sim.model.record import RunResult
 from sim.scenario.schema import Scenario
@@ -55,11 +66,33 @@ def iter_replications(
     end = first + replications
     chunks = [range(i, min(i + size, end)) for i in range(first, end, size)]
     executor = ProcessExecutor(n)
+    lost = _LostChunk(context, scenario.name)
     try:
-        for results in executor.imap(replicate_chunk, context, chunks, ordered=True):
+        for results in executor.imap(replicate_chunk, context, chunks, ordered=True, lost=lost):
             yield from results
     finally:
         executor.close()
+
+
+class _LostChunk:
+    """The executor's ``lost`` for ``siege run``: a chunk whose worker kept dying is run
+    again one replication at a time (each in a fresh one-worker pool, with the same
+    retries); the replication that still kills its worker raises
+    :class:`~sim.experiment.executors.WorkerLostError` naming it."""
+
+    def __init__(self, context: ReplicationContext, name: str) -> None:
+        self.context = context
+        self.name = name
+
+    def __call__(self, chunk: range, crashes: int) -> list[Any]:
+        if len(chunk) == 1:
+            raise WorkerLostError(f"replication {chunk[0]} of {self.name}: {lost_reason(crashes)}")
+        singles = [range(r, r + 1) for r in chunk]
+        out: list[Any] = []
+        pool = ProcessExecutor(1)
+        for results in pool.imap(replicate_chunk, self.context, singles, ordered=True, lost=self):
+            out.extend(results)
+        return out
 
 
 def chunk_size(replications: int, workers: int) -> int:

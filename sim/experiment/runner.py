@@ -10,7 +10,8 @@ point draws from the same named streams (common random numbers) — and reduces 
 the requested metrics.
 
 A run that raises gives a :class:`RunRow` with the error text (``Type: message``,
-one line) instead of metrics; the sweep records it and goes on. Interrupts
+one line) instead of metrics; the sweep records it and goes on. So does a run whose
+worker process kept dying (:func:`lost_row`, ``WorkerLostError: ...``). Interrupts
 (``KeyboardInterrupt``, ``SystemExit``) are not caught.
 
 The evaluation function ``evaluate(scenario, replication, seed) -> {metric: float}``
@@ -27,6 +28,7 @@ from typing import Any
 
 from sim.analysis.metrics import replication_metrics
 from sim.conventions import one_line
+from sim.experiment.executors import WorkerLostError, lost_reason
 from sim.model.world import run_replication
 from sim.scenario.load import with_values
 from sim.scenario.schema import Scenario
@@ -116,6 +118,13 @@ def pick_metrics(names: tuple[str, ...], values: Mapping[str, float]) -> tuple[f
         v = values[name]
         out.append(math.nan if v is None else float(v))
     return tuple(out)
+
+
+def lost_row(task: RunTask, crashes: int) -> RunRow:
+    """The row of a run whose worker process kept dying (the executors' ``lost``): a
+    failed run, so that the sweep goes on."""
+    error = WorkerLostError(lost_reason(crashes))
+    return RunRow(task.point, task.replication, None, describe(error))
 
 
 def execute(context: SweepContext, task: RunTask) -> RunRow:

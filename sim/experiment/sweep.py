@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -41,12 +42,19 @@ from typing import Any
 
 from sim.analysis import frames
 from sim.analysis import sensitivity as sa
-from sim.conventions import csv_line, default_workers, fmt, json_text
+from sim.conventions import csv_line, default_workers, fmt, json_text, signal_of
 from sim.experiment import fingerprint, store
 from sim.experiment.designs import MORRIS_LEVELS, Design
 from sim.experiment.executors import Executor, make_executor
 from sim.experiment.provenance import build_manifest, package_version, session_entry
-from sim.experiment.runner import Evaluate, RunTask, SweepContext, default_evaluate, execute
+from sim.experiment.runner import (
+    Evaluate,
+    RunTask,
+    SweepContext,
+    default_evaluate,
+    execute,
+    lost_row,
+)
 from sim.experiment.sweepfile import SweepSpec, load_sweep, resolved_data, resolved_toml
 from sim.scenario.errors import ScenarioError
 from sim.scenario.limits import MAX_POINTS, MAX_REPLICATIONS, MAX_RUNS, MAX_SAMPLES, too_large
@@ -100,14 +108,17 @@ class SweepFolderError(ScenarioError):
 
 
 class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C during :func:`resume`: the finished runs are in the folder's ``runs.csv``.
+    """Ctrl-C (or SIGTERM, SIGHUP) during :func:`resume`: the finished runs are in the
+    folder's ``runs.csv``.
 
-    ``out_dir`` is the folder to resume (``siege sweep --resume DIR``).
+    ``out_dir`` is the folder to resume (``siege sweep --resume DIR``); ``signum`` the
+    signal that stopped it.
     """
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, signum: int = signal.SIGINT) -> None:
         super().__init__(str(out_dir))
         self.out_dir = out_dir
+        self.signum = int(signum)
 
 
 # ---- building a new sweep folder -------------------------------------------------------
@@ -257,7 +268,8 @@ def resume(
     (``workers``, default: the machine's cores; one worker runs in this process).
     ``retry_failed`` runs the failed runs again too (their rows are dropped first).
     Inputs changed since the sweep started are refused (:func:`load_folder`).
-    Ctrl-C records the session as interrupted and raises :class:`SweepInterrupted`.
+    Ctrl-C (or SIGTERM, SIGHUP: :class:`~sim.conventions.Terminated`) records the
+    session as interrupted and raises :class:`SweepInterrupted`.
     """
     out = Path(out_dir)
     if not out.is_dir():
@@ -299,7 +311,11 @@ def resume(
     try:
         with store.Journal(runs_path) as journal:
             rows = executor.imap(
-                execute, context, _tasks(design.points, spec.replications, done), ordered=False
+                execute,
+                context,
+                _tasks(design.points, spec.replications, done),
+                ordered=False,
+                lost=lost_row,
             )
             for row in rows:
                 journal.append(store.run_line(row, spec.seed, len(spec.metrics)))
@@ -309,10 +325,10 @@ def resume(
                     first_error = first_error or row.error
                     bar.set_postfix_str(f"{failed_now} failed", refresh=False)
                 bar.update(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         bar.close()
         _update_manifest(out, spec, len(design), "interrupted", started, t0, ran, command)
-        raise SweepInterrupted(out) from None
+        raise SweepInterrupted(out, signal_of(stop)) from None
     except BaseException:
         bar.close()
         _update_manifest(out, spec, len(design), "interrupted", started, t0, ran, command)

@@ -76,11 +76,11 @@ def scenario_labels(folder: Path) -> list[str]:
     return [s["label"] for s in manifest["scenarios"]]
 
 
-def plot_comparison(folder: Path, out: Path | None = None) -> list[Path]:
-    """Draw every plot of :data:`PLOT_FILES` into ``out`` (default ``folder/plots``)."""
+def plot_comparison(folder: Path, out: Path) -> list[Path]:
+    """Draw every plot of :data:`PLOT_FILES` into the existing folder ``out`` (a new
+    folder of the caller's, never ``plots/`` itself: nothing is written through a link)."""
     folder = Path(folder)
-    out = Path(out) if out is not None else folder / "plots"
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
     labels = scenario_labels(folder)
     reference = load_scenario(folder / RUNS_DIR / labels[0] / "scenario.toml")
     dates, diffs = read_daily_diff_csv(folder / DAILY_DIFF_CSV)

@@ -82,6 +82,9 @@ def read_daily_csv(path: Path) -> tuple[list[dt.date], dict[str, np.ndarray]]:
         body = list(reader)
     if not header or header[0] != "date":
         raise ValueError(f"{path}: first column must be 'date'")
+    for i, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise ValueError(f"line {i} has {len(row)} cells, the header {len(header)}")
     dates = [dt.date.fromisoformat(r[0]) for r in body]
     values = np.array([[_parse(c) for c in r[1:]] for r in body], dtype=float).reshape(
         len(body), len(header) - 1
@@ -141,7 +144,7 @@ def write_observations_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> Non
 
 def read_observations_csv(path: Path) -> list[dict[str, Any]]:
     """Rows of an ``observations.csv``: numbers as floats (NaN if blank), flag as bool/None."""
-    numeric = {"observed", "model_p05", "model_p50", "model_p95", "rel_error"}
+    numeric = ("observed", "model_p05", "model_p50", "model_p95", "rel_error")
     out: list[dict[str, Any]] = []
     with open(path, newline="", encoding="utf-8") as fh:
         for row in csv_dicts(fh):

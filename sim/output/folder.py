@@ -28,6 +28,12 @@ the same parent (:func:`stale_temporaries`), with the empty reservation they bel
 
 The default location is ``results/<scenario name>/<UTC timestamp>/`` relative to the
 working directory, the timestamp written ``YYYYMMDDTHHMMSSZ``.
+
+A resumable folder's manifest says whether it is ``running``, ``interrupted`` or
+``complete``. A process killed outright (``kill -9``) cannot say so; but its lock went
+with it, so whoever next reads the folder (a resume, a plot: :func:`settle_killed`,
+:func:`folder_status`) sees a ``running`` folder that nobody holds, rewrites it
+``interrupted`` and says so.
 """
 
 from __future__ import annotations
@@ -47,7 +53,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sim.conventions import InputError
+from sim.conventions import InputError, json_text
+from sim.experiment.store import atomic_write
 
 MANIFEST = "manifest.json"
 LOCK_FILE = ".siege.lock"
@@ -134,6 +141,59 @@ def folder_kind(folder: Path) -> str | None:
         return None
     kind = manifest.get("kind", "run")
     return kind if isinstance(kind, str) else None
+
+
+RUNNING = "running"
+INTERRUPTED = "interrupted"
+FAILED = "failed"
+
+
+def set_status(folder: Path, status: str, only_if: str | None = RUNNING) -> bool:
+    """Rewrite the ``status`` of ``folder``'s manifest (atomically), if it is
+    ``only_if`` (None: whatever it is); whether it was rewritten."""
+    manifest = read_manifest(folder)
+    if manifest is None or (only_if is not None and manifest.get("status") != only_if):
+        return False
+    manifest["status"] = status
+    try:
+        atomic_write(folder / MANIFEST, json_text(manifest))
+    except OSError:
+        return False
+    return True
+
+
+def never_left_running(folder: Path, stop: BaseException) -> None:
+    """On the way out of work in a locked resumable folder (``stop`` ends it): a
+    manifest still ``running`` becomes ``interrupted`` (Ctrl-C, a signal) or ``failed``."""
+    set_status(folder, INTERRUPTED if isinstance(stop, KeyboardInterrupt) else FAILED)
+
+
+def settle_killed(folder: Path) -> bool:
+    """Put right the manifest of a folder whose process was killed: ``running``, but
+    nobody holds its lock (killed with ``kill -9``, or the machine stopped). It is
+    rewritten ``interrupted``; returns whether it was."""
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("status") != RUNNING:
+        return False
+    lock = FolderLock(folder)
+    try:
+        lock.acquire("siege (putting right the status of a folder)")
+    except InputError:  # held (really running), or the folder cannot be locked
+        return False
+    try:
+        return set_status(folder, INTERRUPTED)
+    finally:
+        lock.release()
+
+
+def folder_status(folder: Path) -> str | None:
+    """The status of a resumable folder (sweep, plan) as its manifest records it, a
+    killed process's ``running`` put right first (:func:`settle_killed`). None if the
+    manifest records none."""
+    settle_killed(folder)
+    manifest = read_manifest(folder)
+    status = manifest.get("status") if manifest else None
+    return status if isinstance(status, str) else None
 
 
 def check_target(out: Path, kind: str, force: bool) -> None:
@@ -431,6 +491,17 @@ def atomic_folder(
         yield folder.tmp
 
 
+def check_subfolder(path: Path | str) -> None:
+    """Raise :class:`InputError` unless ``path`` is a real folder or nothing: what
+    :func:`rewritten_subfolder` may replace (checked early, before work that would be
+    lost)."""
+    target = Path(path)
+    if target.is_symlink():
+        raise InputError(f"{target}: is a symbolic link; refusing to write through it")
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{target}: exists and is not a folder")
+
+
 @contextlib.contextmanager
 def rewritten_subfolder(path: Path | str) -> Iterator[Path]:
     """Yield a temporary folder that replaces the subfolder ``path`` (e.g. ``plots``) when done.
@@ -439,10 +510,7 @@ def rewritten_subfolder(path: Path | str) -> Iterator[Path]:
     is refused, so nothing is ever written through a link.
     """
     target = Path(path)
-    if target.is_symlink():
-        raise InputError(f"{target}: is a symbolic link; refusing to write through it")
-    if target.exists() and not target.is_dir():
-        raise InputError(f"{target}: exists and is not a folder")
+    check_subfolder(target)
     try:
         tmp = _fresh_dir(target.parent, f".{target.name}.tmp-{os.getpid()}-")
     except OSError as err:

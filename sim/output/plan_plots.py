@@ -36,11 +36,11 @@ def _num(cell: str) -> float:
     return math.nan if cell == "" else float(cell)
 
 
-def plot_plan(folder: Path, out: Path | None = None) -> list[Path]:
-    """Draw ``plan.png`` into ``out`` (default ``folder/plots``); return its path."""
+def plot_plan(folder: Path, out: Path) -> list[Path]:
+    """Draw ``plan.png`` into the existing folder ``out`` (a new folder of the caller's,
+    never ``plots/`` itself: nothing is written through a link); return its path."""
     folder = Path(folder)
-    out = Path(out) if out is not None else folder / "plots"
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
     record = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
     with open(folder / "trace.csv", newline="", encoding="utf-8") as fh:
         trace = list(csv_dicts(fh))

@@ -135,9 +135,10 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def plot_sweep(result_dir: Path, plots_dir: Path | None = None) -> list[Path]:
-    """Draw the plots of a finished sweep folder into ``plots_dir`` (default: its
-    ``plots/``); return the files written.
+def plot_sweep(result_dir: Path, plots_dir: Path) -> list[Path]:
+    """Draw the plots of a finished sweep folder into the folder ``plots_dir`` (the
+    caller's: :func:`sim.api.plot` writes into a temporary folder that replaces
+    ``plots/``, never through a link); return the files written.
 
     A folder whose ``sweep.toml`` or ``points.csv`` is missing or does not read as a
     finished sweep's is refused with :class:`~sim.conventions.InputError`.
@@ -149,6 +150,8 @@ def plot_sweep(result_dir: Path, plots_dir: Path | None = None) -> list[Path]:
         params = [_Param(p, s, labels.get(p)) for p, s in _flatten(spec.get("parameters", {}))]
         metrics: list[str] = [str(m) for m in spec.get("metrics", [])]
         design = str(spec.get("design", "grid"))
+        if not params or not metrics:
+            raise ValueError("no parameters" if not params else "no metrics")
     except (PathError, AttributeError, TypeError, ValueError) as err:
         raise InputError(f"{result_dir / 'sweep.toml'}: not a sweep's settings ({err})") from None
     title = spec.get("title") or spec.get("name") or "sweep"
@@ -169,8 +172,7 @@ def plot_sweep(result_dir: Path, plots_dir: Path | None = None) -> list[Path]:
     except (OSError, UnicodeDecodeError, csv.Error, KeyError, IndexError, ValueError) as err:
         what = f"no column {err}" if isinstance(err, KeyError) else one_line(str(err))
         raise InputError(f"{points}: not a sweep's points table ({what})") from None
-    out_dir = result_dir / PLOTS_DIR if plots_dir is None else Path(plots_dir)
-    out_dir.mkdir(exist_ok=True)
+    out_dir = Path(plots_dir)
     written: list[Path] = []
     reps = spec.get("replications", "?")
     subtitle = f"{title}\n{design} design, {len(rows)} points × {reps} replications"
@@ -215,10 +217,14 @@ def plot_sweep(result_dir: Path, plots_dir: Path | None = None) -> list[Path]:
             _main_effects(out_dir / "main_effects.png", params, coords, stats, metrics, subtitle)
         )
     sens = result_dir / "sensitivity.csv"
-    if design == "sobol" and sens.is_file():
-        written.append(_sobol(out_dir / "sobol_indices.png", sens, metrics, subtitle, labels))
-    if design == "morris" and sens.is_file():
-        written.append(_morris(out_dir / "morris.png", sens, metrics, subtitle, labels))
+    try:
+        if design == "sobol" and sens.is_file():
+            written.append(_sobol(out_dir / "sobol_indices.png", sens, metrics, subtitle, labels))
+        if design == "morris" and sens.is_file():
+            written.append(_morris(out_dir / "morris.png", sens, metrics, subtitle, labels))
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError, IndexError, ValueError) as err:
+        what = f"no column {err}" if isinstance(err, KeyError) else one_line(str(err))
+        raise InputError(f"{sens}: not a sweep's sensitivity table ({what})") from None
     return written
 
 

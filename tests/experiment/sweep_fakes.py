@@ -12,11 +12,15 @@ point (common random numbers).
 from __future__ import annotations
 
 import os
+import signal
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from sim.model.record import RunResult
+from sim.model.world import run_replication
 from sim.scenario.schema import Scenario
 
 
@@ -85,8 +89,6 @@ def square(context: int, task: int) -> int:
 
 def sigint_handler(context: None, task: int) -> str:
     """The SIGINT disposition in the process running the task."""
-    import signal
-
     return str(signal.getsignal(signal.SIGINT))
 
 
@@ -102,3 +104,57 @@ def boom(context: None, task: int) -> int:
     if task == 3:
         raise RuntimeError("boom")
     return task
+
+
+# ---- workers that die ------------------------------------------------------------------
+
+
+def dies(scenario: Scenario, replication: int, seed: int) -> dict[str, float]:
+    """As :func:`smooth`, but replication 1 of every point with 2 aircraft kills its
+    worker process (as the kernel's out-of-memory killer would)."""
+    if scenario.fleets["drops"].aircraft == 2 and replication == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return smooth(scenario, replication, seed)
+
+
+def die_on(context: int, task: int) -> int:
+    """``2 × task``; task ``context`` ends its worker process (``os._exit``)."""
+    if task == context:
+        os._exit(3)
+    return 2 * task
+
+
+def die_once(context: str, task: int) -> int:
+    """``2 × task``; task 3 kills its worker the first time (a marker file in the folder
+    ``context`` remembers that it did)."""
+    marker = Path(context) / f"died-{task}"
+    if task == 3 and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return 2 * task
+
+
+def handlers(context: None, task: int) -> tuple[str, str, str]:
+    """The SIGINT, SIGTERM and SIGHUP dispositions in the process running the task."""
+    return tuple(str(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))  # type: ignore[return-value]
+
+
+def died_marker(seed: int, replication: int) -> Path:
+    """Where :func:`replication_dies_once` notes that it killed its worker."""
+    return Path(tempfile.gettempdir()) / f"siege-test-died-{seed}-{replication}"
+
+
+def replication_dies_once(scenario: Scenario, replication: int, seed: int) -> RunResult:
+    """The model's replication; replication 3 kills its worker the first time."""
+    marker = died_marker(seed, replication)
+    if replication == 3 and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return run_replication(scenario, replication, seed)
+
+
+def replication_3_dies(scenario: Scenario, replication: int, seed: int) -> RunResult:
+    """The model's replication; replication 3 always ends its worker process."""
+    if replication == 3:
+        os._exit(1)
+    return run_replication(scenario, replication, seed)

@@ -1,4 +1,5 @@
-"""Executors: bounded windows, task and finishing order, workers ignore Ctrl-C."""
+"""Executors: bounded windows, task and finishing order, workers ignore Ctrl-C and
+hang-up, lost workers survived."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ import concurrent.futures as cf
 import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from sweep_fakes import boom, pid, sigint_handler, square
+from sweep_fakes import boom, die_on, die_once, handlers, pid, sigint_handler, square
 
 from sim.experiment.executors import (
+    LOST_RETRIES,
     ProcessExecutor,
     SerialExecutor,
+    WorkerLostError,
     _drive,
     make_executor,
 )
@@ -75,3 +79,34 @@ def test_a_kept_pool_serves_consecutive_calls_with_the_same_context() -> None:
     finally:
         ex.close()
     assert ex._kept is None
+
+
+# ---- lost workers --------------------------------------------------------------------------
+
+
+def test_a_task_that_kills_its_worker_is_given_up_and_the_others_finish() -> None:
+    ex = ProcessExecutor(2)
+
+    def lost(task: int, crashes: int) -> tuple[str, int, int]:
+        return ("lost", task, crashes)
+
+    got = list(ex.imap(die_on, 5, range(12), ordered=True, lost=lost))
+    assert got == [2 * i if i != 5 else ("lost", 5, 1 + LOST_RETRIES) for i in range(12)]
+    unordered = list(ex.imap(die_on, 5, range(12), ordered=False, lost=lost))
+    assert sorted(unordered, key=str) == sorted(got, key=str)
+    with pytest.raises(WorkerLostError, match=r"task 5: the worker process running it died"):
+        list(ex.imap(die_on, 5, range(12), ordered=True))
+
+
+def test_a_worker_that_dies_once_changes_nothing(tmp_path: Path) -> None:
+    ex = ProcessExecutor(2)
+    assert list(ex.imap(die_once, str(tmp_path), range(10), ordered=True)) == [
+        2 * i for i in range(10)
+    ]
+    assert (tmp_path / "died-3").exists()  # it did die
+
+
+def test_workers_leave_ctrl_c_and_hang_up_to_the_parent() -> None:
+    got = set(ProcessExecutor(2).imap(handlers, None, range(4), ordered=True))
+    ignored, default = str(signal.SIG_IGN), str(signal.SIG_DFL)
+    assert got == {(ignored, default, ignored)}  # SIGINT, SIGTERM, SIGHUP

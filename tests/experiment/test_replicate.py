@@ -1,11 +1,16 @@
-"""Replications in parallel: identical to serial, in replication order."""
+"""Replications in parallel: identical to serial, in replication order, whatever
+workers die on the way (or an error naming the replication that kills them)."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import numpy as np
+import pytest
+import sweep_fakes
 
+from sim.experiment.executors import WorkerLostError
 from sim.experiment.replicate import chunk_size, iter_replications
 from sim.model.record import RunResult
 from sim.scenario.load import load_scenario
@@ -53,3 +58,32 @@ def test_chunk_size_keeps_every_worker_busy() -> None:
     assert chunk_size(16, 2) == 2
     assert chunk_size(1000, 2) == 4
     assert chunk_size(1000, 64) == 3
+
+
+def test_a_worker_killed_once_changes_nothing(tiny_path: Path) -> None:
+    scenario = load_scenario(tiny_path)
+    seed = secrets.randbelow(2**31)  # a fresh marker: replication 3 dies the first time
+    marker = sweep_fakes.died_marker(seed, 3)
+    try:
+        serial = list(iter_replications(scenario, 37, seed=seed, workers=1))
+        parallel = list(
+            iter_replications(
+                scenario, 37, seed=seed, workers=2, run_fn=sweep_fakes.replication_dies_once
+            )
+        )
+        assert marker.exists()  # it did die
+    finally:
+        marker.unlink(missing_ok=True)
+    assert [r.replication for r in parallel] == list(range(37))
+    assert all(_same(a, b) for a, b in zip(serial, parallel, strict=True))
+
+
+def test_a_replication_that_keeps_killing_its_worker_is_named(tiny_path: Path) -> None:
+    scenario = load_scenario(tiny_path)
+    run = iter_replications(scenario, 37, seed=9, workers=2, run_fn=sweep_fakes.replication_3_dies)
+    with pytest.raises(WorkerLostError) as err:
+        list(run)
+    assert str(err.value) == (
+        "replication 3 of tiny: the worker process running it died 3 times "
+        "(killed by a signal, or out of memory?)"
+    )

@@ -18,6 +18,7 @@ from sweep_fakes import folder_files
 
 from sim.api import resume_sweep, sweep
 from sim.cli import main
+from sim.conventions import csv_rows
 from sim.experiment.sweep import check_points
 from sim.experiment.sweepfile import load_sweep
 from sim.scenario.errors import ScenarioError
@@ -138,6 +139,23 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
     by_failed = sorted((r.split(",")[i_runs], r.split(",")[i_failed]) for r in points[1:])
     assert by_failed.count(("2", "1")) == 3 and by_failed.count(("3", "0")) == 6
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["failed"] == 3
+
+
+def test_a_run_that_kills_its_worker_is_recorded_and_the_sweep_goes_on(
+    write_sweep: Callable[..., Path], tmp_path: Path
+) -> None:
+    result = sweep(write_sweep(), tmp_path / "out", workers=2, evaluate=sweep_fakes.dies)
+    assert (result.failed, result.runs) == (3, 27)
+    assert result.first_error == (
+        "WorkerLostError: the worker process running it died 3 times "
+        "(killed by a signal, or out of memory?)"
+    )
+    sweep(write_sweep(), tmp_path / "ok", workers=1, evaluate=sweep_fakes.smooth)
+    got = (tmp_path / "out" / "runs.csv").read_text().splitlines()
+    want = (tmp_path / "ok" / "runs.csv").read_text().splitlines()
+    lost = [i for i, (a, b) in enumerate(zip(got, want, strict=True)) if a != b]
+    assert len(lost) == 3 and all(next(csv_rows([got[i]]))[-1] == result.first_error for i in lost)
+    assert all(got[i].split(",")[1] == "1" for i in lost)  # replication 1 of 3 points
 
 
 def test_cli_exit_status_1_and_summary_when_runs_fail(

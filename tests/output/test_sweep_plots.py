@@ -47,7 +47,8 @@ def test_plots_of_each_kind_of_sweep(case: str, tmp_path: Path, tiny_toml: str) 
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
     shutil.rmtree(copy / "plots")
-    written = plot_sweep(copy)
+    (copy / "plots").mkdir()
+    written = plot_sweep(copy, copy / "plots")
     assert sorted(p.name for p in written) == sorted(expected)
     for name in expected:
         assert (copy / "plots" / name).read_bytes() == (out / "plots" / name).read_bytes()
