@@ -25,10 +25,12 @@ Implementations:
     a :class:`concurrent.futures.ProcessPoolExecutor` on the ``forkserver`` start
     method where the platform has it (``spawn`` elsewhere): no fork of a process
     holding threads or open files, and the heavy modules are imported once in the
-    fork server. Workers ignore SIGINT and SIGHUP, so Ctrl-C and a hang-up reach only
-    the parent, which cancels what has not started. Each worker also holds the read end
-    of a *lifeline* pipe whose only write end is in the parent: if the parent dies
-    (``kill -9``), the pipe reaches end-of-file and the worker exits at once —
+    fork server. Workers run in a process group of their own (and ignore SIGINT and
+    SIGHUP), so Ctrl-C, a hang-up or a stop of the job reach only the parent, which
+    cancels what has not started and lets the tasks in hand finish. Each worker also
+    holds the read end of a *lifeline* pipe whose only write end is in the parent: if
+    the parent dies (``kill -9``), the pipe reaches end-of-file and the worker exits at
+    once —
     otherwise workers, which hold both ends of the pool's queues, would wait forever
     (and keep the fork server alive).
 :class:`DaskExecutor`
@@ -55,9 +57,11 @@ the death of the process itself.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -156,15 +160,24 @@ class SerialExecutor:
 
 # ---- local processes -------------------------------------------------------------------
 
+TO_THE_PARENT: tuple[signal.Signals, ...] = (signal.SIGHUP, signal.SIGTERM)
+"""Signals to the process group that the parent alone handles (with SIGINT, which the
+fork server ignores by itself)."""
+
 _CONTEXTS: dict[int, Any] = {}
 """Worker side: the context of each pool this process serves (keyed by a token)."""
 
 
 def _init_worker(token: int, context: Any, lifeline: Any) -> None:
-    # Ctrl-C and a hang-up go to the whole process group: the parent alone handles
-    # them (it stops the pool and cleans up); workers go on with the task in hand and
-    # end when the parent closes the pool or the lifeline. SIGTERM keeps its default:
-    # the pool itself terminates its workers with it when one of them died.
+    # Ctrl-C, a hang-up or a stop (SIGTERM to the job) go to the whole process group:
+    # the parent alone handles them (it stops the pool and cleans up). So a worker
+    # leaves the group, and goes on with the task in hand until the parent closes the
+    # pool or the lifeline; a worker killed while it sends a result would leave the
+    # pool waiting for the rest of the message. SIGTERM keeps its default: the pool
+    # itself terminates its workers with it when one of them died (until here a worker
+    # ignores it, as the fork server does: one the pool meant to end before this point
+    # reads the pool's "stop" instead and exits).
+    os.setpgid(0, 0)
     for sig in (signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -191,9 +204,12 @@ def _call_in_worker(fn: TaskFn, token: int, task: Any) -> Any:
 def mp_context() -> mp.context.BaseContext:
     """The multiprocessing start method used: ``forkserver`` if available, else ``spawn``.
 
-    The fork server (and the resource tracker it starts) is started here, with SIGHUP
-    ignored: a hang-up reaches the whole process group, and these helpers must outlive
-    it while the parent cleans up (a dead resource tracker prints tracebacks).
+    The fork server (and the resource tracker it starts) is started here, with Ctrl-C
+    and a hang-up ignored: they reach the whole process group, and these helpers must
+    outlive them while the parent cleans up. Their standard error, and the workers',
+    is the null device (``SIEGE_DEBUG=1`` keeps it): a worker's errors come back to the
+    parent with its results, and a helper caught by a stop in the middle of its work
+    would otherwise print tracebacks after the command's last line.
     """
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
@@ -204,17 +220,60 @@ def mp_context() -> mp.context.BaseContext:
 
 
 def _start_fork_server() -> None:
-    """Start the fork server now if it is not running, with SIGHUP ignored (inherited
-    through its ``exec``; the main thread only can change signal handlers)."""
+    """Start the fork server now if it is not running: with SIGINT, SIGHUP and SIGTERM
+    ignored (inherited through its ``exec``; only the main thread can change signal
+    handlers) and, unless ``SIEGE_DEBUG`` is set, with its standard error (which the
+    resource tracker and the workers inherit) on the null device.
+
+    A stop of the job (any of these signals to its process group) must not end the
+    fork server: the pool would take the end of its pipes for the death of every worker
+    and break (printing a traceback) while the parent cleans up. The fork server still
+    ends with the parent (the end of its pipe from the parent)."""
     if threading.current_thread() is not threading.main_thread():
         return
     from multiprocessing import forkserver  # the module of the start method chosen above
 
-    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, *TO_THE_PARENT)}
+    stderr = None if os.environ.get("SIEGE_DEBUG") else _quiet_stderr()
     try:
         forkserver.ensure_running()
     finally:
-        signal.signal(signal.SIGHUP, previous)
+        if stderr is not None:
+            os.dup2(stderr, 2)
+            os.close(stderr)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _quiet_stderr() -> int | None:
+    """Point file descriptor 2 at the null device; the old one (to restore), or None."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:
+        return None
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    return saved
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP back (in the main thread) until the block ends;
+    one that came meanwhile is delivered then."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    held = {signal.SIGINT, *TO_THE_PARENT}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class _Pool:
@@ -238,8 +297,11 @@ class _Pool:
         )
 
     def submit(self, fn: TaskFn, task: Any) -> cf.Future[Any]:
-        """Run ``fn(context, task)`` in a worker."""
-        return self.executor.submit(_call_in_worker, fn, self.token, task)
+        """Run ``fn(context, task)`` in a worker. A submission may start a worker
+        process: Ctrl-C and the other stop signals wait until it is done, so that no
+        process is left half-started (it would print a traceback) when they stop us."""
+        with _signals_held():
+            return self.executor.submit(_call_in_worker, fn, self.token, task)
 
     def restart(self) -> None:
         """A fresh pool in place of a broken one."""

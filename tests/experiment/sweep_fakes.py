@@ -139,6 +139,11 @@ def handlers(context: None, task: int) -> tuple[str, str, str]:
     return tuple(str(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))  # type: ignore[return-value]
 
 
+def process_group(context: None, task: int) -> int:
+    """The process group of the process running the task."""
+    return os.getpgid(0)
+
+
 def died_marker(seed: int, replication: int) -> Path:
     """Where :func:`replication_dies_once` notes that it killed its worker."""
     return Path(tempfile.gettempdir()) / f"siege-test-died-{seed}-{replication}"

@@ -10,7 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sweep_fakes import boom, die_on, die_once, handlers, pid, sigint_handler, square
+from sweep_fakes import (
+    boom,
+    die_on,
+    die_once,
+    handlers,
+    pid,
+    process_group,
+    sigint_handler,
+    square,
+)
 
 from sim.experiment.executors import (
     LOST_RETRIES,
@@ -110,3 +119,7 @@ def test_workers_leave_ctrl_c_and_hang_up_to_the_parent() -> None:
     got = set(ProcessExecutor(2).imap(handlers, None, range(4), ordered=True))
     ignored, default = str(signal.SIG_IGN), str(signal.SIG_DFL)
     assert got == {(ignored, default, ignored)}  # SIGINT, SIGTERM, SIGHUP
+    # a signal to the job's process group (a service manager's stop) reaches the parent
+    # only: it stops the pool, and no worker dies in the middle of sending a result
+    groups = set(ProcessExecutor(2).imap(process_group, None, range(4), ordered=True))
+    assert os.getpgid(0) not in groups
