@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.conventions import csv_value
+
 INSTALL_HINT = "pip install 'siege-sim[pandas]'"
 
 
@@ -90,5 +92,11 @@ def summary_frame(summary: Mapping[str, Mapping[str, Any]]) -> Any:
 
 
 def csv_frame(path: Path) -> Any:
-    """A result file read with pandas (empty cells as NaN)."""
-    return pandas().read_csv(path)
+    """A result file read with pandas (empty cells as NaN; a text cell's leading ``'``,
+    put there against formula injection, dropped: :func:`sim.conventions.csv_value`)."""
+    pd = pandas()
+    frame = pd.read_csv(path)
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):  # text (or mixed)
+            frame[column] = frame[column].map(lambda v: csv_value(v) if isinstance(v, str) else v)
+    return frame

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.abc import resample
+from sim.conventions import csv_dicts
 from sim.experiment.calibfile import CalibParameter, load_calibration
 from sim.experiment.calibrate import CALIBRATION_TOML, POSTERIOR_CSV
 from sim.model.record import RunResult
@@ -69,7 +70,7 @@ def read_posterior(folder: str | Path) -> Posterior:
     spec = load_calibration(d / CALIBRATION_TOML)
     try:
         with open(d / POSTERIOR_CSV, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
+            rows = list(csv_dicts(fh))
         values = tuple(tuple(_cell(p, r[p.path]) for p in spec.parameters) for r in rows)
         weights = tuple(float(r["weight"]) for r in rows)
     except (OSError, KeyError, ValueError, TypeError, csv.Error) as err:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.conventions import InputError
+from sim.conventions import InputError, csv_dicts
 from sim.experiment.calibfile import CalibParameter, load_calibration
 from sim.experiment.calibrate import CALIBRATION_TOML, POSTERIOR_CSV, PREDICTIVE_CSV
 from sim.output.sweep_plots import _figure, _save
@@ -45,7 +45,7 @@ ROLE_LABELS = {
 def _read(path: Path) -> list[dict[str, str]]:
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            return list(csv.DictReader(fh))
+            return list(csv_dicts(fh))
     except (OSError, csv.Error, UnicodeDecodeError) as err:
         raise InputError(f"{path}: cannot be read: {err}") from None
 
