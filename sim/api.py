@@ -1312,6 +1312,9 @@ def calibrate(
         )
         try:
             return _run_calibration(path, ex, workers, progress, evaluate, command)
+        except BaseException as err:
+            never_left_running(path, err)
+            raise
         finally:
             lock.release()
     finally:
@@ -1340,10 +1343,18 @@ def resume_calibration(
             str(out), "", "not a calibration folder (see its manifest.json)"
         )
     calibrating.load_folder(out)  # refused before a scheduler is contacted
+    check_subfolder(out / "plots")
     ex = _executor(executor, workers, scheduler)
     try:
+        killed = settle_killed(out)
         with FolderLock(out).acquire("siege calibrate --resume"):
-            return _run_calibration(out, ex, workers, progress, evaluate, command)
+            try:
+                result = _run_calibration(out, ex, workers, progress, evaluate, command)
+            except BaseException as err:
+                never_left_running(out, err)
+                raise
+            result.extra["killed_before"] = killed
+            return result
     finally:
         if ex is not None and ex is not executor:
             ex.close()
@@ -1422,7 +1433,9 @@ def plot(result_dir: str | Path) -> Path:
         with _reading(d, "a comparison folder that can be plotted"):
             redraw_comparison_plots(d)
     elif kind == "calibration":
-        redraw_calibration_plots(d)
+        _check_finished(d, "calibration", calibrating.POSTERIOR_CSV, "calibrate")
+        with _reading(d, "a calibration folder that can be plotted"):
+            redraw_calibration_plots(d)
     elif kind == "plan":
         _check_finished(d, "plan", plan_store.PLAN_JSON)
         with _reading(d, "a plan folder that can be plotted"):
@@ -1435,9 +1448,11 @@ def plot(result_dir: str | Path) -> Path:
     return d / "plots"
 
 
-def _check_finished(d: Path, kind: str, last_file: str) -> None:
-    """Refuse to plot a sweep or plan that a process still works in, or that did not
-    finish (its status put right first if its process was killed: :func:`folder_status`)."""
+def _check_finished(d: Path, kind: str, last_file: str, command: str | None = None) -> None:
+    """Refuse to plot a sweep, plan or calibration that a process still works in, or that
+    did not finish (its status put right first if its process was killed:
+    :func:`folder_status`); ``command`` resumes it (``siege COMMAND --resume``, default
+    ``kind``)."""
     status = folder_status(d)
     if status == "running":
         holder = FolderLock(d).holder() or "another siege process"
@@ -1445,7 +1460,7 @@ def _check_finished(d: Path, kind: str, last_file: str) -> None:
     if status in ("interrupted", "failed") and not (d / last_file).is_file():
         raise InputError(
             f"{d}: the {kind} did not finish (its manifest says {status}); "
-            f"finish it with: siege {kind} --resume {d}"
+            f"finish it with: siege {command or kind} --resume {d}"
         )
 
 

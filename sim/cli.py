@@ -575,15 +575,17 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 allow_large=args.allow_large,
             )
     except CalibrationInterrupted as stop:
-        print(
-            f"\ninterrupted: the finished runs are in {stop.out_dir}; continue with"
-            f"\n  siege calibrate --resume {stop.out_dir}",
-            file=sys.stderr,
+        _interrupted_line(
+            stop.signum,
+            f"the finished runs are in {stop.out_dir}; continue with: "
+            f"siege calibrate --resume {stop.out_dir}",
         )
-        return EXIT_INTERRUPTED
+        return 128 + stop.signum
     except CalibrationError as err:
         _error_line(f"calibration failed: {err}")
         return EXIT_FAILED_RUNS
+    if result.extra.get("killed_before") and not args.quiet:
+        _note_killed(result.out_dir, "calibration")
     print(api.format_calibration(result, args.quiet))
     return EXIT_OK
 

@@ -23,13 +23,15 @@ the fit, ``predictive_runs.csv`` for the posterior predictive check). ``--resume
 replays the whole procedure from the folder's own ``calibration.toml`` and
 ``scenario.toml``, regenerating the proposals, and runs only what the journal lacks.
 A row whose parameter values differ from the regenerated proposal is refused (the
-inputs changed); ``manifest.json`` keeps a hash of the two input files, checked on
-resume.
+inputs changed); ``inputs.json`` keeps the fingerprint of the two input files
+(:mod:`sim.experiment.fingerprint`), checked on resume: a changed value is refused,
+named.
 
 The folder::
 
     scenario.toml         the resolved base scenario
     calibration.toml      the resolved calibration (base = "scenario.toml")
+    inputs.json           the fingerprint of both (a resume with other inputs is refused)
     runs.csv              every fit run: generation, candidate, replication, seed, the
                           parameter values, the fitted observations' values, error
     predictive_runs.csv   every run of the predictive check: generation (the final
@@ -45,7 +47,7 @@ The folder::
                           p95 over draws × replications, observed, error, inside 90 %
     validation.csv        the same for the validation observations only
     calibrated.toml       the base scenario with the posterior medians
-    manifest.json         versions, budget, status, sessions, inputs hash
+    manifest.json         versions, budget, status, sessions, the inputs' hash
     plots/*.png           drawn by :mod:`sim.output.calibration_plots`
 
 The validation observations never enter the fit: ``runs.csv`` holds only the
@@ -54,11 +56,11 @@ fitted observations, and the fit reads nothing else.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
 import math
+import signal
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,8 +70,8 @@ from typing import Any
 import numpy as np
 
 from sim.analysis import abc
-from sim.conventions import default_workers, fmt, json_text
-from sim.experiment import store
+from sim.conventions import csv_line, csv_rows, default_workers, fmt, json_text, signal_of
+from sim.experiment import fingerprint, store
 from sim.experiment.calibfile import (
     CalibrationSpec,
     load_calibration,
@@ -78,7 +80,7 @@ from sim.experiment.calibfile import (
 )
 from sim.experiment.executors import Executor, make_executor
 from sim.experiment.provenance import build_manifest, session_entry
-from sim.experiment.runner import Evaluate, RunRow, RunTask, SweepContext, execute
+from sim.experiment.runner import Evaluate, RunRow, RunTask, SweepContext, execute, lost_row
 from sim.model.streams import seed_sequence
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import dump_toml, with_values
@@ -132,14 +134,17 @@ class CalibrationFolderError(ScenarioError):
 
 
 class CalibrationInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a calibration: the finished runs are in the folder's journals.
+    """Ctrl-C (or SIGTERM, SIGHUP) during a calibration: the finished runs are in the
+    folder's journals.
 
-    ``out_dir`` is the folder to resume (``siege calibrate --resume DIR``).
+    ``out_dir`` is the folder to resume (``siege calibrate --resume DIR``); ``signum``
+    the signal that stopped it.
     """
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, signum: int = signal.SIGINT) -> None:
         super().__init__(str(out_dir))
         self.out_dir = out_dir
+        self.signum = int(signum)
 
 
 class CalibrationError(RuntimeError):
@@ -174,6 +179,7 @@ class CalibrationResult:
     wall_time_s: float
     rows: list[dict[str, Any]] = field(default_factory=list)  # predictive.csv rows
     summary: list[dict[str, Any]] = field(default_factory=list)  # parameters.csv rows
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. killed_before (a resume)
 
     @property
     def final(self) -> Generation:
@@ -216,7 +222,7 @@ def predictive_header(spec: CalibrationSpec) -> list[str]:
 
 
 def _cells(line: str) -> list[str]:
-    return next(csv.reader([line]))
+    return next(csv_rows([line]))
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,12 @@ def run_candidate(context: SweepContext, task: CandidateTask) -> list[RunRow]:
     """A candidate's replications in one task (one round trip to a worker, the candidate's
     scenario built once); each run as :func:`~sim.experiment.runner.execute` gives it."""
     return [execute(context, RunTask(task.point, r, task.values)) for r in task.replications]
+
+
+def lost_candidate(task: CandidateTask, crashes: int) -> list[RunRow]:
+    """The rows of a candidate whose worker process kept dying: failed runs (the
+    executors' ``lost``), so that the calibration goes on."""
+    return [lost_row(RunTask(task.point, r, task.values), crashes) for r in task.replications]
 
 
 class _Stage:
@@ -254,9 +266,8 @@ class _Stage:
             self.done = store.read_keyed(path, header, 3)
         except ValueError as err:
             raise CalibrationFolderError(str(path), "", str(err).split(": ", 1)[-1]) from None
-        clean = store.journal_text(header, self.done, order=list(self.done))
-        if not path.exists() or path.read_text(encoding="utf-8") != clean:
-            store.atomic_write(path, clean)  # drop a torn last line before appending
+        # drop a torn last line before appending
+        store.rewrite_journal(path, store.journal_text(header, self.done, order=list(self.done)))
         self.ran = 0
 
     def ensure(self, stage: int, items: Sequence[tuple[int, tuple[Any, ...]]], reps: int) -> None:
@@ -284,7 +295,10 @@ class _Stage:
             grouped.setdefault(t.point, []).append(t.replication)
         tasks = [CandidateTask(k, by_item[k], tuple(r)) for k, r in grouped.items()]
         with store.Journal(self.path) as journal:
-            for rows in self.executor.imap(run_candidate, self.context, tasks, ordered=False):
+            results = self.executor.imap(
+                run_candidate, self.context, tasks, ordered=False, lost=lost_candidate
+            )
+            for rows in results:
                 for row in rows:
                     metrics: Sequence[Any] = (
                         row.metrics
@@ -373,6 +387,8 @@ def batch_size(need: int, kept: int, evaluated: int, particles: int, room: int) 
 
 
 def _sha256(folder: Path) -> str:
+    """The hash of the two input files' bytes, which folders written before
+    ``inputs.json`` recorded in their manifest (checked on resume of such a folder)."""
     h = hashlib.sha256()
     for name in (CALIBRATION_TOML, SCENARIO_TOML):
         h.update(name.encode())
@@ -380,16 +396,29 @@ def _sha256(folder: Path) -> str:
     return h.hexdigest()
 
 
+def inputs_fingerprint(spec: CalibrationSpec) -> fingerprint.Fingerprint:
+    """The fingerprint of a calibration's resolved inputs (see
+    :mod:`sim.experiment.fingerprint`)."""
+    return fingerprint.fingerprint(
+        {
+            CALIBRATION_TOML: fingerprint.settings_values(resolved_data(spec)),
+            SCENARIO_TOML: fingerprint.scenario_values(spec.base),
+        }
+    )
+
+
 def write_inputs(folder: Path, spec: CalibrationSpec, command: Sequence[str] | None) -> None:
     """Write a new calibration's input files into the empty ``folder``: ``scenario.toml``,
     ``calibration.toml``, the journals' headers and ``manifest.json`` (``running``)."""
     (folder / SCENARIO_TOML).write_text(dump_toml(spec.base), encoding="utf-8")
     (folder / CALIBRATION_TOML).write_text(resolved_toml(spec), encoding="utf-8")
+    current = inputs_fingerprint(spec)
+    fingerprint.record(folder, current)
     (folder / RUNS_CSV).write_text(store.csv_line(runs_header(spec)), encoding="utf-8")
     (folder / PREDICTIVE_RUNS_CSV).write_text(
         store.csv_line(predictive_header(spec)), encoding="utf-8"
     )
-    manifest = _manifest(spec, "running", [], command, 0, _sha256(folder))
+    manifest = _manifest(spec, "running", [], command, 0, current["sha256"])
     (folder / MANIFEST_JSON).write_text(json_text(manifest), encoding="utf-8")
 
 
@@ -401,7 +430,14 @@ def load_folder(out: Path) -> CalibrationSpec:
         raise CalibrationFolderError(
             str(out), "", f"not a calibration folder (no {CALIBRATION_TOML} or {SCENARIO_TOML})"
         )
+    spec = load_calibration(out / CALIBRATION_TOML)
+    current = inputs_fingerprint(spec)
     try:
+        if fingerprint.check(out, current, "calibration"):
+            return spec
+    except ScenarioError as err:
+        raise CalibrationFolderError(err.file, err.path, err.message) from None
+    try:  # a folder from before inputs.json: its manifest has the files' hash
         manifest = json.loads((out / MANIFEST_JSON).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         manifest = {}
@@ -413,7 +449,8 @@ def load_folder(out: Path) -> CalibrationSpec:
             f"{CALIBRATION_TOML} or {SCENARIO_TOML} changed since the calibration started "
             "(their hash differs from manifest.json's); start a new calibration instead",
         )
-    return load_calibration(out / CALIBRATION_TOML)
+    fingerprint.record(out, current)
+    return spec
 
 
 def _context(spec: CalibrationSpec, ids: Iterable[str], evaluate: Evaluate | None) -> SweepContext:
@@ -539,9 +576,9 @@ def calibrate(
         draws = predictive_draws(spec, final)
         items = [(i, final.values[j]) for i, j in enumerate(draws)]
         pred.ensure(final.index, items, spec.budget.replications)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         _session(out, spec, "interrupted", started, t0, ran[0], command, executor.workers)
-        raise CalibrationInterrupted(out) from None
+        raise CalibrationInterrupted(out, signal_of(stop)) from None
     except BaseException:
         _session(out, spec, "failed", started, t0, ran[0], command, executor.workers)
         raise
@@ -665,16 +702,9 @@ def predictive_rows(
 
 
 def _table(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
-    return store.csv_line(list(columns)) + "".join(
-        store.csv_line([_cell(r[c]) for c in columns]) for r in rows
-    )
-
-
-def _cell(v: Any) -> Any:
-    """Text from files (sources, units) cannot start a spreadsheet formula."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
-        return "'" + v
-    return v
+    """A table's text; text from files (sources, units) that a spreadsheet would take
+    for a formula is neutralised by :func:`~sim.conventions.csv_cell`."""
+    return csv_line(list(columns)) + "".join(csv_line([r[c] for c in columns]) for r in rows)
 
 
 def calibrated_toml(spec: CalibrationSpec, summary: Sequence[Mapping[str, Any]], out: Path) -> str:
@@ -782,6 +812,12 @@ def _manifest(
     return m
 
 
+def _inputs_sha256(out: Path) -> str:
+    """The hash of the inputs the folder records (``inputs.json``)."""
+    record = fingerprint.recorded(out)
+    return record["sha256"] if record is not None else _sha256(out)
+
+
 def _session(
     out: Path,
     spec: CalibrationSpec,
@@ -809,5 +845,5 @@ def _session(
             command=command,
         )
     )
-    m = _manifest(spec, status, sessions, command, workers, _sha256(out), generations)
+    m = _manifest(spec, status, sessions, command, workers, _inputs_sha256(out), generations)
     store.atomic_write(out / MANIFEST_JSON, json_text(m))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.experiment.runner import default_evaluate
 from sim.model.record import RunResult
 from sim.model.world import run_replication
 from sim.scenario.schema import Scenario
@@ -163,3 +164,11 @@ def replication_3_dies(scenario: Scenario, replication: int, seed: int) -> RunRe
     if replication == 3:
         os._exit(1)
     return run_replication(scenario, replication, seed)
+
+
+def payload_kills_worker(scenario: Scenario, replication: int, seed: int) -> dict[str, float]:
+    """The model's metrics; a candidate payload above 4 t kills its worker process on
+    replication 0 (every time: a calibration's candidate that can never be run)."""
+    if scenario.fleets["drops"].payload_t > 4.0 and replication == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return default_evaluate(scenario, replication, seed)

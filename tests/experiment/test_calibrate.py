@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TRUE_PAYLOAD_T
-from sweep_fakes import folder_files
+from sweep_fakes import folder_files, payload_kills_worker
 
 from sim import api
 from sim.cli import main
@@ -195,7 +195,9 @@ def test_resume_refuses_changed_inputs(
     path = out / "calibration.toml"
     path.write_text(path.read_text().replace("seed = 3", "seed = 4"))
     assert main(["calibrate", "--resume", str(out), "--quiet", "--workers", "1"]) == 2
-    assert "changed since the calibration started" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith(
+        f"error: {path}: seed: changed since the calibration started (was 3, now 4); "
+    )
 
 
 def test_a_held_folder_cannot_be_resumed(
@@ -290,3 +292,101 @@ def test_an_existing_folder_needs_force_or_resume(
     assert main(argv) == 2
     assert "use --force to replace it, or --resume" in capsys.readouterr().err
     assert main([*argv, "--force"]) == 0
+
+
+def test_a_candidate_that_kills_its_worker_is_rejected_and_the_fit_goes_on(
+    synthetic: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A worker that dies (``kill -9``, the out-of-memory killer) on some candidates:
+    each (all its replications: one task) is tried 1 + LOST_RETRIES times, then
+    recorded as failed runs, and rejected."""
+    cal = synthetic(particles=6, generations=2)
+    result = api.calibrate(
+        cal, tmp_path / "out", executor=ProcessExecutor(2), evaluate=payload_kills_worker
+    )
+    out = result.out_dir
+    runs = _rows(out / "runs.csv")
+    lost = [r for r in runs if r["error"]]
+    assert lost and all(float(r[PATH]) > 4.0 for r in lost)
+    assert all(r["error"].startswith("WorkerLostError: ") for r in lost)
+    assert not any(r["error"] for r in runs if float(r[PATH]) <= 4.0)
+    posterior = _rows(out / "posterior.csv")
+    assert len(posterior) == 6 and all(float(r[PATH]) <= 4.0 for r in posterior)
+    assert '"status": "complete"' in (out / "manifest.json").read_text()
+
+
+def test_a_calibration_stopped_by_sigterm_says_so_and_resumes(
+    synthetic: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cal = synthetic(particles=30, generations=4, replications=3)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "calibrate", cal, "--out", out, "--workers", "2", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell job is
+    )
+    journal = out / "runs.csv"
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if journal.exists() and journal.read_bytes().count(b"\n") > 20:
+            break
+        time.sleep(0.01)
+    if proc.poll() is not None:
+        pytest.skip("the calibration finished before it could be stopped")
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143, err
+    assert err == (
+        f"interrupted (SIGTERM): the finished runs are in {out}; "
+        f"continue with: siege calibrate --resume {out}\n"
+    )
+    assert '"status": "interrupted"' in (out / "manifest.json").read_text()
+    assert main(["calibrate", "--resume", str(out), "--quiet", "--workers", "2"]) == 0
+    assert '"status": "complete"' in (out / "manifest.json").read_text()
+    capsys.readouterr()
+
+
+def test_a_killed_calibration_is_seen_as_interrupted_by_the_next_reader(
+    synthetic: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A process killed with -9 leaves its manifest ``running`` and its lock free: plot
+    and resume put the status right and say so."""
+    cal = synthetic(particles=6, generations=2)
+    _CALLS.update(n=0, stop_at=10)
+    out = tmp_path / "out"
+    with pytest.raises(calibrating.CalibrationInterrupted):
+        api.calibrate(cal, out, executor=SerialExecutor(), evaluate=interrupting)
+    manifest = out / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"interrupted"', '"running"'))
+    assert main(["plot", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {out}: the calibration did not finish (its manifest says interrupted); "
+        f"finish it with: siege calibrate --resume {out}\n"
+    )
+    assert '"status": "interrupted"' in manifest.read_text()
+    manifest.write_text(manifest.read_text().replace('"interrupted"', '"running"'))
+    assert main(["calibrate", "--resume", str(out), "--workers", "1"]) == 0
+    assert f"note: {out}: the calibration's previous session was killed" in capsys.readouterr().err
+    assert '"status": "complete"' in manifest.read_text()
+
+
+def test_plot_of_a_damaged_calibration_folder_is_one_line(
+    synthetic: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cal = synthetic(particles=4, generations=1, replications=1)
+    out = _calibrate(cal, tmp_path / "out").out_dir
+    (out / "posterior.csv").write_bytes(b"\xff\xfe garbage\n")
+    assert main(["plot", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "posterior.csv" in err
+    (out / "plots").rename(tmp_path / "elsewhere")
+    (out / "plots").symlink_to(tmp_path / "elsewhere")
+    (out / "posterior.csv").write_text("")
+    assert main(["plot", str(out)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
