@@ -351,6 +351,10 @@ def run(
     scenario = scenario.model_copy(update={"replications": n, "seed": root})
     if replication is not None:
         extra["replication"] = replication
+    daily = acc.percentiles()
+    binned = acc.report()
+    if binned is not None:
+        extra["daily_percentiles"] = binned
     return RunSet(
         scenario=scenario,
         seed=root,
@@ -359,7 +363,7 @@ def run(
         replication_ids=ids,
         seeds=seeds,
         metrics=metrics,
-        daily=acc.percentiles(),
+        daily=daily,
         summary=summarize_metrics(metrics, root),
         observations=observation_table(scenario, metrics),
         wall_time_s=time.perf_counter() - t0,

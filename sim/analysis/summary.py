@@ -1,10 +1,17 @@
 """Uncertainty across replications: daily percentile bands and per-metric intervals.
 
 **Daily series.** :class:`SeriesAccumulator` collects every replication's daily series
-into one ``replications × days`` array per series (a few MB for a typical run) and
-reduces them to the 5th, 50th and 95th percentiles day by day
-(``numpy.nanpercentile``, linear interpolation). A day on which a series is NaN in
-every replication (days of supply with no demand) stays NaN, written blank. Besides
+into one ``replications × days`` array per series and reduces them to the 5th, 50th
+and 95th percentiles day by day (``numpy.nanpercentile``, linear interpolation):
+*exact* up to its limit of ``K`` replications, those whose series fit in
+:data:`EXACT_MIB` (K = ⌊160 MiB ÷ (series × days × 8 bytes)⌋, at least
+:data:`MIN_EXACT`: 109 for the Deir ez-Zor baseline's 219 series × 871 days, 1.5 MB
+a replication). Beyond ``K`` the memory stays flat: the first ``K`` replications become
+per-day histograms (:mod:`sim.analysis.binned`) and each later one only adds to their
+counts; every percentile then comes with a bound on its error (at most the span of the
+bins holding it), reported by :meth:`SeriesAccumulator.report`. A day on which a
+series is NaN in every replication (days of supply with no demand) stays NaN, written
+blank. Besides
 the model's series it derives ``cumulative_delivered_t__<fleet>`` and
 ``cumulative_sorties_flown__<fleet>`` (running totals, t and sorties; and
 ``cumulative_transferred_t__<fleet>`` for shuttles): their daily
@@ -35,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis import metric_registry
+from sim.analysis.binned import EDGES, BinnedSeries
 from sim.analysis.intervals import Method, mean_interval
 from sim.analysis.metrics import is_never_metric
 from sim.model.record import RunResult
@@ -57,37 +65,84 @@ def derived_series(series: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+EXACT_MIB = 160
+"""Memory (MiB) for exact daily percentiles: the replications whose daily series fit
+are kept whole; beyond, the series are binned (see the module docstring)."""
+
+MIN_EXACT = 20
+"""The fewest replications kept exactly whatever their size (the bins' edges come from
+them)."""
+
+
 class SeriesAccumulator:
     """Collects daily series replication by replication; reduces them to percentiles.
 
-    ``replications`` is the number expected (the arrays' first size); more may be
-    added in order (a run that adds batches until a precision is reached): the arrays
-    then grow, doubling, and :meth:`percentiles` uses the replications added.
+    ``replications`` is the number expected; more may be added (a run that adds
+    batches until a precision is reached). Up to :attr:`exact_limit` replications
+    (known with the first one: :data:`EXACT_MIB` ÷ one replication's series) the values
+    are kept and the percentiles are exact; beyond, the series are binned and memory
+    stays flat (:mod:`sim.analysis.binned`). Replications may arrive in any order up to
+    the limit; the first ``exact_limit`` must all be in before a later one arrives.
     """
 
-    def __init__(self, replications: int, n_days: int) -> None:
+    def __init__(self, replications: int, n_days: int, exact_mib: float = EXACT_MIB) -> None:
         self.replications = replications
         self._expected = replications
         self.n_days = n_days
+        self._budget = int(exact_mib * 2**20)
+        self.exact_limit: int | None = None
         self._data: dict[str, np.ndarray] = {}
+        self._binned: dict[str, BinnedSeries] | None = None
+        self._bounds: dict[str, np.ndarray] = {}
         self._seen: set[int] = set()
 
     def _grow(self, index: int) -> None:
-        size = max(index + 1, 2 * self.replications)
+        assert self.exact_limit is not None
+        size = min(max(index + 1, 2 * self.replications), self.exact_limit)
         for name, arr in self._data.items():
             bigger = np.full((size, self.n_days), np.nan)
             bigger[: arr.shape[0]] = arr
             self._data[name] = bigger
         self.replications = size
 
+    def _bin(self) -> dict[str, BinnedSeries]:
+        """Turn the exact arrays (the first ``exact_limit`` replications, all in) into
+        histograms, one series at a time (the memory of each is freed at once)."""
+        k = self.exact_limit
+        if self._seen != set(range(k or 0)):
+            raise ValueError(
+                f"replications beyond the first {k} arrived before all of those "
+                "(the daily percentiles' bins are made from them)"
+            )
+        binned: dict[str, BinnedSeries] = {}
+        for name in list(self._data):
+            binned[name] = BinnedSeries(self._data.pop(name)[:k])
+        self._binned = binned
+        return binned
+
     def add(self, index: int, result: RunResult) -> None:
         """Store replication ``index`` (0-based position in the run) of ``result``."""
         if index < 0:
             raise IndexError(f"replication index {index} is negative")
-        if index >= self.replications:
-            self._grow(index)
+        if index in self._seen:
+            raise ValueError(f"replication index {index} added twice")
         series = dict(result.series)
         series.update(derived_series(series))
+        if self.exact_limit is None:
+            per_replication = max(1, len(series)) * self.n_days * 8
+            self.exact_limit = max(MIN_EXACT, self._budget // per_replication)
+            self.replications = min(self.replications, self.exact_limit)
+        if index >= self.exact_limit:
+            binned = self._binned if self._binned is not None else self._bin()
+            for name, values in series.items():
+                hist = binned.get(name)
+                if hist is None:  # a series none of the first replications had
+                    hist = binned[name] = BinnedSeries(np.full((1, self.n_days), np.nan))
+                hist.add(np.asarray(values, dtype=float))
+            self._seen.add(index)
+            return
+        if index >= self.replications:
+            self._grow(index)
         for name, values in series.items():
             arr = self._data.get(name)
             if arr is None:
@@ -98,14 +153,40 @@ class SeriesAccumulator:
 
     def names(self) -> list[str]:
         """Series names, sorted."""
-        return sorted(self._data)
+        return sorted(self._binned if self._binned is not None else self._data)
 
     def percentiles(self) -> dict[str, np.ndarray]:
         """Sorted series name → ``3 × n_days`` array of p05, p50, p95 (NaN where undefined)."""
         n = len(self._seen)
         if self._seen != set(range(n)) or n < self._expected:
             raise ValueError(f"only {n} of {self._expected} replications added")
-        return {name: daily_percentiles(self._data[name][:n]) for name in self.names()}
+        if self._binned is None:
+            return {name: daily_percentiles(self._data[name][:n]) for name in self.names()}
+        out: dict[str, np.ndarray] = {}
+        for name in self.names():
+            out[name], self._bounds[name] = self._binned[name].percentiles(PERCENTILES)
+        return out
+
+    def report(self) -> dict[str, Any] | None:
+        """How the daily percentiles were computed, for the run's manifest: None when
+        exact; when binned, the exact limit, the edges per day, and per series the
+        largest error bound of its p05, p50 and p95 over the days (the same units as
+        the series; after :meth:`percentiles`)."""
+        if self._binned is None:
+            return None
+        largest = {name: [_largest(b) for b in self._bounds[name]] for name in sorted(self._bounds)}
+        return {
+            "method": "binned",
+            "exact_limit": self.exact_limit,
+            "replications": len(self._seen),
+            "edges_per_day": EDGES,
+            "max_error": largest,
+        }
+
+
+def _largest(bounds: np.ndarray) -> float | None:
+    finite = bounds[np.isfinite(bounds)]
+    return float(finite.max()) if finite.size else None
 
 
 def daily_percentiles(stack: np.ndarray) -> np.ndarray:
