@@ -719,10 +719,10 @@ def _run_compare(
                 pairing.finish()
                 runsets.append(runset)
             rows = _write_comparison(path, spec, pairing, runsets, command, plots)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
             ran = max(0, compare_store.kept(path, spec) - reused)
             _compare_session(path, spec, "interrupted", started, t0, ran, command, workers)
-            raise compare_store.CompareInterrupted(path) from None
+            raise compare_store.CompareInterrupted(path, signal_of(stop)) from None
         except BaseException:
             ran = max(0, compare_store.kept(path, spec) - reused)
             _compare_session(path, spec, "failed", started, t0, ran, command, workers)

@@ -631,12 +631,12 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 allow_large=args.allow_large,
             )
     except CompareInterrupted as stop:
-        print(
-            f"\ninterrupted: the finished replications are kept in {stop.path}; continue with"
-            f"\n  siege compare --resume {stop.path}",
-            file=sys.stderr,
+        _interrupted_line(
+            stop.signum,
+            f"the finished replications are kept in {stop.path}; continue with: "
+            f"siege compare --resume {stop.path}",
         )
-        return EXIT_INTERRUPTED
+        return 128 + stop.signum
     if args.quiet:
         print(result.path)
     else:

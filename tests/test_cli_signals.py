@@ -86,8 +86,16 @@ def test_a_run_stopped_by_a_signal_cleans_up_and_says_so(
     status, err = _stop(proc, sig)
     name = "Ctrl-C" if sig == signal.SIGINT else signal.Signals(sig).name
     assert status == SIGNALS[sig], err
-    assert err.strip() == f"interrupted ({name}): stopped; nothing half-written was left behind"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]  # nothing left
+    if command == "run":  # a run leaves nothing behind
+        assert err.strip() == f"interrupted ({name}): stopped; nothing half-written was left behind"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+    else:  # a comparison keeps its finished replications, to be resumed
+        assert err.strip() == (
+            f"interrupted ({name}): the finished replications are kept in {out}; "
+            f"continue with: siege compare --resume {out}"
+        )
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.toml"]
+        assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])

@@ -41,6 +41,7 @@ import io
 import json
 import re
 import shutil
+import signal
 import tomllib
 import zipfile
 from collections.abc import Callable, Sequence
@@ -73,11 +74,13 @@ class CompareFolderError(ScenarioError):
 
 
 class CompareInterrupted(KeyboardInterrupt):
-    """The comparison was interrupted (Ctrl-C); ``path`` is the folder to resume."""
+    """The comparison was interrupted (Ctrl-C, SIGTERM or SIGHUP); ``path`` is the
+    folder to resume, ``signum`` the signal that stopped it."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, signum: int = signal.SIGINT) -> None:
         super().__init__(str(path))
         self.path = path
+        self.signum = int(signum)
 
 
 # ---- the comparison: compare.toml and scenarios/ -----------------------------------------
