@@ -47,7 +47,7 @@ from sim.analysis.summary import SeriesAccumulator, summarize_metrics
 from sim.conventions import InputError, json_text, one_line, signal_of
 from sim.experiment import calibrate as calibrating
 from sim.experiment import compare as comparing
-from sim.experiment import compare_store, plan_store, store
+from sim.experiment import compare_store, plan_store
 from sim.experiment import plan as planning
 from sim.experiment import sweep as sweeps
 from sim.experiment.calibfile import CalibrationSpec, is_calibration_data, load_calibration
@@ -629,8 +629,6 @@ def compare(
     def write(tmp: Path) -> None:
         compare_store.write_inputs(tmp, spec)
         manifest = _compare_manifest(spec, "running", [], command, workers)
-        manifest["inputs_sha256"] = store.inputs_sha256(tmp, spec.input_files)
-        manifest["inputs"] = compare_store.input_hashes(tmp, spec)
         files.write_json(tmp / "manifest.json", manifest)
 
     out = (
@@ -676,7 +674,7 @@ def resume_compare(
                 "",
                 "the comparison is complete: nothing to resume (siege plot re-draws its plots)",
             )
-        compare_store.load_spec(out, manifest)
+        compare_store.load_spec(out, check=True)
     except BaseException:
         lock.release()
         raise
@@ -798,8 +796,7 @@ def _compare_session(
     command: Sequence[str] | str | None,
     workers: int,
 ) -> None:
-    """Record a session (and the folder's status) in ``manifest.json``, keeping the
-    inputs' hashes recorded when the comparison began."""
+    """Record a session (and the folder's status) in ``manifest.json``."""
     old = read_manifest(path) or {}
     sessions = list(old.get("sessions", []))
     cmd = [command] if isinstance(command, str) else command
@@ -814,9 +811,6 @@ def _compare_session(
         )
     )
     manifest = _compare_manifest(spec, status, sessions, command, workers)
-    for key in ("inputs_sha256", "inputs"):
-        if key in old:
-            manifest[key] = old[key]
     atomic_write(path / "manifest.json", json_text(manifest))
 
 

@@ -324,7 +324,11 @@ def test_compare_stopped_then_resumed_gives_the_same_files(compared, tmp_path, c
         (["--resume", "{cut}", "--seed", "3"], "--resume: --seed cannot be given with --resume"),
         (["--resume", "{cut}", "--out", "{tmp}/x"], "--resume: --out cannot be given"),
         (["--resume", "{cut}", "--locked"], "{cut}: in use by siege compare --resume (pid"),
-        (["--resume", "{cut}", "--edited"], "{cut}: scenarios/tiny.toml changed since"),
+        (
+            ["--resume", "{cut}", "--edited"],
+            "{cut}/scenarios/tiny.toml: fleets.drops.aircraft: changed since the comparison "
+            "started (was 1, now 2)",
+        ),
     ],
 )
 def test_compare_resume_bad_input(tiny, tmp_path, capsys, args, words):

@@ -28,11 +28,11 @@ aside: it records the sessions and their times). The journal is removed once the
 comparison's files are complete; it takes about 0.2 MB per replication of the Deir
 ez-Zor baseline meanwhile.
 
-**Changed inputs.** ``manifest.json`` records a SHA-256 of ``compare.toml`` and every
-``scenarios/<label>.toml`` (:func:`sim.experiment.store.inputs_sha256`, as a
-calibration does) and the hash of each; ``--resume`` refuses a folder whose inputs no
-longer match, naming the files that changed. A kept replication is also checked
-against the replication, seed and length of run it is used for.
+**Changed inputs.** ``inputs.json`` records the fingerprint of the resolved inputs,
+``compare.toml`` and every ``scenarios/<label>.toml``, as a sweep, plan or calibration
+folder does (:mod:`sim.experiment.fingerprint`); ``--resume`` refuses a folder whose
+inputs no longer match, naming the first value that changed. A kept replication is
+also checked against the replication, seed and length of run it is used for.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ import numpy as np
 import tomli_w
 
 from sim import __version__
-from sim.experiment import store
+from sim.experiment import fingerprint, store
 from sim.experiment.compare import check_calendars, labels_for
 from sim.model.record import RunResult
 from sim.model.world import run_replication
@@ -102,11 +102,6 @@ class CompareSpec:
         """The first scenario: every other is compared with it."""
         return self.scenarios[0]
 
-    @property
-    def input_files(self) -> list[str]:
-        """The folder's input files (relative paths), in the order they are hashed."""
-        return [COMPARE_TOML, *(scenario_file(label) for label in self.labels)]
-
 
 def scenario_file(label: str) -> str:
     """Where a comparison folder keeps the resolved scenario ``label``."""
@@ -136,8 +131,18 @@ def compare_data(spec: CompareSpec) -> dict[str, Any]:
     }
 
 
+def inputs_fingerprint(spec: CompareSpec) -> fingerprint.Fingerprint:
+    """The fingerprint of a comparison's resolved inputs (see
+    :mod:`sim.experiment.fingerprint`)."""
+    files = {COMPARE_TOML: fingerprint.settings_values(compare_data(spec))}
+    for label, scenario in zip(spec.labels, spec.scenarios, strict=True):
+        files[scenario_file(label)] = fingerprint.scenario_values(scenario)
+    return fingerprint.fingerprint(files)
+
+
 def write_inputs(folder: Path, spec: CompareSpec) -> None:
-    """Write ``compare.toml`` and ``scenarios/<label>.toml`` into the new ``folder``."""
+    """Write ``compare.toml``, ``scenarios/<label>.toml`` and ``inputs.json`` (their
+    fingerprint) into the new ``folder``."""
     (folder / SCENARIOS_DIR).mkdir()
     for label, scenario in zip(spec.labels, spec.scenarios, strict=True):
         (folder / scenario_file(label)).write_text(dump_toml(scenario), encoding="utf-8")
@@ -148,18 +153,19 @@ def write_inputs(folder: Path, spec: CompareSpec) -> None:
     )
     text = header + tomli_w.dumps(compare_data(spec))
     (folder / COMPARE_TOML).write_text(text, encoding="utf-8")
+    fingerprint.record(folder, inputs_fingerprint(spec))
 
 
 _LABEL = re.compile(r"^[a-z][a-z0-9_]*(-[0-9]+)?$")
 """A scenario label: its name (snake_case), ``-2``, ``-3``... on repeats (a file name)."""
 
 
-def load_spec(folder: Path, manifest: dict[str, Any] | None = None) -> CompareSpec:
+def load_spec(folder: Path, check: bool = False) -> CompareSpec:
     """The comparison of a folder (``compare.toml`` and its scenario files), re-validated.
 
-    With the folder's ``manifest``, its inputs are first checked against the hashes it
-    recorded (:func:`check_inputs`). Raises :class:`CompareFolderError` (or the
-    :class:`ScenarioError` of a scenario file) if the folder cannot be resumed.
+    With ``check``, its inputs must also be those it began with (the fingerprint in
+    ``inputs.json``). Raises :class:`CompareFolderError` (or the :class:`ScenarioError`
+    of a scenario file) if the folder cannot be resumed.
     """
     path = folder / COMPARE_TOML
     if not path.is_file():
@@ -187,46 +193,25 @@ def load_spec(folder: Path, manifest: dict[str, Any] | None = None) -> CompareSp
             raise CompareFolderError(
                 label, "scenarios", f"label {lab!r} with file {file!r} is not one siege wrote"
             )
-    if manifest is not None:
-        check_inputs(folder, [COMPARE_TOML, *files], manifest)
+    missing = [f for f in files if not (folder / f).is_file()]
+    if missing:
+        raise CompareFolderError(str(folder), "", f"{', '.join(missing)} missing")
     scenarios = [load_scenario(folder / f) for f in files]
     spec = make_spec(scenarios, sources, replications, seed)
     if list(spec.labels) != labels:
         raise CompareFolderError(
             label, "scenarios", f"the labels {labels} do not match the scenarios' names"
         )
+    if check:
+        try:
+            recorded = fingerprint.check(folder, inputs_fingerprint(spec), "comparison")
+        except ScenarioError as err:
+            raise CompareFolderError(err.file, err.path, err.message) from None
+        if not recorded:
+            raise CompareFolderError(
+                str(folder / fingerprint.INPUTS_JSON), "", "missing: cannot check the inputs"
+            )
     return spec
-
-
-def check_inputs(folder: Path, names: Sequence[str], manifest: dict[str, Any]) -> None:
-    """Raise :class:`CompareFolderError` unless the input files ``names`` are those the
-    comparison began with (the hashes in ``manifest``), naming the files that changed."""
-    recorded = manifest.get("inputs_sha256")
-    if not isinstance(recorded, str):
-        raise CompareFolderError(
-            str(folder / "manifest.json"), "", "records no inputs_sha256: cannot check the inputs"
-        )
-    missing = [n for n in names if not (folder / n).is_file()]
-    if missing:
-        raise CompareFolderError(str(folder), "", f"{', '.join(missing)} missing")
-    if recorded == store.inputs_sha256(folder, names):
-        return
-    before = manifest.get("inputs")
-    before = before if isinstance(before, dict) else {}
-    changed = [n for n in names if before.get(n) != store.file_sha256(folder / n)]
-    changed += [n for n in before if n not in names]
-    raise CompareFolderError(
-        str(folder),
-        "",
-        f"{', '.join(changed) or 'the input files'} changed since the comparison started "
-        "(the SHA-256 differs from manifest.json's), so the replications it kept were run "
-        "with other inputs: start a new comparison instead",
-    )
-
-
-def input_hashes(folder: Path, spec: CompareSpec) -> dict[str, str]:
-    """SHA-256 of each input file of the folder (what :func:`check_inputs` names)."""
-    return {name: store.file_sha256(folder / name) for name in spec.input_files}
 
 
 # ---- journal/: the finished replications -------------------------------------------------

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import math
 import os
 import tempfile
@@ -97,23 +96,6 @@ def atomic_write(path: Path, text: str | bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-def inputs_sha256(folder: Path, names: Sequence[str]) -> str:
-    """One SHA-256 of a resumable folder's input files ``names`` (each name, then its
-    bytes, in order): recorded in ``manifest.json`` when the folder is created and
-    checked by ``--resume``, so a folder whose inputs were edited is not finished with
-    runs made from the old ones."""
-    h = hashlib.sha256()
-    for name in names:
-        h.update(name.encode())
-        h.update((folder / name).read_bytes())
-    return h.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of one file (to name which input of :func:`inputs_sha256` changed)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # ---- design.csv ------------------------------------------------------------------------

@@ -205,7 +205,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_files(pair, whole, tiny_path
     assert_same(out, whole)
 
 
-def test_changed_inputs_are_refused_naming_the_file(pair, tmp_path) -> None:
+def test_changed_inputs_are_refused_naming_the_value(pair, tmp_path) -> None:
     out = tmp_path / "cut"
     with pytest.raises(CompareInterrupted):
         sim.compare(pair, out, replications=REPS, plots=False, run_fn=compare_fakes.StopAt(3.0, 1))
@@ -213,12 +213,15 @@ def test_changed_inputs_are_refused_naming_the_file(pair, tmp_path) -> None:
     scenario = out / "scenarios" / "tiny-2.toml"
     text = scenario.read_text()
     scenario.write_text(text.replace("payload_t = 3.0", "payload_t = 4.0"))
-    with pytest.raises(CompareFolderError, match=r"scenarios/tiny-2\.toml changed since"):
+    changed = r"scenarios/tiny-2\.toml: fleets\.\w+\.payload_t: changed since the comparison"
+    with pytest.raises(CompareFolderError, match=changed + r" started \(was 3, now 4\)"):
         sim.resume_compare(out)
     scenario.write_text(text)
     spec = out / "compare.toml"
     spec.write_text(spec.read_text().replace("seed = 5", "seed = 6"))
-    with pytest.raises(CompareFolderError, match=r": compare\.toml changed since"):
+    with pytest.raises(
+        CompareFolderError, match=r"compare\.toml: seed: changed since .*was 5, now 6"
+    ):
         sim.resume_compare(out)
     spec.write_text(spec.read_text().replace("seed = 6", "seed = 5"))
     assert folder_files(out) == before  # refused: nothing written
