@@ -277,8 +277,8 @@ def _signals_held() -> Iterator[None]:
 
 
 class _Pool:
-    """A process pool serving one context; replaced whole when a worker died (the
-    lifeline and the token stay)."""
+    """A process pool serving one context; replaced whole, with its lifeline, when a
+    worker died (the token stays)."""
 
     def __init__(self, workers: int, context: Any) -> None:
         self.workers = workers
@@ -304,8 +304,17 @@ class _Pool:
             return self.executor.submit(_call_in_worker, fn, self.token, task)
 
     def restart(self) -> None:
-        """A fresh pool in place of a broken one."""
+        """A fresh pool in place of a broken one.
+
+        The broken pool's workers are ended first by closing their lifeline: the pool
+        ends them with SIGTERM and waits for them, and one that missed it (a worker
+        still starting ignores it, as the fork server does) would run on, send a result
+        nobody reads and keep the pool waiting for ever. The new pool gets a new one.
+        """
+        self.keep_alive.close()
         self.executor.shutdown(wait=True, cancel_futures=True)
+        self.lifeline.close()
+        self.lifeline, self.keep_alive = self._mp.Pipe(duplex=False)
         self.executor = self._new()
 
     def shut(self) -> None:

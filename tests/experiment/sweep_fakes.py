@@ -140,6 +140,18 @@ def handlers(context: None, task: int) -> tuple[str, str, str]:
     return tuple(str(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))  # type: ignore[return-value]
 
 
+def stubborn(context: object, task: int) -> int:
+    """Task 0 ignores SIGTERM and then works on (as a worker that missed the pool's
+    SIGTERM while starting would); task 1 ends its worker process."""
+    if task == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(120)
+    elif task == 1:
+        time.sleep(0.5)  # task 0 is under way
+        os._exit(3)
+    return task
+
+
 def process_group(context: None, task: int) -> int:
     """The process group of the process running the task."""
     return os.getpgid(0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sweep_fakes import (
     process_group,
     sigint_handler,
     square,
+    stubborn,
 )
 
 from sim.experiment.executors import (
@@ -27,6 +29,7 @@ from sim.experiment.executors import (
     SerialExecutor,
     WorkerLostError,
     _drive,
+    _Pool,
     make_executor,
 )
 
@@ -123,3 +126,22 @@ def test_workers_leave_ctrl_c_and_hang_up_to_the_parent() -> None:
     # only: it stops the pool, and no worker dies in the middle of sending a result
     groups = set(ProcessExecutor(2).imap(process_group, None, range(4), ordered=True))
     assert os.getpgid(0) not in groups
+
+
+@pytest.mark.timeout(60)
+def test_a_broken_pool_is_replaced_even_if_a_worker_ignores_sigterm() -> None:
+    """A broken pool ends its workers with SIGTERM and waits for them; a worker that
+    missed it (it was still starting) kept the replacement waiting for ever."""
+    pool = _Pool(2, 2)
+    try:
+        futures = [pool.submit(stubborn, t) for t in (0, 1)]
+        time.sleep(0.2)
+        # a wake-up: CPython's pool watches a worker it started on demand only from its
+        # manager's next wake-up, and nothing else would come while task 0 sleeps
+        pool.submit(square, 1)
+        with pytest.raises(cf.process.BrokenProcessPool):
+            futures[1].result(timeout=30)
+        pool.restart()  # returns: the stubborn worker ended with its lifeline
+        assert pool.submit(square, 3).result(timeout=30) == 2 * 3 * 3
+    finally:
+        pool.shut()
