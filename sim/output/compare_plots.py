@@ -50,6 +50,7 @@ from sim.output.plots import (
     _inhabited,
     _message,
     _rationed,
+    save,
     survival_curve,
 )
 from sim.scenario.load import load_scenario
@@ -136,7 +137,7 @@ def plot_days_of_supply_diff(
         _date_axis(ax)
     axes[-1].set_xlabel("date")
     main.suptitle("Difference in days of supply, on common random numbers")
-    fig.savefig(path)
+    save(fig, path)
 
 
 def _forest_metrics(rows: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> list[str]:
@@ -164,7 +165,7 @@ def plot_forest(
         ax = fig.subplots()
         _message(ax, "no metric differs between the scenarios (every difference is 0)")
         ax.set_title(f"Metric differences against {labels[0]}")
-        fig.savefig(path)
+        save(fig, path)
         return
     row_h = 0.3 * len(options) + 0.5
     fig = _figure(10, row_h * len(names) + 0.8)
@@ -207,7 +208,7 @@ def plot_forest(
         "grey: no clear difference; * = the interval excludes 0",
         fontsize=9,
     )
-    fig.savefig(path)
+    save(fig, path)
 
 
 def _short(x: float) -> str:
@@ -277,4 +278,4 @@ def plot_survival_overlay(
         _date_axis(ax)
     axes[-1].set_xlabel("date")
     main.suptitle("Survival of stocks (first stock-out date), scenarios overlaid")
-    fig.savefig(path)
+    save(fig, path)
