@@ -86,7 +86,10 @@ def _run_of(scenario, make_result, n_reps=2, **series):
 
 
 def _texts(fig) -> list[str]:
-    return [t.get_text() for t in fig.findobj(Text)]
+    """Every text of the figure, the event key's lines included (the key is an image,
+    drawn once per process, whose label holds its text)."""
+    key = [line for image in fig.images for line in image.get_label().split("\n")]
+    return [t.get_text() for t in fig.findobj(Text)] + key
 
 
 def test_a_54_fleet_legend_stays_inside_its_plot(tmp_path, fake_scenario_factory, make_result):
