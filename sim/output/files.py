@@ -87,8 +87,8 @@ def number_lines(table: np.ndarray) -> Iterable[str]:
     template = ",".join(["%.10g"] * table.shape[1])
     for row in table.tolist():
         line = template % tuple(row)
-        if "nan" in line:
-            line = ",".join("" if cell == "nan" else cell for cell in line.split(","))
+        if "nan" in line:  # an empty cell: two passes empty every run of ",nan,"
+            line = f",{line},".replace(",nan,", ",,").replace(",nan,", ",,")[1:-1]
         yield line
 
 
