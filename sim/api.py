@@ -31,6 +31,7 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ from sim.experiment.calibfile import CalibrationSpec, is_calibration_data, load_
 from sim.experiment.calibfile import check_size as check_calibration_size
 from sim.experiment.calibrate import CalibrationFolderError, CalibrationResult
 from sim.experiment.designs import DESIGNS
-from sim.experiment.executors import EXECUTORS, Executor, make_executor
+from sim.experiment.executors import EXECUTORS, Executor, WarmPool, make_executor
 from sim.experiment.posterior import Posterior, PosteriorRun, check_draws, read_posterior
 from sim.experiment.provenance import build_manifest, session_entry
 from sim.experiment.replicate import iter_replications
@@ -90,7 +91,7 @@ from sim.output.folder import (
 )
 from sim.output.plan_plots import plot_plan
 from sim.output.plan_summary import format_plan as _format_plan
-from sim.output.plots import draw_all
+from sim.output.plots import PLOT_FILES, draw_all, warm_up
 from sim.output.sweep_plots import plot_sweep
 from sim.scenario.errors import ScenarioError
 from sim.scenario.limits import MAX_REPLICATIONS, too_large
@@ -422,20 +423,26 @@ def run_to_folder(
         check_replications(replications, scenario, allow_large)
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name)
     with ResultFolder(out, "run", force=force, unique=out_dir is None) as folder:
-        runset = run(
-            scenario,
-            replications,
-            seed,
-            workers,
-            progress,
-            allow_large=allow_large,
-            posterior=posterior,
-            replication=replication,
-            precision=precision,
-            precision_metrics=precision_metrics,
-            max_replications=max_replications,
-        )
-        write_run_files(runset, folder.tmp, command=command)
+        # the plots' workers start now and import while the replications run
+        drawing = WarmPool(min(workers, len(PLOT_FILES)), warm_up) if workers > 1 else None
+        try:
+            runset = run(
+                scenario,
+                replications,
+                seed,
+                workers,
+                progress,
+                allow_large=allow_large,
+                posterior=posterior,
+                replication=replication,
+                precision=precision,
+                precision_metrics=precision_metrics,
+                max_replications=max_replications,
+            )
+            write_run_files(runset, folder.tmp, command=command, executor=drawing)
+        finally:
+            if drawing is not None:
+                drawing.close()
     return runset, folder.path
 
 
@@ -444,24 +451,35 @@ def write_run_files(
     folder: Path,
     command: Sequence[str] | str | None = None,
     plots: bool = True,
+    executor: Executor | None = None,
 ) -> None:
-    """Write the files of a run folder into the existing, empty ``folder``."""
-    (folder / "scenario.toml").write_text(dump_toml(runset.scenario), encoding="utf-8")
-    files.write_daily_csv(folder / "daily.csv", runset.start, runset.daily)
-    files.write_replications_csv(
-        folder / "replications.csv", runset.replication_ids, runset.seeds, runset.metrics
-    )
-    files.write_summary_json(folder / "summary.json", runset.summary)
-    files.write_observations_csv(folder / "observations.csv", runset.observations)
-    if plots:
-        draw_all(
-            folder / "plots",
-            runset.scenario,
-            runset.dates,
-            runset.daily,
-            runset.metrics,
-            runset.observations,
-        )
+    """Write the files of a run folder into the existing, empty ``folder``.
+
+    With an ``executor`` of two or more workers the plots are drawn there, in
+    parallel, while this process writes the tables (in a thread: it mostly waits).
+    """
+    tables = None
+    if plots and executor is not None and executor.workers > 1:
+        tables = ThreadPoolExecutor(1, thread_name_prefix="siege-tables")
+        written = tables.submit(_write_tables, runset, folder)
+    else:
+        _write_tables(runset, folder)
+    try:
+        if plots:
+            draw_all(
+                folder / "plots",
+                runset.scenario,
+                runset.dates,
+                runset.daily,
+                runset.metrics,
+                runset.observations,
+                executor=executor,
+            )
+        if tables is not None:
+            written.result()
+    finally:
+        if tables is not None:
+            tables.shutdown()
     manifest = build_manifest(
         seed=runset.seed,
         replications=runset.replications,
@@ -472,6 +490,17 @@ def write_run_files(
     )
     manifest.update(runset.extra)
     files.write_json(folder / "manifest.json", manifest)
+
+
+def _write_tables(runset: RunSet, folder: Path) -> None:
+    """The scenario and the tables of a run folder (everything but plots and manifest)."""
+    (folder / "scenario.toml").write_text(dump_toml(runset.scenario), encoding="utf-8")
+    files.write_daily_csv(folder / "daily.csv", runset.start, runset.daily)
+    files.write_replications_csv(
+        folder / "replications.csv", runset.replication_ids, runset.seeds, runset.metrics
+    )
+    files.write_summary_json(folder / "summary.json", runset.summary)
+    files.write_observations_csv(folder / "observations.csv", runset.observations)
 
 
 def redraw_plots(result_dir: Path | str) -> Path:

@@ -33,6 +33,13 @@ Implementations:
     once —
     otherwise workers, which hold both ends of the pool's queues, would wait forever
     (and keep the fork server alive).
+:class:`WarmPool`
+    worker processes started before their work is known, so that they are ready
+    (their imports done) when it comes: the plots of a run, drawn while the run
+    goes on would be too late to start. Forked from this process when it runs a
+    single thread (they start with every module it has imported; a process with
+    threads is never forked), else from the fork server. The context travels with
+    each task, as it is known only when the tasks are.
 :class:`DaskExecutor`
     a ``dask.distributed`` client on a scheduler address (or a ``LocalCluster`` it
     starts itself when none is given). The context is scattered to every worker
@@ -529,6 +536,75 @@ def _recover(pending: Iterable[_Entry], submit: Callable[[Any], Any], recovery: 
             recovery.restart()
         else:
             entry.value = recovery.lost(entry.task, entry.crashes)
+
+
+# ---- warm workers ----------------------------------------------------------------------
+
+
+def _init_warm(warm: Callable[[], None] | None, lifeline: Any, keep_alive: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if keep_alive is not None:
+        keep_alive.close()  # forked: this copy of the write end must not keep us alive
+    threading.Thread(
+        target=_watch_parent, args=(lifeline,), daemon=True, name="siege-lifeline"
+    ).start()
+    if warm is not None:
+        warm()
+
+
+def _nothing() -> None:
+    """A first task: it makes the pool start its workers now."""
+
+
+def _call_with(fn: TaskFn, context: Any, task: Any) -> Any:
+    return fn(context, task)
+
+
+def warm_start_context() -> mp.context.BaseContext:
+    """``fork`` when this process runs one thread and the platform forks, else
+    :func:`mp_context`: forking a process with threads can copy a lock some thread
+    holds (a notebook has several; the ``siege`` command has one until its pools start)."""
+    if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+        return mp.get_context("fork")
+    return mp_context()
+
+
+class WarmPool:
+    """``workers`` processes started at once, each calling ``warm()`` (imports, fonts)
+    while this process goes on; :meth:`imap` then ships the context with every task.
+
+    Workers ignore SIGINT and die with this process (the lifeline of
+    :class:`ProcessExecutor`). :meth:`close` shuts them down.
+    """
+
+    def __init__(self, workers: int, warm: Callable[[], None] | None = None) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
+        self.window = 2 * workers
+        ctx = warm_start_context()
+        self._lifeline, self._keep_alive = ctx.Pipe(duplex=False)
+        forked = ctx.get_start_method() == "fork"
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_init_warm,
+            initargs=(warm, self._lifeline, self._keep_alive if forked else None),
+        )
+        for _ in range(workers):  # start every worker now (a fork pool starts them all)
+            self._pool.submit(_nothing)
+
+    def imap(
+        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool
+    ) -> Iterator[Any]:
+        """Results of ``fn(context, task)`` computed in the warm workers."""
+        yield from _drive(
+            lambda t: self._pool.submit(_call_with, fn, context, t), tasks, self.window, ordered
+        )
+
+    def close(self) -> None:
+        """Shut the workers down (waiting for what runs; cancelling what waits)."""
+        _shut(self._pool, self._lifeline, self._keep_alive)
 
 
 # ---- Dask ------------------------------------------------------------------------------

@@ -33,11 +33,13 @@ import functools
 import math
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
+from sim.experiment.executors import Executor
 from sim.output import layout
 from sim.scenario.schema import Scenario, shuttle_fleets
 
@@ -781,6 +783,67 @@ def plot_observations(
     save(fig, path)
 
 
+@dataclass(frozen=True)
+class PlotInputs:
+    """What the plots of a run are drawn from: plain data, shipped to drawing workers."""
+
+    scenario: Scenario
+    dates: list[dt.date]
+    daily: Mapping[str, np.ndarray]
+    replications: Sequence[Mapping[str, float]]
+    observations: Sequence[Mapping[str, Any]]
+
+
+DRAW_ORDER: tuple[str, ...] = (
+    "rations.png",
+    "sortie_tempo.png",
+    "days_of_supply.png",
+    "survival.png",
+    "observations.png",
+    "tonnage_weekly.png",
+)
+""":data:`PLOT_FILES` the costliest first (four panels, two, ...), so that workers
+drawing in parallel finish together."""
+
+
+def draw_one(inputs: PlotInputs, path: Path) -> Path:
+    """Draw the plot ``path.name`` (one of :data:`PLOT_FILES`) into ``path``."""
+    s, dates, daily = inputs.scenario, inputs.dates, inputs.daily
+    name = path.name
+    if name == "days_of_supply.png":
+        plot_days_of_supply(path, s, dates, daily)
+    elif name == "tonnage_weekly.png":
+        plot_tonnage_weekly(path, s, dates, daily)
+    elif name == "sortie_tempo.png":
+        plot_sortie_tempo(path, s, dates, daily)
+    elif name == "rations.png":
+        plot_rations(path, s, dates, daily)
+    elif name == "survival.png":
+        plot_survival(path, s, dates, inputs.replications)
+    elif name == "observations.png":
+        plot_observations(path, s, inputs.observations)
+    else:
+        raise ValueError(f"no plot is called {name!r} (known: {', '.join(PLOT_FILES)})")
+    return path
+
+
+def warm_up() -> None:
+    """Import what drawing needs and load its fonts: a drawing worker's start, done while
+    the run it will draw is still going on (about a third of a second)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.collections import PolyCollection  # noqa: F401
+    from matplotlib.dates import AutoDateLocator  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    for prop in (
+        FontProperties(),
+        FontProperties(weight="bold"),
+        FontProperties(family="monospace"),
+    ):
+        get_font(findfont(prop))
+
+
 def draw_all(
     plots_dir: Path,
     scenario: Scenario,
@@ -788,15 +851,21 @@ def draw_all(
     daily: Mapping[str, np.ndarray],
     replications: Sequence[Mapping[str, float]],
     observations: Sequence[Mapping[str, Any]],
+    executor: Executor | None = None,
 ) -> list[Path]:
-    """Draw every plot of :data:`PLOT_FILES` into ``plots_dir`` (created); return the paths."""
+    """Draw every plot of :data:`PLOT_FILES` into ``plots_dir`` (created); return the paths.
+
+    With an ``executor`` (:class:`~sim.experiment.executors.WarmPool`, say) the plots
+    are drawn in its workers, in parallel; the files are the same.
+    """
     plots_dir = Path(plots_dir)
     plots_dir.mkdir(parents=True, exist_ok=True)
-    dates = list(dates)
-    plot_days_of_supply(plots_dir / "days_of_supply.png", scenario, dates, daily)
-    plot_tonnage_weekly(plots_dir / "tonnage_weekly.png", scenario, dates, daily)
-    plot_sortie_tempo(plots_dir / "sortie_tempo.png", scenario, dates, daily)
-    plot_rations(plots_dir / "rations.png", scenario, dates, daily)
-    plot_survival(plots_dir / "survival.png", scenario, dates, replications)
-    plot_observations(plots_dir / "observations.png", scenario, observations)
+    inputs = PlotInputs(scenario, list(dates), daily, replications, observations)
+    tasks = [plots_dir / n for n in DRAW_ORDER]
+    if executor is None or executor.workers < 2:
+        for path in tasks:
+            draw_one(inputs, path)
+    else:
+        for _ in executor.imap(draw_one, inputs, tasks, ordered=False):
+            pass
     return [plots_dir / n for n in PLOT_FILES]

@@ -184,3 +184,21 @@ def payload_kills_worker(scenario: Scenario, replication: int, seed: int) -> dic
     if scenario.fleets["drops"].payload_t > 4.0 and replication == 0:
         os.kill(os.getpid(), signal.SIGKILL)
     return default_evaluate(scenario, replication, seed)
+
+
+WARMED: list[int] = []
+"""Worker side: filled by :func:`warm` (a warm pool's start)."""
+
+
+def warm() -> None:
+    """A warm pool's start: note this process as warmed."""
+    import os
+
+    WARMED.append(os.getpid())
+
+
+def warmed(context: None, task: int) -> bool:
+    """Whether :func:`warm` ran in the process running the task (and only there)."""
+    import os
+
+    return [os.getpid()] == WARMED

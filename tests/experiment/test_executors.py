@@ -6,11 +6,15 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import signal
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sweep_fakes
 from sweep_fakes import (
     boom,
     die_on,
@@ -21,16 +25,20 @@ from sweep_fakes import (
     sigint_handler,
     square,
     stubborn,
+    warm,
+    warmed,
 )
 
 from sim.experiment.executors import (
     LOST_RETRIES,
     ProcessExecutor,
     SerialExecutor,
+    WarmPool,
     WorkerLostError,
     _drive,
     _Pool,
     make_executor,
+    warm_start_context,
 )
 
 
@@ -145,3 +153,76 @@ def test_a_broken_pool_is_replaced_even_if_a_worker_ignores_sigterm() -> None:
         assert pool.submit(square, 3).result(timeout=30) == 2 * 3 * 3
     finally:
         pool.shut()
+
+
+def test_a_warm_pool_starts_its_workers_at_once_and_warms_each() -> None:
+    pool = WarmPool(2, warm)
+    try:
+        assert list(pool.imap(square, 3, range(10), ordered=True)) == [3 * i * i for i in range(10)]
+        assert all(pool.imap(warmed, None, range(8), ordered=False))
+        pids = set(pool.imap(pid, None, range(8), ordered=False))
+        assert os.getpid() not in pids and len(pids) <= 2
+        assert set(pool.imap(sigint_handler, None, range(4), ordered=True)) == {str(signal.SIG_IGN)}
+        with pytest.raises(RuntimeError, match="boom"):
+            list(pool.imap(boom, None, range(10), ordered=True))
+    finally:
+        pool.close()
+
+
+def test_a_process_with_threads_is_never_forked() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert warm_start_context().get_start_method() != "fork"
+        pool = WarmPool(2, warm)
+        try:
+            assert all(pool.imap(warmed, None, range(4), ordered=True))
+        finally:
+            pool.close()
+    finally:
+        stop.set()
+        thread.join()
+    if threading.active_count() == 1 and sys.platform == "linux":
+        assert warm_start_context().get_start_method() == "fork"
+
+
+WARM_DRIVER = """
+import sys, time
+sys.path.insert(0, {fakes!r})
+from sweep_fakes import pid, warm
+from sim.experiment.executors import WarmPool
+pool = WarmPool(2, warm)
+print(" ".join(str(p) for p in set(pool.imap(pid, None, range(8), ordered=False))), flush=True)
+time.sleep(60)
+"""
+
+
+def test_warm_workers_die_with_their_parent(tmp_path: Path) -> None:
+    driver = tmp_path / "driver.py"
+    driver.write_text(WARM_DRIVER.format(fakes=str(Path(sweep_fakes.__file__).parent)))
+    proc = subprocess.Popen(
+        [sys.executable, str(driver)], stdout=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        assert proc.stdout is not None
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert workers
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            alive = [p for p in workers if _alive(p)]
+            time.sleep(0.05)
+        assert not alive, "warm workers outlived their killed parent"
+    finally:
+        proc.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"  # a zombie has exited
+    except OSError:
+        return False

@@ -11,6 +11,7 @@ from matplotlib.text import Text
 from sim.analysis.metrics import replication_metrics
 from sim.analysis.observations import observation_table
 from sim.analysis.summary import SeriesAccumulator
+from sim.experiment.executors import WarmPool
 from sim.output.plots import (
     LEGEND_FLEETS,
     PLOT_FILES,
@@ -21,6 +22,7 @@ from sim.output.plots import (
     plot_tonnage_weekly,
     survival_commodities,
     survival_curve,
+    warm_up,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -55,6 +57,22 @@ def test_draw_all(tmp_path, fake_scenario, make_result):
     for p in paths:
         data = p.read_bytes()
         assert data.startswith(PNG) and len(data) > 5000, p.name
+
+
+def test_plots_drawn_in_parallel_are_the_same_files(tmp_path, fake_scenario, make_result):
+    dates, daily, metrics = _run_of(fake_scenario, make_result, n_reps=3)
+    observations = observation_table(fake_scenario, metrics)
+    serial = draw_all(tmp_path / "serial", fake_scenario, dates, daily, metrics, observations)
+    pool = WarmPool(2, warm_up)
+    try:
+        parallel = draw_all(
+            tmp_path / "pool", fake_scenario, dates, daily, metrics, observations, executor=pool
+        )
+    finally:
+        pool.close()
+    assert [p.name for p in parallel] == list(PLOT_FILES)
+    for a, b in zip(serial, parallel, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
 
 
 def test_draw_all_without_fleets_or_observations(tmp_path, fake_scenario_factory, make_result):
