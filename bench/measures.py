@@ -452,3 +452,59 @@ def validation(
     for prev, row in itertools.pairwise(rows):
         row["ratio_to_previous"] = row["cpu_s"] / prev["cpu_s"]
     return rows
+
+
+# -- 7. a large airlift ------------------------------------------------------------------
+
+
+def large_airlift(scenario: Scenario, factors: Sequence[int], rounds: int) -> dict[str, Any]:
+    """Cost per SimPy event of one replication of a large airlift against the engine's own,
+    and the CPU-time ratio when the aircraft or the horizon double.
+
+    Each row is one replication (replication 0) of the scenario scaled by
+    :func:`scaled_fleets` or :func:`scaled_horizon`; the engine reference is timed
+    before each, and the ratio of CPU times per event is judged (the machine is shared:
+    a replication of several seconds and the 0.1 s engine reference see different
+    loads in wall time, not in CPU time). ``rounds`` repeats everything; the fastest
+    round of each row is kept.
+    """
+    rows: list[dict[str, Any]] = []
+    builds = [("base", 1, scenario)] + [
+        (kind, f, build(scenario, f))
+        for kind, build in (("fleets", scaled_fleets), ("horizon", scaled_horizon))
+        for f in factors
+        if f > 1
+    ]
+    for kind, factor, sc in builds:
+        best: dict[str, Any] | None = None
+        for _ in range(rounds):
+            ew, ec = engine_reference()
+            w0, c0 = time.perf_counter(), time.process_time()
+            res = run_replication(sc, 0)
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            events = int(res.sim_events)
+            sorties = sum(float(res.series[f"sorties_flown__{f}"].sum()) for f in sc.fleets)
+            row: dict[str, Any] = {
+                "kind": kind,
+                "factor": factor,
+                "n_days": sc.calendar.n_days,
+                "aircraft": sum(f.aircraft for f in sc.fleets.values()),
+                "sorties": sorties,
+                "sim_events": events,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "us_per_event_cpu": cpu / events * 1e6,
+                "engine_us_per_event_cpu": ec / (ENGINE_PROCESSES * ENGINE_TIMEOUTS) * 1e6,
+                "us_per_event_wall": wall / events * 1e6,
+                "engine_us_per_event_wall": ew / (ENGINE_PROCESSES * ENGINE_TIMEOUTS) * 1e6,
+            }
+            row["event_ratio"] = row["us_per_event_cpu"] / row["engine_us_per_event_cpu"]
+            if best is None or cpu < best["cpu_s"]:
+                best = row
+        assert best is not None
+        rows.append(best)
+    base = rows[0]
+    for row in rows[1:]:
+        row["ratio_to_x1"] = row["cpu_s"] / base["cpu_s"]
+        row["work_ratio_to_x1"] = row["sorties"] / base["sorties"] if base["sorties"] else None
+    return {"rows": rows}

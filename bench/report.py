@@ -18,6 +18,11 @@ TARGETS: dict[str, float] = {
     "memory_ratio": 1.10,  # peak memory of a 2,000-run sweep ÷ that of a 200-run sweep
     "events_doubling_ratio": 2.5,  # validation time ratio when the events double
     "validate_10000_events_s": 10.0,  # loading a scenario with 10,000 events, s
+    "fixed_cost_s": 1.5,  # siege run --replications 1, end to end, plots included, s
+    "e2e_efficiency": 0.9,  # siege run, 200 replications, 2 workers, net of fixed costs
+    "event_cost_ratio": 3.0,  # large airlift: CPU per SimPy event ÷ the engine's
+    "sweep_overhead": 0.10,  # sweep runner: cost per run beyond the replication
+    "peer_ratio": 1.0,  # siege sweep end to end ÷ EMA workbench's evaluator, same runs
 }
 """Target values (see the module docstring)."""
 
@@ -189,7 +194,118 @@ def rows(results: dict[str, Any]) -> list[Row]:
                     verdict(row["wall_s"] <= TARGETS["validate_10000_events_s"]),
                 )
             )
+    out += _end_to_end_rows(results, verdict)
     return out
+
+
+def _end_to_end_rows(results: dict[str, Any], verdict: Any) -> list[Row]:
+    """Rows of the measures 7–11 (fixed cost, end to end, large airlift, overhead, peer)."""
+    out: list[Row] = []
+    fixed = results.get("fixed")
+    if fixed:
+        for key, label in (("workers_2", "2 workers (the default)"), ("workers_1", "1 worker")):
+            rec = fixed[key]
+            ok = rec["exit_status"] == 0 and rec["wall_s"] <= TARGETS["fixed_cost_s"]
+            out.append(
+                (
+                    f"`siege run`, 1 replication, end to end, plots included, {label}"
+                    if key == "workers_2"
+                    else f"  same, {label}",
+                    f"≤ {TARGETS['fixed_cost_s']} s" if key == "workers_2" else "—",
+                    f"{rec['wall_s']:.2f} s (CPU {rec['cpu_s']:.2f} s; median of "
+                    f"{rec['repeats']})" + _failed(rec),
+                    verdict(ok) if key == "workers_2" else "—",
+                )
+            )
+    e2e = results.get("endtoend")
+    if e2e:
+        w1, w2 = e2e["workers_1"], e2e["workers_2"]
+        out.append(
+            (
+                f"`siege run`, {e2e['replications']} replications, end to end, 1 / 2 workers",
+                "—",
+                f"{w1['wall_s']:.2f} s / {w2['wall_s']:.2f} s" + _failed(w1) + _failed(w2),
+                "—",
+            )
+        )
+        eff = e2e.get("efficiency")
+        out.append(
+            (
+                "  end-to-end parallel efficiency, net of the fixed costs (gross)",
+                f"≥ {TARGETS['e2e_efficiency']}",
+                "—" if eff is None else f"{eff:.3f} ({e2e['efficiency_gross']:.3f})",
+                verdict(None if eff is None else eff >= TARGETS["e2e_efficiency"]),
+            )
+        )
+    large = results.get("large")
+    if large:
+        base, *rows = large["rows"]
+        out.append(
+            (
+                f"large airlift ({base['aircraft']:,} aircraft, {base['n_days']:,} days, "
+                f"{base['sorties'] / base['n_days']:,.0f} sorties/day): CPU per SimPy event",
+                f"≤ {TARGETS['event_cost_ratio']:.0f} × engine",
+                f"{base['us_per_event_cpu']:.2f} µs = {base['event_ratio']:.2f} × engine "
+                f"({base['engine_us_per_event_cpu']:.2f} µs); {base['sim_events']:,} events, "
+                f"{base['cpu_s']:.1f} s",
+                verdict(base["event_ratio"] <= TARGETS["event_cost_ratio"]),
+            )
+        )
+        for row in rows:
+            what = "aircraft" if row["kind"] == "fleets" else "horizon"
+            work = row.get("work_ratio_to_x1")
+            out.append(
+                (
+                    f"  {what} ×{row['factor']} ({row['aircraft']:,} aircraft, "
+                    f"{row['n_days']:,} days), CPU time ratio",
+                    f"≤ {TARGETS['doubling_ratio']}",
+                    f"{row['ratio_to_x1']:.2f} ({row['cpu_s']:.1f} s"
+                    + (f"; sorties × {work:.2f}" if work else "")
+                    + f"; {row['event_ratio']:.2f} × engine per event)",
+                    verdict(row["ratio_to_x1"] <= TARGETS["doubling_ratio"]),
+                )
+            )
+    over = results.get("overhead")
+    if over:
+        out.append(
+            (
+                "sweep runner: cost per run beyond the replication (CPU, 1 worker)",
+                f"≤ {TARGETS['sweep_overhead']:.0%}",
+                f"{over['overhead']:+.1%} ({over['per_run_sweep_s'] * 1e3:.1f} vs "
+                f"{over['per_run_bare_s'] * 1e3:.1f} ms a run, {over['marginal_runs']} runs)",
+                verdict(over["overhead"] <= TARGETS["sweep_overhead"]),
+            )
+        )
+    peer = results.get("peer")
+    if peer:
+        mine = peer["siege_sweep"]
+        other = peer.get("peer")
+        label = (
+            f"`siege sweep`, {peer['runs']} runs, end to end, vs EMA workbench's "
+            f"MultiprocessingEvaluator ({peer['workers']} workers)"
+        )
+        if other is None:
+            out.append((label, "≤ peer", f"{mine['wall_s']:.2f} s; {peer['peer_skipped']}", "—"))
+        else:
+            ratio = mine["wall_s"] / other["evaluate_s"] if other.get("evaluate_s") else None
+            out.append(
+                (
+                    label,
+                    "≤ the evaluator alone",
+                    f"{mine['wall_s']:.2f} s vs {other.get('evaluate_s', float('nan')):.2f} s "
+                    f"(its whole process {other['wall_s']:.2f} s)" + _failed(mine) + _failed(other),
+                    verdict(
+                        None
+                        if ratio is None or mine["exit_status"] or other["exit_status"]
+                        else ratio <= TARGETS["peer_ratio"]
+                    ),
+                )
+            )
+    return out
+
+
+def _failed(rec: dict[str, Any]) -> str:
+    return "" if rec.get("exit_status", 0) == 0 else f", exit {rec['exit_status']}"
 
 
 def text_table(results: dict[str, Any]) -> str:

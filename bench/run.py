@@ -9,7 +9,12 @@ Options:
 ``--scenario FILE``
     the scenario to measure (default ``scenarios/deir_ez_zor/baseline.toml``).
 ``--only ITEM ...``
-    run only some of ``replication`` (items 1–2), ``throughput``, ``scaling``, ``memory``.
+    run only some of ``replication`` (items 1–2), ``throughput``, ``scaling``, ``memory``,
+    ``validation``, ``fixed`` (one-replication ``siege run`` end to end), ``endtoend``
+    (``siege run`` of 200 replications, 1 and 2 workers, net of the fixed cost),
+    ``large`` (a large airlift: cost per event, doubling), ``overhead`` (the sweep
+    runner's cost per run beyond the replication), ``peer`` (``siege sweep`` against EMA
+    workbench on the same 200 runs).
 ``--out FILE``
     where to write the results (default ``bench/results.json`` for a full run).
 ``--report [FILE]``
@@ -38,15 +43,28 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: python bench/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import measures, report
+from bench import endtoend, large_airlift, measures, report
 
 ROOT = Path(__file__).resolve().parent.parent
 """The repository root (the benchmark runs from there)."""
 
 DEFAULT_SCENARIO = "scenarios/deir_ez_zor/baseline.toml"
-ITEMS: tuple[str, ...] = ("replication", "throughput", "scaling", "memory", "validation")
+ITEMS: tuple[str, ...] = (
+    "replication",
+    "throughput",
+    "scaling",
+    "memory",
+    "validation",
+    "fixed",
+    "endtoend",
+    "large",
+    "overhead",
+    "peer",
+)
 SWEEP_PARAM = "weather.unflyable_share=0.02,0.05,0.08,0.11"
-"""The swept parameter of the memory measure: 4 design points, valid in any scenario."""
+"""The swept parameter of the memory, overhead and peer measures: 4 design points, valid
+in any scenario (the default weather zone: in the Deir ez-Zor baseline, the city's,
+its drop zones' and the helicopters' base's)."""
 
 FULL: dict[str, Any] = {
     "rounds": 7,
@@ -60,6 +78,13 @@ FULL: dict[str, Any] = {
     "sweep_large": 500,  # 5. replications per point (× 4 points)
     "event_counts": (2500, 5000, 10000),
     "event_rounds": 2,  # 6. extra events in the validated scenario
+    "fixed_repeats": 5,  # 7. siege run --replications 1, each worker setting
+    "e2e_reps": 200,  # 8. siege run, 1 and 2 workers
+    "large_days": 365,
+    "large_rounds": 1,  # 9. the large airlift (×1, aircraft ×2, horizon ×2)
+    "overhead_reps": (5, 25),  # 10. sweep runner: replications per point, two sizes
+    "peer_reps": 50,
+    "peer_rounds": 2,  # 11. siege sweep vs EMA workbench: 4 points × 50 replications
 }
 QUICK: dict[str, Any] = {
     "rounds": 2,
@@ -73,6 +98,13 @@ QUICK: dict[str, Any] = {
     "sweep_large": 3,
     "event_counts": (100, 200),
     "event_rounds": 1,
+    "fixed_repeats": 1,
+    "e2e_reps": 4,
+    "large_days": 20,
+    "large_rounds": 1,
+    "overhead_reps": (1, 2),
+    "peer_reps": 2,
+    "peer_rounds": 1,
 }
 
 
@@ -188,6 +220,32 @@ def measure(
         say(f"6. validation with {cfg['event_counts']} extra events ...")
         results["validation"] = measures.validation(
             scenario, cfg["event_counts"], cfg["event_rounds"], scratch
+        )
+    fixed: dict[str, Any] | None = None
+    if "fixed" in items or "endtoend" in items:
+        say(f"7. siege run --replications 1, 2 and 1 workers, {cfg['fixed_repeats']} times ...")
+        fixed = endtoend.fixed_cost(scenario_path, cfg["fixed_repeats"], scratch)
+        results["fixed"] = fixed
+    if "endtoend" in items:
+        assert fixed is not None
+        say(f"8. siege run --replications {cfg['e2e_reps']}, 1 and 2 workers ...")
+        results["endtoend"] = endtoend.end_to_end(scenario_path, cfg["e2e_reps"], fixed, scratch)
+    if "large" in items:
+        path = large_airlift.write(scratch / "large_airlift.toml", days=cfg["large_days"])
+        say(f"9. a large airlift, {cfg['large_days']} days: ×1, aircraft ×2, horizon ×2 ...")
+        big = load_scenario(path)
+        results["large"] = measures.large_airlift(big, (2,), cfg["large_rounds"])
+        results["large"]["scenario"] = measures.shown_path(path)
+    if "overhead" in items:
+        small, large = cfg["overhead_reps"]
+        say(f"10. sweep runner overhead, 4 points × {small} and × {large} replications ...")
+        results["overhead"] = endtoend.sweep_overhead(
+            scenario_path, SWEEP_PARAM, small, large, scratch
+        )
+    if "peer" in items:
+        say(f"11. siege sweep vs EMA workbench, 4 points × {cfg['peer_reps']} replications ...")
+        results["peer"] = endtoend.peer(
+            scenario_path, SWEEP_PARAM, cfg["peer_reps"], 2, cfg["peer_rounds"], scratch
         )
     results["machine"]["load_after"] = _load()
     return results

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import measures, report
+from bench import large_airlift, measures, report
 from bench.run import main
 from sim.scenario.load import load_scenario
 
@@ -129,3 +129,89 @@ def test_quick_run_with_sweeps(tmp_path: Path) -> None:
     mem = json.loads(out.read_text())["memory"]
     assert mem["small"]["exit_status"] == 0 and mem["large"]["exit_status"] == 0
     assert mem["large"]["runs"] == 12 and mem["ratio"] > 0
+
+
+def test_the_large_airlift_is_a_valid_scenario_of_the_size_it_says(tmp_path: Path) -> None:
+    path = large_airlift.write(tmp_path / "big.toml", days=3)
+    sc = load_scenario(path)
+    assert sum(f.aircraft for f in sc.fleets.values()) == 300
+    assert len(sc.bases) == 3 and len(sc.airfields) == 3 and sc.calendar.n_days == 3
+    doubled = load_scenario(large_airlift.write(tmp_path / "big2.toml", 2, days=3))
+    assert sum(f.aircraft for f in doubled.fleets.values()) == 600
+    assert large_airlift.main([str(tmp_path / "x.toml"), "--days", "1"]) == 2  # too short
+
+
+def test_report_rows_of_the_end_to_end_measures() -> None:
+    run = {"exit_status": 0, "cpu_s": 1.0, "repeats": 3}
+    res = {
+        "fixed": {"workers_2": {**run, "wall_s": 1.4}, "workers_1": {**run, "wall_s": 2.0}},
+        "endtoend": {
+            "replications": 200,
+            "workers_1": {**run, "wall_s": 20.0},
+            "workers_2": {**run, "wall_s": 11.0},
+            "efficiency": 0.94,
+            "efficiency_gross": 0.91,
+        },
+        "large": {
+            "rows": [
+                {
+                    "kind": "base",
+                    "factor": 1,
+                    "aircraft": 300,
+                    "n_days": 365,
+                    "sorties": 365_000.0,
+                    "sim_events": 2_000_000,
+                    "cpu_s": 5.0,
+                    "us_per_event_cpu": 2.5,
+                    "engine_us_per_event_cpu": 0.9,
+                    "event_ratio": 2.78,
+                },
+                {
+                    "kind": "fleets",
+                    "factor": 2,
+                    "aircraft": 600,
+                    "n_days": 365,
+                    "sorties": 730_000.0,
+                    "cpu_s": 10.8,
+                    "ratio_to_x1": 2.16,
+                    "work_ratio_to_x1": 2.0,
+                    "event_ratio": 2.9,
+                },
+            ]
+        },
+        "overhead": {
+            "overhead": 0.04,
+            "per_run_sweep_s": 0.052,
+            "per_run_bare_s": 0.05,
+            "marginal_runs": 80,
+        },
+        "peer": {
+            "runs": 200,
+            "workers": 2,
+            "siege_sweep": {"wall_s": 6.0, "exit_status": 0},
+            "peer": {"wall_s": 9.0, "evaluate_s": 6.5, "exit_status": 0},
+        },
+    }
+    rows = {
+        name.strip(): (target, measured, verdict)
+        for name, target, measured, verdict in report.rows(res)
+    }
+    verdicts = [v for _, _, v in rows.values() if v != "—"]
+    assert verdicts == ["met", "met", "met", "NOT MET", "met", "met"]
+    assert any("2.78 × engine" in m for _, m, _ in rows.values())
+    skipped = dict(res["peer"], peer=None, peer_skipped="ema_workbench is not installed")
+    (row,) = report.rows({"peer": skipped})
+    assert "not installed" in row[2] and row[3] == "—"
+
+
+@pytest.mark.slow
+def test_quick_run_of_the_end_to_end_measures(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    code = main(
+        ["--quick", "--scenario", MINIMAL, "--only", "fixed", "overhead", "--out", str(out)]
+    )
+    assert code == 0
+    res = json.loads(out.read_text())
+    assert res["fixed"]["workers_2"]["exit_status"] == 0 and res["fixed"]["workers_2"]["wall_s"] > 0
+    over = res["overhead"]
+    assert over["marginal_runs"] == 4 and over["per_run_bare_s"] > 0
