@@ -19,7 +19,10 @@ weather zone. Times are in days.
 
 from __future__ import annotations
 
+from heapq import heapreplace
+
 from sim.model.hours import OpeningHours, reclock
+from sim.model.places import Places
 from sim.model.record import PlaceRecord
 from sim.model.weather import WeatherZone
 from sim.scenario.schema import Base as BaseConfig
@@ -45,14 +48,14 @@ class Base:
     def __init__(self, name: str, cfg: BaseConfig, zone: WeatherZone, n_days: int) -> None:
         self.name = name
         self.record = PlaceRecord(n_days)  # turnarounds and queue hours
-        self.free: list[float] | None = None
+        self.free: Places | None = None  # the loading places (None: unlimited)
         self.configure(cfg, zone)
 
     def configure(self, cfg: BaseConfig, zone: WeatherZone) -> None:
         """Take the parameters in force (a new slot count applies to the next turnaround)."""
         hours = OpeningHours(cfg.opens_h, cfg.hours)
-        if self.free:  # new hours: bookings move to the new open clock
-            self.free = reclock(self.free, self.hours, hours)
+        if self.free is not None:  # new hours: bookings move to the new open clock
+            self.free = Places(reclock(self.free.free_times(), self.hours, hours))
         self.hours = hours
         self.is_open = cfg.open
         self.zone = zone
@@ -62,10 +65,9 @@ class Base:
         if n is None:
             self.free = None
         elif self.free is None:
-            self.free = [0.0] * n
-        elif n != len(self.free):
-            # Fewer places keep the busiest ones (those still turning aircraft round).
-            self.free = (sorted(self.free, reverse=True) + [0.0] * n)[:n]
+            self.free = Places([0.0] * n)
+        else:  # fewer places keep the busiest ones (those still turning aircraft round)
+            self.free = self.free.resized(n)
         self.simple = self.free is None  # no queue: a turnaround can be computed in advance
 
     def turn_round(self, t: float, base_days: float, weight: float) -> float:
@@ -77,16 +79,12 @@ class Base:
         hours = self.hours
         pos = hours.clock(t)
         free = self.free
-        if free is not None:
-            j = 0
-            best = free[0]
-            for k in range(1, len(free)):
-                if free[k] < best:
-                    best = free[k]
-                    j = k
+        if free is not None:  # the place free first (:mod:`sim.model.places`)
+            heap = free.heap
+            best = heap[0][0]
             if best > pos:
                 pos = best
-            free[j] = pos + weight * base_days
+            heapreplace(heap, (pos + weight * base_days, heap[0][1]))
         begin = hours.start(pos)
         done = hours.end(pos + base_days) if base_days > 0.0 else begin
         if done < begin:  # work too short to leave the window's edge

@@ -49,6 +49,7 @@ import math
 from array import array
 
 from sim.model.hours import EPS, OpeningHours, reclock
+from sim.model.places import Places
 from sim.model.record import PlaceRecord, zeros
 from sim.model.streams import Stream
 from sim.model.weather import WeatherZone
@@ -99,8 +100,8 @@ class Airfield:
         self.stochastic = stochastic
         self.record = PlaceRecord(n_days)  # landings, queue hours, diversions
         self.closed: array = zeros(n_days)  # 1 on days shut (event or shelling)
-        self.runway: list[float] = []  # open-clock time each runway is free again
-        self.parking: list[float] = []  # open-clock time each parking place is free again
+        self.runway: Places | None = None  # the runways (None: no runway limit)
+        self.parking = Places([])  # the parking places
         self.shelled = False  # a shelling closure is on
         self.acc = 0.0  # deterministic limit: accumulated closure start probability
         self.left = 0.0  # deterministic limit: days left of the current closure
@@ -112,9 +113,11 @@ class Airfield:
         """Take the parameters in force (new capacities apply to the next landing)."""
         self.pocket = cfg.pocket
         hours = OpeningHours(cfg.opens_h, cfg.hours)
-        if self.parking:  # new hours: bookings move to the new open clock
-            self.parking = reclock(self.parking, self.hours, hours)
-            self.runway = reclock(self.runway, self.hours, hours)
+        runways = self.runway.free_times() if self.runway is not None else []
+        parking = self.parking.free_times()
+        if parking:  # new hours: bookings move to the new open clock
+            parking = reclock(parking, self.hours, hours)
+            runways = reclock(runways, self.hours, hours)
         self.hours = hours
         self.is_open = cfg.open
         self.exposure = cfg.exposure
@@ -123,8 +126,9 @@ class Airfield:
         self.zone = zone
         self.lat = cfg.lat
         self.lon = cfg.lon
-        self.runway = _resize(self.runway, cfg.runways if self.interval > 0.0 else 0)
-        self.parking = _resize(self.parking, cfg.slots)
+        n_runways = cfg.runways if self.interval > 0.0 else 0
+        self.runway = Places(_resize(runways, n_runways)) if n_runways else None
+        self.parking = Places(_resize(parking, cfg.slots))
 
     def start_day(self, day: int, closure_chance: float, mean_days: float) -> None:
         """Decide whether the field is shut on ``day`` (event or shelling)."""
@@ -149,28 +153,22 @@ class Airfield:
             self.closed[day] = 1.0
         self.ok = not closed and self.zone.flyable > 0.0
 
-    def _earliest(self, t: float) -> tuple[float, int, int]:
-        """Earliest open-clock time of a landing for an aircraft over the field at ``t``.
-
-        Also the runway (-1: no runway limit) and the parking place it would take.
-        """
+    def _earliest(self, t: float) -> float:
+        """Earliest open-clock time of a landing for an aircraft over the field at ``t``:
+        a runway and a parking place free (the first free of each, :mod:`sim.model.places`)."""
         hours = self.hours
         pos = t if hours.always else hours.clock(t)
         runway = self.runway
-        r = -1
-        if runway:
-            r = _earliest(runway)
-            if runway[r] > pos:
-                pos = runway[r]
-        parking = self.parking
-        k = _earliest(parking) if len(parking) > 1 else 0
-        if parking[k] > pos:
-            pos = parking[k]
-        return pos, r, k
+        if runway is not None:
+            free = runway.heap[0][0]
+            if free > pos:
+                pos = free
+        free = self.parking.heap[0][0]
+        return free if free > pos else pos
 
     def landing_time(self, t: float) -> float:
         """When an aircraft over the field at ``t`` could land, given the landings booked."""
-        return self.hours.start(self._earliest(t)[0])
+        return self.hours.start(self._earliest(t))
 
     def book(
         self, t: float, weight: float, ground: float, holding: float
@@ -185,13 +183,14 @@ class Airfield:
         """
         hours = self.hours
         always = hours.always
-        pos, r, k = self._earliest(t)
+        pos = self._earliest(t)
         land = pos if always else hours.start(pos)
         if land - t > holding + EPS:
             return None
-        if r >= 0:
-            self.runway[r] = pos + weight * self.interval * self.zone.landing_factor
-        self.parking[k] = pos + weight * ground
+        runway = self.runway
+        if runway is not None:
+            runway.take(pos + weight * self.interval * self.zone.landing_factor)
+        self.parking.take(pos + weight * ground)
         if ground <= 0.0:
             done = land
         elif always:
@@ -268,17 +267,6 @@ class DropZone:
         """Pallets a load of ``payload_t`` tonnes is dropped on (at least one)."""
         n = math.ceil(payload_t / self.pallet_t - 1e-9)
         return n if n >= 1 else 1
-
-
-def _earliest(free: list[float]) -> int:
-    """Index of the smallest value (the first one on ties)."""
-    j = 0
-    best = free[0]
-    for k in range(1, len(free)):
-        if free[k] < best:
-            best = free[k]
-            j = k
-    return j
 
 
 def _resize(free: list[float], n: int) -> list[float]:
