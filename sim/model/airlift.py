@@ -558,19 +558,30 @@ class Fleet:
                     return t
                 if self.opening(t, False) <= t + EPS:
                     return t
-        base = self.base
+        # Each limit moves t to its first moment at or after t; repeat until none moves
+        # it. The common outcomes are tested inline (an active day, a budget that
+        # holds the sortie, a base always open), the calls made only when t moves.
+        base_hours = self.base.hours if self.base is not None else None
+        if base_hours is not None and base_hours.always:
+            base_hours = None
         budget = ac.flying_hours if self.ute is not None else None
+        sortie_h = self.sortie_h
+        first_day, last_active, ok = self.first_day, self.last_active, self.weekday_ok
         for _ in range(64):
             t0 = t
-            t = self.active(ac, t)
-            if t == math.inf:
-                return t
-            if t > t0:  # a new active day: the opportunity is due at its start
-                ac.due = t
-            if budget is not None:
-                t = budget.affordable(t, self.sortie_h)
-            if base is not None:
-                t = base.hours.next_open(t)
+            day = int(t + EPS)
+            if not (first_day <= day <= last_active and ok[day % 7]):
+                t = self.active(ac, t)
+                if t == math.inf:
+                    return t
+                if t > t0:  # a new active day: the opportunity is due at its start
+                    ac.due = t
+            if budget is not None:  # FlyingHours.affordable(), its test inlined
+                level = budget.level + (t - budget.at) * budget.rate
+                if level < sortie_h - 1e-9 and level < budget.cap - 1e-9:
+                    t = budget.affordable(t, sortie_h)
+            if base_hours is not None:
+                t = base_hours.next_open(t)
             if windows:  # no target open by its hours: wait at home for the first opening
                 opens = self.opening(t, False)
                 if opens > t + EPS:
@@ -666,7 +677,9 @@ class Fleet:
                     self._broken(ac, now, up)
                     return False
         home = self.home_zone
-        if (self.base is not None or home.flyable <= 0.0 or self.origin is not None) and (
+        base = self.base
+        shut = base is not None and not base.is_open
+        if (shut or home.flyable <= 0.0 or self.origin is not None) and (
             not self._home_allows(ac, now)
         ):
             return False

@@ -183,14 +183,22 @@ class Airfield:
         """
         hours = self.hours
         always = hours.always
-        pos = self._earliest(t)
+        pos = t if always else hours.clock(t)  # _earliest(), inlined
+        runway = self.runway
+        if runway is not None:
+            free = runway.heap[0][0]
+            if free > pos:
+                pos = free
+        parking = self.parking
+        free = parking.heap[0][0]
+        if free > pos:
+            pos = free
         land = pos if always else hours.start(pos)
         if land - t > holding + EPS:
             return None
-        runway = self.runway
         if runway is not None:
             runway.take(pos + weight * self.interval * self.zone.landing_factor)
-        self.parking.take(pos + weight * ground)
+        parking.take(pos + weight * ground)
         if ground <= 0.0:
             done = land
         elif always:

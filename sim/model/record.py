@@ -167,9 +167,12 @@ class PlaceRecord:
 
     def serve(self, t: float, when: float, weight: float) -> None:
         """An aircraft that came at ``t`` is served at ``when`` (it waited in between)."""
-        self.served[self.day(when)] += weight
+        last = self.last_day  # day(), inlined: the hot path of every landing and turnaround
+        d = int(when + 1e-9)
+        self.served[d if d < last else last] += weight
         if when > t:
-            self.queue_h[self.day(t)] += weight * (when - t) * 24.0
+            d = int(t + 1e-9)
+            self.queue_h[d if d < last else last] += weight * (when - t) * 24.0
 
     def wait(self, t: float, hours: float, weight: float) -> None:
         """``hours`` an aircraft waited for the place, ending at ``t`` (at home)."""

@@ -31,6 +31,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from functools import partial
+from heapq import heappop
 from itertools import chain
 
 import numpy as np
@@ -213,8 +214,9 @@ class World:
         # the end of the day processes exactly the events ``env.run(until=d + 1)``
         # would (every event before d + 1; one at d + 1 waits for the next day), without
         # the two extra events and the StopSimulation exception ``run`` costs per call.
+        # Each event is processed as ``env.step()`` does (pop it, call its callbacks,
+        # crash on a failure nobody defused), without a call per event.
         queue = env._queue
-        step = env.step
         pockets = list(self.pockets.values())
         routes = list(self.routes.values())
         fields = list(self.airfields.values())
@@ -250,8 +252,13 @@ class World:
                     pocket.update_ration(amm)
 
             end = d + 1
-            while queue and queue[0][0] < end:
-                step()
+            while queue and queue[0][0] < end:  # env.step(), inlined
+                env._now, _, _, event = heappop(queue)
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    failed(event)
             env._now = end
 
             for pocket, r_consume, r_stock, r_state in record:
@@ -370,6 +377,17 @@ class World:
             events=events,
             sim_events=next(self.env._eid),  # events scheduled by SimPy
         )
+
+
+def failed(event: simpy.Event) -> None:
+    """Raise the failure of an event nobody defused, as ``simpy.Environment.step`` does.
+
+    (An aircraft process that raised: a copy of its exception, caused by the original.)
+    """
+    err = event._value
+    exc = type(err)(*err.args)
+    exc.__cause__ = err
+    raise exc
 
 
 def run_replication(scenario: Scenario, replication: int, seed: int | None = None) -> RunResult:

@@ -238,6 +238,19 @@ def test_a_leak_in_the_model_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
         run_replication(scenario(), 0)
 
 
+def test_an_aircraft_process_that_fails_stops_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The world steps SimPy's queue itself: a process that raises still ends the run
+    with its error (a copy caused by the original, as ``env.step()`` raises it)."""
+
+    def broken(self, ac):
+        raise ZeroDivisionError("a bug in the cycle")
+
+    monkeypatch.setattr(world_mod.Fleet, "take_off", broken)
+    with pytest.raises(ZeroDivisionError, match="a bug in the cycle") as err:
+        run_replication(_stochastic(), 0)
+    assert isinstance(err.value.__cause__, ZeroDivisionError)
+
+
 def _stochastic() -> Scenario:
     return scenario(
         drop_zones={"dz": {"pocket": "city", "recovery": 0.7}},
