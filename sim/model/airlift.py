@@ -476,8 +476,14 @@ class Fleet:
                 ac.allowed_at = -1.0
             else:
                 t = self.earliest(ac, now)
-                if t > now + EPS:
-                    yield from self.sleep(ac, now, t)
+                if t > now + EPS:  # sleep until t (inf: until an event wakes it)
+                    ac.allowed_at = t
+                    ac.waiting = True
+                    try:
+                        yield Timeout(env, t - now) if t != math.inf else Event(env)
+                    except simpy.Interrupt:
+                        ac.allowed_at = -1.0
+                    ac.waiting = False
                     continue
             plan = ac.plan
             if plan is not None:  # a landing or pass booked ahead: go now, if still allowed
@@ -488,25 +494,6 @@ class Fleet:
                     return True
             if self.choose(ac, now):
                 return True
-
-    def sleep(self, ac: Aircraft, now: float, t: float) -> Generator[Event, Any, bool]:
-        """Sleep until ``t``, the take-off time just computed (inf: until an event).
-
-        An event that changes the fleet wakes the aircraft early; returns whether it did.
-        """
-        ac.allowed_at = t
-        ac.waiting = True
-        woken = False
-        try:
-            if t == math.inf:
-                yield Event(self.env)
-            else:
-                yield Timeout(self.env, t - now)
-        except simpy.Interrupt:
-            ac.allowed_at = -1.0
-            woken = True
-        ac.waiting = False
-        return woken
 
     def earliest(self, ac: Aircraft, now: float) -> float:
         """The first moment from ``now`` the aircraft's own limits allow a take-off.
@@ -583,11 +570,17 @@ class Fleet:
             if base_hours is not None:
                 t = base_hours.next_open(t)
             if windows:  # no target open by its hours: wait at home for the first opening
-                opens = self.opening(t, False)
-                if opens > t + EPS:
-                    if ac.held_since < 0.0:
-                        ac.held_since = t
-                    t = opens
+                field, field_out = windows[0]  # the first target open on arrival? (inlined)
+                hours = field.hours
+                if not (
+                    field.is_open
+                    and (hours.always or (t + field_out - hours.opens) % 1.0 < hours.length)
+                ):
+                    opens = self.opening(t, False)
+                    if opens > t + EPS:
+                        if ac.held_since < 0.0:
+                            ac.held_since = t
+                        t = opens
             if t <= t0 + EPS:
                 return t
         return t
@@ -1098,9 +1091,18 @@ class Fleet:
             ac.ready_at = env._now
             return
         ac.ready_at = done
-        woken = yield from self.sleep(ac, now, self.earliest(ac, done))
-        if woken and env._now < done:  # finish the flight and the turnaround, then reconsider
-            yield Timeout(env, done - env._now)
+        t = self.earliest(ac, done)
+        ac.allowed_at = t  # sleep until t, as in ready()
+        ac.waiting = True
+        try:
+            yield Timeout(env, t - now) if t != math.inf else Event(env)
+        except simpy.Interrupt:  # an event changed the fleet
+            ac.allowed_at = -1.0
+            ac.waiting = False
+            if env._now < done:  # finish the flight and the turnaround, then reconsider
+                yield Timeout(env, done - env._now)
+            return
+        ac.waiting = False
 
     # -- the record -------------------------------------------------------------
 
