@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.conventions import InputError, csv_dicts, csv_rows, fmt, one_line
+from sim.output.plots import save
 from sim.scenario.paths import PathError, flatten_table, format_path
 from sim.scenario.toml import read_toml
 
@@ -128,10 +129,17 @@ def _figure(**options: Any) -> Figure:
 
 
 def _save(fig: Figure, path: Path) -> Path:
+    """Write the figure: laid out by its layout engine (constrained layout), or, for a
+    figure made without one, placed around its labels and drawn once
+    (:func:`sim.output.plots.save`: :func:`sim.output.layout.fit`, an RGB PNG)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # see _figure
 
     FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    if fig.get_layout_engine() is None:
+        fig.set_dpi(DPI)
+        save(fig, path)
+    else:
+        fig.savefig(path, dpi=DPI, metadata={"Software": None})
     return path
 
 
@@ -242,7 +250,9 @@ def _order(xs: Sequence[Any]) -> np.ndarray:
 def _one_param(
     path: Path, p: _Param, xs: list[Any], s: dict[str, np.ndarray], metric: str, subtitle: str
 ) -> Path:
-    fig = _figure(figsize=(7.5, 4.8), layout="constrained")
+    # a date axis's slanted labels are left to constrained layout; other plots are
+    # placed around their labels without a measuring draw (a sweep draws one per metric)
+    fig = _figure(figsize=(7.5, 4.8), layout="constrained" if p.is_date else None)
     ax = fig.add_subplot()
     idx = _order(xs)
     x = [xs[i] for i in idx]
