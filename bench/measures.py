@@ -457,20 +457,29 @@ def validation(
 # -- 7. a large airlift ------------------------------------------------------------------
 
 
-def large_airlift(scenario: Scenario, factors: Sequence[int], rounds: int) -> dict[str, Any]:
+def large_airlift(
+    scenario: Scenario,
+    factors: Sequence[int],
+    rounds: int,
+    fleets: dict[int, Scenario] | None = None,
+) -> dict[str, Any]:
     """Cost per SimPy event of one replication of a large airlift against the engine's own,
     and the CPU-time ratio when the aircraft or the horizon double.
 
     Each row is one replication (replication 0) of the scenario scaled by
-    :func:`scaled_fleets` or :func:`scaled_horizon`; the engine reference is timed
+    :func:`scaled_horizon` or, for the aircraft, the scenario ``fleets[f]`` given for
+    factor ``f`` (:mod:`bench.large_airlift` scales the runways, parking and loading
+    places with the aircraft, so that twice the aircraft is twice the work, not longer
+    queues) or else :func:`scaled_fleets`; the engine reference is timed
     before each, and the ratio of CPU times per event is judged (the machine is shared:
     a replication of several seconds and the 0.1 s engine reference see different
     loads in wall time, not in CPU time). ``rounds`` repeats everything; the fastest
     round of each row is kept.
     """
     rows: list[dict[str, Any]] = []
+    given = fleets or {}
     builds = [("base", 1, scenario)] + [
-        (kind, f, build(scenario, f))
+        (kind, f, given[f] if kind == "fleets" and f in given else build(scenario, f))
         for kind, build in (("fleets", scaled_fleets), ("horizon", scaled_horizon))
         for f in factors
         if f > 1
@@ -499,6 +508,8 @@ def large_airlift(scenario: Scenario, factors: Sequence[int], rounds: int) -> di
                 "engine_us_per_event_wall": ew / (ENGINE_PROCESSES * ENGINE_TIMEOUTS) * 1e6,
             }
             row["event_ratio"] = row["us_per_event_cpu"] / row["engine_us_per_event_cpu"]
+            if kind == "fleets" and factor in given:
+                row["places_scaled"] = True  # runways, parking and loading places too
             if best is None or cpu < best["cpu_s"]:
                 best = row
         assert best is not None

@@ -253,6 +253,8 @@ def _end_to_end_rows(results: dict[str, Any], verdict: Any) -> list[Row]:
         )
         for row in rows:
             what = "aircraft" if row["kind"] == "fleets" else "horizon"
+            if row.get("places_scaled"):
+                what = "aircraft and places"
             work = row.get("work_ratio_to_x1")
             out.append(
                 (

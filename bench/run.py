@@ -234,7 +234,12 @@ def measure(
         path = large_airlift.write(scratch / "large_airlift.toml", days=cfg["large_days"])
         say(f"9. a large airlift, {cfg['large_days']} days: ×1, aircraft ×2, horizon ×2 ...")
         big = load_scenario(path)
-        results["large"] = measures.large_airlift(big, (2,), cfg["large_rounds"])
+        doubled = large_airlift.write(
+            scratch / "large_airlift_x2.toml", aircraft_factor=2, days=cfg["large_days"]
+        )
+        results["large"] = measures.large_airlift(
+            big, (2,), cfg["large_rounds"], fleets={2: load_scenario(doubled)}
+        )
         results["large"]["scenario"] = measures.shown_path(path)
     if "overhead" in items:
         small, large = cfg["overhead_reps"]
