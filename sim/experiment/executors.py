@@ -542,7 +542,11 @@ def _recover(pending: Iterable[_Entry], submit: Callable[[Any], Any], recovery: 
 
 
 def _init_warm(warm: Callable[[], None] | None, lifeline: Any, keep_alive: Any) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the stop signals are the parent's alone, as for any worker (see _init_worker)
+    os.setpgid(0, 0)
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if keep_alive is not None:
         keep_alive.close()  # forked: this copy of the write end must not keep us alive
     threading.Thread(
@@ -582,29 +586,57 @@ class WarmPool:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers
         self.window = 2 * workers
-        ctx = warm_start_context()
-        self._lifeline, self._keep_alive = ctx.Pipe(duplex=False)
-        forked = ctx.get_start_method() == "fork"
-        self._pool = cf.ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=ctx,
-            initializer=_init_warm,
-            initargs=(warm, self._lifeline, self._keep_alive if forked else None),
-        )
+        self._warm = warm
+        self._ctx = warm_start_context()
+        self._lifeline, self._keep_alive = self._ctx.Pipe(duplex=False)
+        self._pool = self._new()
         for _ in range(workers):  # start every worker now (a fork pool starts them all)
             self._pool.submit(_nothing)
 
-    def imap(
-        self, fn: TaskFn, context: Any, tasks: Iterable[Any], *, ordered: bool
-    ) -> Iterator[Any]:
-        """Results of ``fn(context, task)`` computed in the warm workers."""
-        yield from _drive(
-            lambda t: self._pool.submit(_call_with, fn, context, t), tasks, self.window, ordered
+    def _new(self) -> cf.ProcessPoolExecutor:
+        forked = self._ctx.get_start_method() == "fork"
+        return cf.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._ctx,
+            initializer=_init_warm,
+            initargs=(self._warm, self._lifeline, self._keep_alive if forked else None),
         )
+
+    def _restart(self) -> None:
+        """A fresh pool in place of one whose worker died."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._new()
+
+    def imap(
+        self,
+        fn: TaskFn,
+        context: Any,
+        tasks: Iterable[Any],
+        *,
+        ordered: bool,
+        lost: LostFn = raise_lost,
+    ) -> Iterator[Any]:
+        """Results of ``fn(context, task)`` computed in the warm workers; a worker that
+        dies is replaced and its tasks run again, as by :class:`ProcessExecutor`."""
+
+        def submit(task: Any) -> cf.Future[Any]:
+            with _signals_held():  # no worker left half-started by a stop signal
+                return self._pool.submit(_call_with, fn, context, task)
+
+        recovery = Recovery(
+            is_lost=lambda err: isinstance(err, BrokenProcessPool),
+            restart=self._restart,
+            retries=LOST_RETRIES,
+            whole_pool=True,
+            lost=lost,
+        )
+        yield from _drive(submit, tasks, self.window, ordered, recovery=recovery)
 
     def close(self) -> None:
         """Shut the workers down (waiting for what runs; cancelling what waits)."""
-        _shut(self._pool, self._lifeline, self._keep_alive)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._keep_alive.close()  # only now: the workers have exited cleanly
+        self._lifeline.close()
 
 
 # ---- Dask ------------------------------------------------------------------------------

@@ -254,7 +254,7 @@ class World:
             end = d + 1
             while queue and queue[0][0] < end:  # env.step(), inlined
                 env._now, _, _, event = heappop(queue)
-                callbacks, event.callbacks = event.callbacks, None
+                callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]  # as SimPy's step: None marks it processed
                 for callback in callbacks:
                     callback(event)
                 if not event._ok and not hasattr(event, "_defused"):

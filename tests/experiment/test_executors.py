@@ -169,6 +169,16 @@ def test_a_warm_pool_starts_its_workers_at_once_and_warms_each() -> None:
         pool.close()
 
 
+def test_a_warm_pool_survives_a_worker_that_dies_once(tmp_path: Path) -> None:
+    pool = WarmPool(2, warm)
+    try:
+        got = list(pool.imap(die_once, str(tmp_path), range(10), ordered=True))
+        assert got == [2 * i for i in range(10)]
+        assert (tmp_path / "died-3").exists()  # it did die
+    finally:
+        pool.close()
+
+
 def test_a_process_with_threads_is_never_forked() -> None:
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
