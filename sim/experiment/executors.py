@@ -603,8 +603,12 @@ class WarmPool:
         )
 
     def _restart(self) -> None:
-        """A fresh pool in place of one whose worker died."""
+        """A fresh pool, with a new lifeline, in place of one whose worker died; the old
+        workers are ended first by their lifeline (see :meth:`_Pool.restart`)."""
+        self._keep_alive.close()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._lifeline.close()
+        self._lifeline, self._keep_alive = self._ctx.Pipe(duplex=False)
         self._pool = self._new()
 
     def imap(
