@@ -16,6 +16,7 @@ TARGETS: dict[str, float] = {
     "parallel_efficiency": 0.9,  # replications/s with 2 workers ÷ (2 × with 1)
     "doubling_ratio": 2.1,  # time ratio when the horizon or the fleets double
     "memory_ratio": 1.10,  # peak memory of a 2,000-run sweep ÷ that of a 200-run sweep
+    "run_memory_mb": 600.0,  # siege run, 10,000 baseline replications, all processes, MB
     "events_doubling_ratio": 2.5,  # validation time ratio when the events double
     "validate_10000_events_s": 10.0,  # loading a scenario with 10,000 events, s
     "fixed_cost_s": 1.5,  # siege run --replications 1, end to end, plots included, s
@@ -146,6 +147,23 @@ def rows(results: dict[str, Any]) -> list[Row]:
                         verdict(ratio <= TARGETS["doubling_ratio"]),
                     )
                 )
+    runmem = results.get("runmemory")
+    if runmem:
+        for rec in runmem["runs"]:
+            ok = rec["exit_status"] == 0
+            mb = rec["peak_tree_mib"] * 2**20 / 1e6
+            out.append(
+                (
+                    f"`siege run` peak memory, {rec['replications']:,} replications "
+                    f"({rec['workers']} workers, all processes)",
+                    f"< {TARGETS['run_memory_mb']:.0f} MB",
+                    f"{mb:.0f} MB ({rec['peak_tree_mib']:.0f} MiB; largest process "
+                    f"{max(rec['process_peaks_mib']):.0f} MiB; {rec['wall_s']:.0f} s)"
+                    if ok
+                    else "failed: see results.json",
+                    verdict(ok and mb < TARGETS["run_memory_mb"]),
+                )
+            )
     mem = results.get("memory")
     if mem:
         small, large = mem["small"], mem["large"]

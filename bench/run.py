@@ -54,6 +54,7 @@ ITEMS: tuple[str, ...] = (
     "throughput",
     "scaling",
     "memory",
+    "runmemory",
     "validation",
     "fixed",
     "endtoend",
@@ -61,6 +62,8 @@ ITEMS: tuple[str, ...] = (
     "overhead",
     "peer",
 )
+DEFAULT_ITEMS: tuple[str, ...] = tuple(i for i in ITEMS if i != "runmemory")
+"""What a run without ``--only`` measures: all but ``runmemory`` (about 20 minutes)."""
 SWEEP_PARAM = "weather.unflyable_share=0.02,0.05,0.08,0.11"
 """The swept parameter of the memory, overhead and peer measures: 4 design points, valid
 in any scenario (the default weather zone: in the Deir ez-Zor baseline, the city's,
@@ -76,6 +79,7 @@ FULL: dict[str, Any] = {
     "scale_rounds": 2,  # 4.
     "sweep_small": 50,
     "sweep_large": 500,  # 5. replications per point (× 4 points)
+    "runmem_reps": (2000, 10000),  # 5b. siege run, peak memory (about 20 min in all)
     "event_counts": (2500, 5000, 10000),
     "event_rounds": 2,  # 6. extra events in the validated scenario
     "fixed_repeats": 5,  # 7. siege run --replications 1, each worker setting
@@ -96,6 +100,7 @@ QUICK: dict[str, Any] = {
     "scale_rounds": 1,
     "sweep_small": 1,
     "sweep_large": 3,
+    "runmem_reps": (3, 6),
     "event_counts": (100, 200),
     "event_rounds": 1,
     "fixed_repeats": 1,
@@ -216,6 +221,12 @@ def measure(
         if mem["small"]["peak_tree_mib"] > 0:
             mem["ratio"] = mem["large"]["peak_tree_mib"] / mem["small"]["peak_tree_mib"]
         results["memory"] = mem
+    if "runmemory" in items:
+        runs = []
+        for reps in cfg["runmem_reps"]:
+            say(f"5b. siege run, {reps:,} replications, 2 workers: peak memory ...")
+            runs.append(measures.siege_run(scenario_path, reps, 2, scratch / f"runmem_{reps}"))
+        results["runmemory"] = {"runs": runs}
     if "validation" in items:
         say(f"6. validation with {cfg['event_counts']} extra events ...")
         results["validation"] = measures.validation(
@@ -307,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     results = measure(
         args.scenario,
-        args.only or ITEMS,
+        args.only or DEFAULT_ITEMS,
         cfg,
         scratch,
         say=lambda s: print(s, file=sys.stderr, flush=True),
