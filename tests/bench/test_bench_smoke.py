@@ -42,13 +42,16 @@ def test_quick_run_writes_results_and_a_table(
     assert res["scenario"] == "scenarios/examples/minimal.toml"  # given as an absolute path
     rep = res["replication"]
     assert rep["sim_events_median"] > 0
-    assert 0 < rep["ratio_wall"] < 1 and math.isfinite(rep["ratio_cpu"])
+    assert rep["ratio_wall"] > 0 and math.isfinite(rep["ratio_cpu"])
     runs = res["throughput"]["runs"]
     assert [r["workers"] for r in runs] == [1, 2]
     assert all(r["replications"] == 6 and r["replications_per_s"] > 0 for r in runs)
     horizon = res["scaling"]["horizon"]
     assert [r["n_days"] for r in horizon] == [31, 62]
-    assert horizon[1]["ratio_to_previous"] > 1.0  # twice the days cannot cost less
+    # twice the days is more work (counted in SimPy events: a timing here would be a
+    # timed test, flaky on a loaded machine); the ratio itself is the bench's to judge
+    assert horizon[1]["sim_events_max"] > horizon[0]["sim_events_max"]
+    assert horizon[1]["ratio_to_previous"] > 0 and math.isfinite(horizon[1]["ratio_to_previous"])
     validation = res["validation"]
     assert [r["added"] for r in validation] == [100, 200]
     assert all(r["cpu_s"] > 0 for r in validation) and "ratio_to_previous" in validation[1]
