@@ -175,7 +175,13 @@ _CONTEXTS: dict[int, Any] = {}
 """Worker side: the context of each pool this process serves (keyed by a token)."""
 
 
-def _init_worker(token: int, context: Any, lifeline: Any) -> None:
+def _init_worker(
+    token: int,
+    context: Any,
+    lifeline: Any,
+    keep_alive: Any = None,
+    warm: Callable[[], None] | None = None,
+) -> None:
     # Ctrl-C, a hang-up or a stop (SIGTERM to the job) go to the whole process group:
     # the parent alone handles them (it stops the pool and cleans up). So a worker
     # leaves the group, and goes on with the task in hand until the parent closes the
@@ -189,9 +195,13 @@ def _init_worker(token: int, context: Any, lifeline: Any) -> None:
         signal.signal(sig, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _CONTEXTS[token] = context
+    if keep_alive is not None:
+        keep_alive.close()  # forked: this copy of the write end must not keep us alive
     threading.Thread(
         target=_watch_parent, args=(lifeline,), daemon=True, name="siege-lifeline"
     ).start()
+    if warm is not None:
+        warm()
 
 
 def _watch_parent(lifeline: Any) -> None:
@@ -287,20 +297,44 @@ class _Pool:
     """A process pool serving one context; replaced whole, with its lifeline, when a
     worker died (the token stays)."""
 
-    def __init__(self, workers: int, context: Any) -> None:
+    def __init__(
+        self,
+        workers: int,
+        context: Any,
+        start: mp.context.BaseContext | None = None,
+        warm: Callable[[], None] | None = None,
+    ) -> None:
         self.workers = workers
         self.context = context
         self.token = id(context) ^ os.getpid()
-        self._mp = mp_context()
+        self._mp = start or mp_context()
+        self._warm = warm
         self.lifeline, self.keep_alive = self._mp.Pipe(duplex=False)
         self.executor = self._new()
 
     def _new(self) -> cf.ProcessPoolExecutor:
+        forked = self._mp.get_start_method() == "fork"  # a forked worker holds keep_alive too
         return cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=self._mp,
             initializer=_init_worker,
-            initargs=(self.token, self.context, self.lifeline),
+            initargs=(
+                self.token,
+                self.context,
+                self.lifeline,
+                self.keep_alive if forked else None,
+                self._warm,
+            ),
+        )
+
+    def recovery(self, retries: int, lost: LostFn) -> Recovery:
+        """How :func:`_drive` survives a worker of this pool dying."""
+        return Recovery(
+            is_lost=lambda err: isinstance(err, BrokenProcessPool),
+            restart=self.restart,
+            retries=retries,
+            whole_pool=True,
+            lost=lost,
         )
 
     def submit(self, fn: TaskFn, task: Any) -> cf.Future[Any]:
@@ -372,16 +406,13 @@ class ProcessExecutor:
     ) -> Iterator[Any]:
         """Results of ``fn(context, task)`` computed in worker processes."""
         pool = self._pool(context)
-        recovery = Recovery(
-            is_lost=lambda err: isinstance(err, BrokenProcessPool),
-            restart=pool.restart,
-            retries=self.retries,
-            whole_pool=True,
-            lost=lost,
-        )
         try:
             yield from _drive(
-                lambda t: pool.submit(fn, t), tasks, self.window, ordered, recovery=recovery
+                lambda t: pool.submit(fn, t),
+                tasks,
+                self.window,
+                ordered,
+                recovery=pool.recovery(self.retries, lost),
             )
         finally:
             if not self.keep:
@@ -541,26 +572,13 @@ def _recover(pending: Iterable[_Entry], submit: Callable[[Any], Any], recovery: 
 # ---- warm workers ----------------------------------------------------------------------
 
 
-def _init_warm(warm: Callable[[], None] | None, lifeline: Any, keep_alive: Any) -> None:
-    # the stop signals are the parent's alone, as for any worker (see _init_worker)
-    os.setpgid(0, 0)
-    for sig in (signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if keep_alive is not None:
-        keep_alive.close()  # forked: this copy of the write end must not keep us alive
-    threading.Thread(
-        target=_watch_parent, args=(lifeline,), daemon=True, name="siege-lifeline"
-    ).start()
-    if warm is not None:
-        warm()
-
-
-def _nothing() -> None:
+def _nothing(_: Any, __: Any) -> None:
     """A first task: it makes the pool start its workers now."""
 
 
-def _call_with(fn: TaskFn, context: Any, task: Any) -> Any:
+def _apply(_: Any, call: tuple[TaskFn, Any, Any]) -> Any:
+    """A task that carries its own context: ``call`` is ``(fn, context, task)``."""
+    fn, context, task = call
     return fn(context, task)
 
 
@@ -577,8 +595,9 @@ class WarmPool:
     """``workers`` processes started at once, each calling ``warm()`` (imports, fonts)
     while this process goes on; :meth:`imap` then ships the context with every task.
 
-    Workers ignore SIGINT and die with this process (the lifeline of
-    :class:`ProcessExecutor`). :meth:`close` shuts them down.
+    A :class:`_Pool` (its workers leave the stop signals to this process and die with
+    it; a dead one is replaced) started by :func:`warm_start_context`.
+    :meth:`close` shuts them down.
     """
 
     def __init__(self, workers: int, warm: Callable[[], None] | None = None) -> None:
@@ -586,30 +605,9 @@ class WarmPool:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers
         self.window = 2 * workers
-        self._warm = warm
-        self._ctx = warm_start_context()
-        self._lifeline, self._keep_alive = self._ctx.Pipe(duplex=False)
-        self._pool = self._new()
+        self._pool = _Pool(workers, None, warm_start_context(), warm)
         for _ in range(workers):  # start every worker now (a fork pool starts them all)
-            self._pool.submit(_nothing)
-
-    def _new(self) -> cf.ProcessPoolExecutor:
-        forked = self._ctx.get_start_method() == "fork"
-        return cf.ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=self._ctx,
-            initializer=_init_warm,
-            initargs=(self._warm, self._lifeline, self._keep_alive if forked else None),
-        )
-
-    def _restart(self) -> None:
-        """A fresh pool, with a new lifeline, in place of one whose worker died; the old
-        workers are ended first by their lifeline (see :meth:`_Pool.restart`)."""
-        self._keep_alive.close()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._lifeline.close()
-        self._lifeline, self._keep_alive = self._ctx.Pipe(duplex=False)
-        self._pool = self._new()
+            self._pool.submit(_nothing, None)
 
     def imap(
         self,
@@ -622,25 +620,17 @@ class WarmPool:
     ) -> Iterator[Any]:
         """Results of ``fn(context, task)`` computed in the warm workers; a worker that
         dies is replaced and its tasks run again, as by :class:`ProcessExecutor`."""
-
-        def submit(task: Any) -> cf.Future[Any]:
-            with _signals_held():  # no worker left half-started by a stop signal
-                return self._pool.submit(_call_with, fn, context, task)
-
-        recovery = Recovery(
-            is_lost=lambda err: isinstance(err, BrokenProcessPool),
-            restart=self._restart,
-            retries=LOST_RETRIES,
-            whole_pool=True,
-            lost=lost,
+        yield from _drive(
+            lambda t: self._pool.submit(_apply, (fn, context, t)),
+            tasks,
+            self.window,
+            ordered,
+            recovery=self._pool.recovery(LOST_RETRIES, lost),
         )
-        yield from _drive(submit, tasks, self.window, ordered, recovery=recovery)
 
     def close(self) -> None:
         """Shut the workers down (waiting for what runs; cancelling what waits)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._keep_alive.close()  # only now: the workers have exited cleanly
-        self._lifeline.close()
+        self._pool.shut()
 
 
 # ---- Dask ------------------------------------------------------------------------------
