@@ -463,6 +463,19 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def _refuse_with_resume(
+    args: argparse.Namespace, options: Sequence[str], positional: tuple[str, str], why: str
+) -> None:
+    """Refuse the first of ``options`` given with ``--resume``: they describe a new
+    sweep, calibration, comparison or plan, which a resume reads from its folder
+    (``why`` says where). ``positional`` is the positional argument's name and how
+    the line shows it."""
+    for opt in options:
+        if getattr(args, opt, None):
+            shown = positional[1] if opt == positional[0] else "--" + opt.replace("_", "-")
+            raise InputError(f"--resume: {shown} cannot be given with --resume: {why}")
+
+
 def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``siege sweep``: a new sweep, or ``--resume DIR``; exit 1 if some runs failed."""
     command = ["siege", *argv]
@@ -471,17 +484,12 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise InputError("--scheduler: needs --executor dask")
     try:
         if args.resume:
-            given = [k for k in _SWEEP_DESIGN_OPTIONS if getattr(args, k)]
-            if given:
-                opt = "a sweep or scenario file" if given[0] == "target" else f"--{given[0]}"
-                raise InputError(
-                    f"--resume: {opt} cannot be given with --resume: "
-                    "the sweep is read from the folder's sweep.toml"
-                )
-            for opt in ("out", "force", "allow_large"):
-                if getattr(args, opt):
-                    flag = "--" + opt.replace("_", "-")
-                    raise InputError(f"--resume: {flag} cannot be given with --resume")
+            _refuse_with_resume(
+                args,
+                (*_SWEEP_DESIGN_OPTIONS, "out", "force", "allow_large"),
+                ("target", "a sweep or scenario file"),
+                "the sweep is read from the folder's sweep.toml",
+            )
             result = api.resume_sweep(
                 args.resume,
                 workers=args.workers,
@@ -541,13 +549,12 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise InputError("--scheduler: needs --executor dask")
     try:
         if args.resume:
-            for opt in ("target", "out", "force", "allow_large"):
-                if getattr(args, opt):
-                    what = "a calibration file" if opt == "target" else "--" + opt.replace("_", "-")
-                    raise InputError(
-                        f"--resume: {what} cannot be given with --resume: the calibration "
-                        "is read from the folder's calibration.toml"
-                    )
+            _refuse_with_resume(
+                args,
+                ("target", "out", "force", "allow_large"),
+                ("target", "a calibration file"),
+                "the calibration is read from the folder's calibration.toml",
+            )
             result = api.resume_calibration(
                 args.resume,
                 workers=args.workers,
@@ -601,13 +608,12 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     command = ["siege", *argv]
     try:
         if args.resume:
-            given = [k for k in _COMPARE_OPTIONS if getattr(args, k)]
-            if given:
-                opt = "SCENARIO" if given[0] == "scenarios" else "--" + given[0].replace("_", "-")
-                raise InputError(
-                    f"--resume: {opt} cannot be given with --resume: the comparison is read "
-                    "from the folder's compare.toml"
-                )
+            _refuse_with_resume(
+                args,
+                _COMPARE_OPTIONS,
+                ("scenarios", "SCENARIO"),
+                "the comparison is read from the folder's compare.toml",
+            )
             result = api.resume_compare(
                 args.resume, workers=args.workers, progress=progress, command=command
             )
@@ -664,13 +670,12 @@ def cmd_plan(args: argparse.Namespace, argv: Sequence[str]) -> int:
     command = ["siege", *argv]
     try:
         if args.resume:
-            given = [k for k in _PLAN_OPTIONS if getattr(args, k, None)]
-            if given:
-                opt = "SCENARIO" if given[0] == "scenario" else f"--{given[0]}"
-                raise InputError(
-                    f"--resume: {opt} cannot be given with --resume: the plan is read "
-                    "from the folder's plan.toml"
-                )
+            _refuse_with_resume(
+                args,
+                _PLAN_OPTIONS,
+                ("scenario", "SCENARIO"),
+                "the plan is read from the folder's plan.toml",
+            )
             result = api.resume_plan(
                 args.resume, workers=args.workers, progress=progress, command=command
             )
