@@ -1213,23 +1213,40 @@ def sweep(
             what="siege sweep",
         )
         try:
-            result = sweeps.resume(
-                path,
-                executor=ex,
-                workers=workers,
-                evaluate=evaluate,
-                progress=progress,
-                command=command,
-            )
-            _plot_sweep_folder(path)
-        except BaseException as err:
-            never_left_running(path, err)
-            raise
+            result = _run_sweep_folder(path, ex, workers, evaluate, progress, command)
         finally:
             lock.release()
     finally:
         if ex is not None and ex is not executor:
             ex.close()
+    return result
+
+
+def _run_sweep_folder(
+    path: Path,
+    ex: Executor | None,
+    workers: int | None,
+    evaluate: Evaluate | None,
+    progress: bool,
+    command: Sequence[str] | None,
+    retry_failed: bool = False,
+) -> SweepResult:
+    """Run what the locked sweep folder ``path`` misses, then plot it; a failure or an
+    interruption never leaves its manifest ``running``."""
+    try:
+        result = sweeps.resume(
+            path,
+            executor=ex,
+            workers=workers,
+            evaluate=evaluate,
+            progress=progress,
+            command=command,
+            retry_failed=retry_failed,
+        )
+        _plot_sweep_folder(path)
+    except BaseException as err:
+        never_left_running(path, err)
+        raise
     return result
 
 
@@ -1264,20 +1281,9 @@ def resume_sweep(
     try:
         killed = settle_killed(out)
         with FolderLock(out).acquire("siege sweep --resume"):
-            try:
-                result = sweeps.resume(
-                    out,
-                    executor=ex,
-                    workers=workers,
-                    evaluate=evaluate,
-                    progress=progress,
-                    command=command,
-                    retry_failed=retry_failed,
-                )
-                _plot_sweep_folder(out)
-            except BaseException as err:
-                never_left_running(out, err)
-                raise
+            result = _run_sweep_folder(
+                out, ex, workers, evaluate, progress, command, retry_failed=retry_failed
+            )
             result.extra["killed_before"] = killed
     finally:
         if ex is not None and ex is not executor:
