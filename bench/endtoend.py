@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.measures import shown_path
+from bench.measures import shown_path, siege_run_command
 from sim.api import sweep, sweep_spec
 from sim.experiment.sweepfile import parse_param_option
 from sim.model.world import run_replication
@@ -65,21 +65,7 @@ def _siege_run(
     scenario: str, replications: int, workers: int, out: Path, repeats: int
 ) -> dict[str, Any]:
     """``siege run`` ``repeats`` times: the median wall and CPU time, and every wall time."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "sim",
-        "run",
-        scenario,
-        "--replications",
-        str(replications),
-        "--workers",
-        str(workers),
-        "--out",
-        str(out),
-        "--force",
-        "--quiet",
-    ]
+    cmd = siege_run_command(scenario, replications, workers, out)
     runs = [timed(cmd, out.with_name(out.name + ".log")) for _ in range(repeats)]
     failed = [r for r in runs if r["exit_status"] != 0]
     rec: dict[str, Any] = {

@@ -161,11 +161,11 @@ def throughput(
     }
 
 
-def siege_run(
+def siege_run_command(
     scenario_path: str | Path, replications: int, workers: int, out: Path
-) -> dict[str, Any]:
-    """``siege run`` end to end in a subprocess: wall time and peak memory."""
-    cmd = [
+) -> list[str]:
+    """The command line of a quiet ``siege run`` into ``out`` (replaced if there)."""
+    return [
         sys.executable,
         "-m",
         "sim",
@@ -180,6 +180,13 @@ def siege_run(
         "--force",
         "--quiet",
     ]
+
+
+def siege_run(
+    scenario_path: str | Path, replications: int, workers: int, out: Path
+) -> dict[str, Any]:
+    """``siege run`` end to end in a subprocess: wall time and peak memory."""
+    cmd = siege_run_command(scenario_path, replications, workers, out)
     rec = run_sampled(cmd, out.with_name(out.name + ".log"))
     rec.update(
         {
