@@ -567,6 +567,8 @@ class Fleet:
                 level = budget.level + (t - budget.at) * budget.rate
                 if level < sortie_h - 1e-9 and level < budget.cap - 1e-9:
                     t = budget.affordable(t, sortie_h)
+                    if t == math.inf:  # never: its budget is paused for good
+                        return t
             if base_hours is not None:
                 t = base_hours.next_open(t)
             if windows:  # no target open by its hours: wait at home for the first opening

@@ -934,3 +934,38 @@ def test_the_deir_ez_zor_baseline_flies_the_same_with_a_helicopter_loss_of_0_and
     assert a.series.keys() == b.series.keys()
     for name in a.series:
         np.testing.assert_array_equal(a.series[name], b.series[name], err_msg=name)
+
+
+def test_a_budget_paused_for_good_means_never_not_a_crash() -> None:
+    """Found by the mass-balance property test: an aircraft never mission-capable keeps
+    its flying-hour budget paused for good, so the budget is affordable never (inf);
+    with base hours after it, the next opening of inf overflowed."""
+    s = Scenario.model_validate(
+        {
+            "name": "paused",
+            "calendar": {"start": "2016-01-01", "end": "2016-03-01"},
+            "commodities": {"food": {"civilian_kg_day": 0.0, "soldier_kg_day": 0.0}},
+            "pockets": {"p0": {"civilians": 0, "stock_t": {"food": 0.0}}},
+            "bases": {"home": {"lat": 34.0, "lon": 38.0, "hours": 2.0}},
+            "airfields": {"af0": {"pocket": "p0", "hours": 1.0, "lat": 35.0, "lon": 40.0}},
+            "fleets": {
+                "f0": {
+                    "mode": "land",
+                    "aircraft": 0,
+                    "payload_t": 1.0,
+                    "cargo": {"food": 1.0},
+                    "base": "home",
+                    "block_speed_kmh": 400.0,
+                    "sorties_per_day": 1.0,
+                    "ute_h_day": 4.0,
+                    "mission_capable": 0.0,
+                    "targets": ["af0"],
+                }
+            },
+            "events": [
+                {"date": "2016-01-02", "title": "f0 grows", "set": {"fleets.f0.aircraft": 1}},
+            ],
+        }
+    )
+    r = run_replication(s, 0)
+    assert r.counters["aborted_not_mc__f0"] > 0 and r.counters["air_sent_t"] == 0.0
