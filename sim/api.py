@@ -30,7 +30,7 @@ import csv
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +42,7 @@ from sim.analysis import frames
 from sim.analysis import precision as precision_mod
 from sim.analysis.goals import unknown_metric
 from sim.analysis.metric_registry import metric_names
-from sim.analysis.metrics import replication_metrics
+from sim.analysis.metrics import MetricRows, replication_metrics
 from sim.analysis.observations import observation_table
 from sim.analysis.summary import SeriesAccumulator, summarize_metrics
 from sim.conventions import InputError, json_text, one_line, signal_of
@@ -160,7 +160,7 @@ class RunSet:
     workers: int
     replication_ids: list[int]
     seeds: list[int]
-    metrics: list[dict[str, float]]
+    metrics: list[Mapping[str, float]]
     daily: dict[str, np.ndarray]
     summary: dict[str, dict[str, Any]]
     observations: list[dict[str, Any]]
@@ -224,7 +224,7 @@ def run(
     seed: int | None = None,
     workers: int = 1,
     progress: bool = False,
-    on_result: Callable[[int, RunResult, dict[str, float]], None] | None = None,
+    on_result: Callable[[int, RunResult, Mapping[str, float]], None] | None = None,
     allow_large: bool = False,
     posterior: Posterior | None = None,
     *,
@@ -302,7 +302,8 @@ def run(
     acc = SeriesAccumulator(batch, scenario.calendar.n_days)
     ids: list[int] = []
     seeds: list[int] = []
-    metrics: list[dict[str, float]] = []
+    metrics: list[Mapping[str, float]] = []
+    compact = MetricRows()
     sim_events = 0
     extra: dict[str, Any] = {}
     bar: Any = None
@@ -330,7 +331,7 @@ def run(
                 acc.add(i, result)
                 ids.append(int(result.replication))
                 seeds.append(int(result.seed))
-                metrics.append(replication_metrics(scenario, result))
+                metrics.append(compact(replication_metrics(scenario, result)))
                 sim_events += int(result.sim_events)
                 if on_result is not None:
                     on_result(i, result, metrics[-1])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import sys
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -34,6 +38,30 @@ def test_run_returns_plain_data(scenario):
     # metrics agree with the series they summarise
     total = rs.daily["cumulative_delivered_t__drops"][:, -1]
     assert total[0] <= rs.summary["delivered_t"]["median"] <= total[2]
+
+
+def test_a_runs_memory_does_not_grow_by_more_than_a_row_of_doubles_a_replication(scenario):
+    """Issue 8: what a run keeps per replication is its metrics (the daily percentiles
+    have a fixed size): one array of doubles each, not a dict of float objects."""
+    row = sim.run(scenario, replications=1).metrics[0]
+    row_bytes = sys.getsizeof(row) + sys.getsizeof(getattr(row, "_values", None))
+
+    def kept(replications: int) -> int:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            rs = sim.run(scenario, replications=replications)
+            gc.collect()
+            assert len(rs.metrics) == replications  # the run is alive while measured
+            return tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+
+    kept(20)  # the first traced run also traces what is allocated once (caches)
+    per_replication = (kept(60) - kept(20)) / 40
+    # the row, and the replication's number and seed in two lists (≤ 200 bytes)
+    assert per_replication < row_bytes + 200, (per_replication, row_bytes, len(row))
 
 
 def test_defaults_come_from_the_scenario(scenario):

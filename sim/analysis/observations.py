@@ -43,7 +43,7 @@ Units follow the metric: tonnes, sorties, aircraft, days, or a share of a full r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -216,7 +216,7 @@ def _percentiles(values: np.ndarray) -> tuple[float, float, float]:
 
 
 def observation_table(
-    scenario: Scenario, metrics: Sequence[dict[str, float]]
+    scenario: Scenario, metrics: Sequence[Mapping[str, float]]
 ) -> list[dict[str, Any]]:
     """One row per observation: the record beside the model's spread across replications.
 

@@ -20,7 +20,7 @@ final interval can be a little below 95 % (the same caveat as ``siege plan``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +69,7 @@ class Check:
 
 
 def check(
-    rows: Sequence[dict[str, float]], metrics: Sequence[str], precision: float, seed: int
+    rows: Sequence[Mapping[str, float]], metrics: Sequence[str], precision: float, seed: int
 ) -> list[Check]:
     """Each metric's state after the replications in ``rows``."""
     out = []

@@ -36,7 +36,7 @@ never ran out.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -293,7 +293,9 @@ def _mean_ci(
     return mean, lo, hi, used
 
 
-def summarize_metrics(rows: Sequence[dict[str, float]], seed: int = 0) -> dict[str, dict[str, Any]]:
+def summarize_metrics(
+    rows: Sequence[Mapping[str, float]], seed: int = 0
+) -> dict[str, dict[str, Any]]:
     """Metric name → summary, for every metric of the per-replication rows (in row order);
     ``seed`` is the run's root seed."""
     if not rows:
