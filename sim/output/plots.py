@@ -670,6 +670,21 @@ def survival_commodities(
     return out
 
 
+def survival_metrics(
+    scenario: Scenario, replications: Sequence[Mapping[str, float]]
+) -> list[dict[str, float]]:
+    """Of each replication's metrics, the ones :func:`plot_survival` reads (first
+    stock-out day and lowest days of supply, per pocket and commodity): what drawing
+    workers are sent, a few dozen bytes a replication rather than every metric."""
+    keys = [
+        f"{prefix}__{p}__{c}"
+        for p in scenario.pockets
+        for c in scenario.commodities
+        for prefix in ("first_stockout_day", "min_days_of_supply")
+    ]
+    return [{k: r[k] for k in keys if k in r} for r in replications]
+
+
 def plot_survival(
     path: Path,
     scenario: Scenario,
@@ -860,7 +875,8 @@ def draw_all(
     """
     plots_dir = Path(plots_dir)
     plots_dir.mkdir(parents=True, exist_ok=True)
-    inputs = PlotInputs(scenario, list(dates), daily, replications, observations)
+    rows = survival_metrics(scenario, replications)
+    inputs = PlotInputs(scenario, list(dates), daily, rows, observations)
     tasks = [plots_dir / n for n in DRAW_ORDER]
     if executor is None or executor.workers < 2:
         for path in tasks:

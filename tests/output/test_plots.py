@@ -22,6 +22,7 @@ from sim.output.plots import (
     plot_tonnage_weekly,
     survival_commodities,
     survival_curve,
+    survival_metrics,
     warm_up,
 )
 
@@ -160,3 +161,19 @@ def test_survival_shows_every_commodity_that_ever_runs_out(tmp_path, fake_scenar
     fig = plot_survival(tmp_path / "s.png", fake_scenario, dates, metrics)
     labels = [t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()]
     assert "ammo" in labels
+
+
+def test_drawing_workers_get_only_the_metrics_survival_reads(tmp_path, fake_scenario, make_result):
+    """Issue 8: the plots' workers were sent every metric of every replication (the
+    largest part of their memory in a 10,000-replication run); the survival plot drawn
+    from what they are sent now is the same file."""
+    dates, _, metrics = _run_of(fake_scenario, make_result, n_reps=3)
+    rows = survival_metrics(fake_scenario, metrics)
+    assert len(rows) == 3
+    assert set(rows[0]) == {
+        k for k in metrics[0] if k.startswith(("first_stockout_day__", "min_days_of_supply__"))
+    }
+    assert rows[1] == {k: metrics[1][k] for k in rows[1]}
+    plot_survival(tmp_path / "all.png", fake_scenario, dates, metrics)
+    plot_survival(tmp_path / "sent.png", fake_scenario, dates, rows)
+    assert (tmp_path / "all.png").read_bytes() == (tmp_path / "sent.png").read_bytes()
