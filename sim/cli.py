@@ -52,7 +52,7 @@ from sim import __version__, api
 from sim.conventions import InputError, Terminated, default_workers, one_line, signal_of
 from sim.experiment.calibrate import CalibrationError, CalibrationInterrupted
 from sim.experiment.compare_store import CompareInterrupted
-from sim.experiment.executors import WorkerLostError
+from sim.experiment.executors import WorkerLostError, steady_allocator
 from sim.experiment.plan_store import PlanInterrupted
 from sim.experiment.sweep import SweepInterrupted
 from sim.output.comparison import format_comparison
@@ -821,6 +821,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(see siege --help)"
         )
         return EXIT_INPUT
+    steady_allocator()  # memory flat however many replications (executors, "Memory")
     try:
         with _terminating_like_ctrl_c():
             return int(args.func(args, argv))

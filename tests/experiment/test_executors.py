@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from sweep_fakes import (
 
 from sim.experiment.executors import (
     LOST_RETRIES,
+    MMAP_THRESHOLD,
     ProcessExecutor,
     SerialExecutor,
     WarmPool,
@@ -38,6 +40,7 @@ from sim.experiment.executors import (
     _drive,
     _Pool,
     make_executor,
+    steady_allocator,
     warm_start_context,
 )
 
@@ -236,3 +239,17 @@ def _alive(pid: int) -> bool:
             return fh.read().split(")")[-1].split()[0] != "Z"  # a zombie has exited
     except OSError:
         return False
+
+
+def test_the_allocator_is_steadied_here_and_in_the_processes_started_after(monkeypatch):
+    """Issue 8: glibc's growing mmap threshold let a long run's processes keep hundreds
+    of megabytes; the threshold is fixed in this process and, by the environment, in the
+    fork server and its workers. A threshold the user set is left alone."""
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    took = steady_allocator()
+    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == str(MMAP_THRESHOLD)
+    if platform.libc_ver()[0] == "glibc":
+        assert took
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    assert steady_allocator() is False
+    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == "65536"
