@@ -165,3 +165,34 @@ def test_a_plan_stopped_by_sigterm_can_be_resumed(
         f"continue with: siege plan --resume {out}\n"
     )
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+
+
+def _session_of(sid: int) -> list[str]:
+    """The command lines of the processes still in session ``sid`` (zombies included)."""
+    left = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) == sid:
+                left.append(Path(entry.path, "stat").read_text().split(")")[0] + ")")
+        except OSError:
+            continue
+    return left
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_nothing_of_a_command_outlives_it(tmp_path: Path, tiny: Path, command: str) -> None:
+    """The fork server and the resource tracker, children of the command, used to end
+    only after it had exited, and stayed in its process group for a second or more
+    (a job runner waiting for the group saw ``siege sweep`` linger)."""
+    args: list[str | Path] = [command, tiny, "--workers", "2", "--out", tmp_path / "out"]
+    if command == "sweep":
+        args += ["--param", "fleets.drops.aircraft=1,2", "--replications", "2"]
+    else:
+        args += ["--replications", "4"]
+    proc = _start(tmp_path, *args)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert _session_of(proc.pid) == []

@@ -72,6 +72,7 @@ large blocks always go back to the system when freed. Elsewhere it does nothing.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import contextlib
 import ctypes
@@ -80,6 +81,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -279,10 +281,16 @@ def _start_fork_server() -> None:
     A stop of the job (any of these signals to its process group) must not end the
     fork server: the pool would take the end of its pipes for the death of every worker
     and break (printing a traceback) while the parent cleans up. The fork server still
-    ends with the parent (the end of its pipe from the parent)."""
+    ends with the parent (the end of its pipe from the parent): :func:`_end_helpers`
+    sees to it at exit."""
     if threading.current_thread() is not threading.main_thread():
         return
     from multiprocessing import forkserver  # the module of the start method chosen above
+
+    global _ENDING_REGISTERED
+    if not _ENDING_REGISTERED:
+        atexit.register(_end_helpers)
+        _ENDING_REGISTERED = True
 
     previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, *TO_THE_PARENT)}
     stderr = None if os.environ.get("SIEGE_DEBUG") else _quiet_stderr()
@@ -294,6 +302,51 @@ def _start_fork_server() -> None:
             os.close(stderr)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+_ENDING_REGISTERED = False
+
+HELPER_GRACE_S = 2.0
+"""How long :func:`_end_helpers` waits for each helper process to end."""
+
+
+def _end_helpers() -> None:
+    """At exit: end the fork server and the resource tracker, and reap them.
+
+    Both are children of this process that end by themselves when their pipe from it
+    closes, but only once it has exited, and then stay behind in the command's process
+    group (as zombies, until the system reaps them) for a second or more: a shell
+    script or a job runner waiting for the group saw ``siege sweep`` linger. The fork
+    server, which only forks workers (all gone by now) and ignores SIGTERM, is killed
+    (its own shut-down, a whole interpreter's, took 0.2 s); the resource tracker is
+    asked to stop as at exit (its pipe closed), so that it still cleans up, and given
+    up to :data:`HELPER_GRACE_S` seconds. (The standard library keeps the two in
+    private attributes, read here with care: nothing is done for one not found.)"""
+    from multiprocessing import forkserver, resource_tracker
+
+    helpers = (
+        (getattr(forkserver, "_forkserver", None), "_forkserver_alive_fd", "_forkserver_pid"),
+        (getattr(resource_tracker, "_resource_tracker", None), "_fd", "_pid"),
+    )
+    for kill, (helper, fd_name, pid_name) in zip((True, False), helpers, strict=True):
+        fd, pid = getattr(helper, fd_name, None), getattr(helper, pid_name, None)
+        if not isinstance(fd, int) or not isinstance(pid, int):
+            continue
+        setattr(helper, fd_name, None)
+        setattr(helper, pid_name, None)
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        if kill:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + HELPER_GRACE_S
+        while True:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] or time.monotonic() > deadline:
+                    break
+            except ChildProcessError:
+                break
+            time.sleep(0.002)
 
 
 def _quiet_stderr() -> int | None:
