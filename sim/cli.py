@@ -105,6 +105,23 @@ def _allow_large(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _workers(p: argparse.ArgumentParser, executors: bool = False) -> None:
+    """``--workers`` (and, for commands that can run on Dask, ``--executor`` and
+    ``--scheduler``)."""
+    p.add_argument(
+        "--workers",
+        type=_int_at_least(1),
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help="parallel worker processes"
+        + (" for the local executor" if executors else "")
+        + f" (default: the machine's cores, {DEFAULT_WORKERS} here; results do not depend on it)",
+    )
+    if executors:
+        p.add_argument("--executor", choices=api.EXECUTORS, default="local")
+        p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``siege`` command."""
     parser = _Parser(
@@ -141,14 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="result folder (default: results/<scenario name>/<UTC timestamp>)",
     )
-    p.add_argument(
-        "--workers",
-        type=_int_at_least(1),
-        default=DEFAULT_WORKERS,
-        metavar="N",
-        help="parallel worker processes (default: the machine's cores, "
-        f"{DEFAULT_WORKERS} here; results do not depend on it)",
-    )
+    _workers(p)
     p.add_argument(
         "--replication",
         type=_int_at_least(0),
@@ -223,16 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="path=VALUE",
         help="override a base-scenario parameter (repeatable)",
     )
-    p.add_argument(
-        "--workers",
-        type=_int_at_least(1),
-        default=DEFAULT_WORKERS,
-        metavar="N",
-        help="parallel worker processes for the local executor (default: the "
-        f"machine's cores, {DEFAULT_WORKERS} here; results do not depend on it)",
-    )
-    p.add_argument("--executor", choices=api.EXECUTORS, default="local")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    _workers(p, executors=True)
     p.add_argument("--out", metavar="DIR", help="sweep folder")
     p.add_argument("--resume", metavar="DIR", help="resume an interrupted sweep folder")
     p.add_argument(
@@ -250,16 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit uncertain parameters to observations (ABC-SMC); predict the held-out ones",
     )
     p.add_argument("target", nargs="?", metavar="CALIBRATION_FILE", help="a calibration file")
-    p.add_argument(
-        "--workers",
-        type=_int_at_least(1),
-        default=DEFAULT_WORKERS,
-        metavar="N",
-        help="parallel worker processes for the local executor (default: the "
-        f"machine's cores, {DEFAULT_WORKERS} here; results do not depend on it)",
-    )
-    p.add_argument("--executor", choices=api.EXECUTORS, default="local")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    _workers(p, executors=True)
     p.add_argument(
         "--out",
         metavar="DIR",
@@ -305,13 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="path=VALUE",
         help="override a parameter in every scenario (TOML literal; repeatable)",
     )
-    p.add_argument(
-        "--workers",
-        type=_int_at_least(1),
-        default=DEFAULT_WORKERS,
-        metavar="N",
-        help=f"parallel worker processes (default: {DEFAULT_WORKERS}; results do not depend on it)",
-    )
+    _workers(p)
     p.add_argument(
         "--out",
         metavar="DIR",
@@ -366,13 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="path=VALUE",
         help="override a parameter of the scenario (TOML literal; repeatable)",
     )
-    p.add_argument(
-        "--workers",
-        type=_int_at_least(1),
-        default=DEFAULT_WORKERS,
-        metavar="N",
-        help=f"parallel worker processes (default: {DEFAULT_WORKERS}; results do not depend on it)",
-    )
+    _workers(p)
     p.add_argument(
         "--out", metavar="DIR", help="plan folder (default: results/<name>/plan-<UTC timestamp>)"
     )
