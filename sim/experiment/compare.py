@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis import metric_registry
+from sim.analysis.metrics import MetricRow
 from sim.analysis.paired import (
     PairedDifference,
     is_decisive,
@@ -121,8 +122,14 @@ class OptionResult:
 class _Option:
     label: str
     series: list[str]
-    metrics: list[dict[str, float]] = field(default_factory=list)
+    metrics: list[Mapping[str, float]] = field(default_factory=list)
     diffs: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _kept(metrics: Mapping[str, float]) -> Mapping[str, float]:
+    """A replication's metrics as kept until the comparison is done: a run's compact
+    :class:`~sim.analysis.metrics.MetricRow` as it is (read-only), anything else copied."""
+    return metrics if isinstance(metrics, MetricRow) else dict(metrics)
 
 
 class Pairing:
@@ -141,7 +148,7 @@ class Pairing:
         self._ref_daily = {
             s: np.full((replications, self.n_days), np.nan) for s in self._ref_series
         }
-        self._ref_metrics: list[dict[str, float]] = []
+        self._ref_metrics: list[Mapping[str, float]] = []
         self._current: _Option | None = None
         self._ref_done = False
         self.options: list[OptionResult] = []
@@ -175,14 +182,14 @@ class Pairing:
             for s in cur.series:
                 if s in series:
                     self._ref_daily[s][index] = series[s]
-            self._ref_metrics.append(dict(metrics))
+            self._ref_metrics.append(_kept(metrics))
         else:
             for s in cur.series:
                 if s in series:
                     cur.diffs[s][index] = (
                         np.asarray(series[s], dtype=float) - self._ref_daily[s][index]
                     )
-            cur.metrics.append(dict(metrics))
+            cur.metrics.append(_kept(metrics))
 
     def finish(self) -> OptionResult | None:
         """End the current scenario; for an option, its comparison with the reference."""
