@@ -59,9 +59,11 @@ def test_a_runs_memory_does_not_grow_by_more_than_a_row_of_doubles_a_replication
             tracemalloc.stop()
 
     kept(20)  # the first traced run also traces what is allocated once (caches)
-    per_replication = (kept(60) - kept(20)) / 40
-    # the row, and the replication's number and seed in two lists (≤ 200 bytes)
-    assert per_replication < row_bytes + 200, (per_replication, row_bytes, len(row))
+    per_replication = (kept(120) - kept(20)) / 100  # what any run keeps once cancels
+    # the row, its replication number and seed in two lists, and the noise of what a run
+    # leaves in caches (a few kB a run, up to 150 bytes a replication here): under
+    # twice the row; a dict of the same metrics kept 2.1 kB a replication
+    assert per_replication < 2 * row_bytes, (per_replication, row_bytes, len(row))
 
 
 def test_defaults_come_from_the_scenario(scenario):
