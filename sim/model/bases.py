@@ -81,10 +81,10 @@ class Base:
         free = self.free
         if free is not None:  # the place free first (:mod:`sim.model.places`)
             heap = free.heap
-            best = heap[0][0]
+            best = heap[0]
             if best > pos:
                 pos = best
-            heapreplace(heap, (pos + weight * base_days, heap[0][1]))
+            heapreplace(heap, pos + weight * base_days)
         begin = hours.start(pos)
         done = hours.end(pos + base_days) if base_days > 0.0 else begin
         if done < begin:  # work too short to leave the window's edge

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from heapq import heapreplace
 
 from sim.model.hours import EPS, OpeningHours, reclock
 from sim.model.places import Places
@@ -160,10 +161,10 @@ class Airfield:
         pos = t if hours.always else hours.clock(t)
         runway = self.runway
         if runway is not None:
-            free = runway.heap[0][0]
+            free = runway.heap[0]
             if free > pos:
                 pos = free
-        free = self.parking.heap[0][0]
+        free = self.parking.heap[0]
         return free if free > pos else pos
 
     def landing_time(self, t: float) -> float:
@@ -186,19 +187,18 @@ class Airfield:
         pos = t if always else hours.clock(t)  # _earliest(), inlined
         runway = self.runway
         if runway is not None:
-            free = runway.heap[0][0]
-            if free > pos:
-                pos = free
-        parking = self.parking
-        free = parking.heap[0][0]
-        if free > pos:
-            pos = free
+            runways = runway.heap  # the place free first on top (:mod:`sim.model.places`)
+            if runways[0] > pos:
+                pos = runways[0]
+        parking = self.parking.heap
+        if parking[0] > pos:
+            pos = parking[0]
         land = pos if always else hours.start(pos)
         if land - t > holding + EPS:
             return None
-        if runway is not None:
-            runway.take(pos + weight * self.interval * self.zone.landing_factor)
-        parking.take(pos + weight * ground)
+        if runway is not None:  # Places.take(), inlined
+            heapreplace(runways, pos + weight * self.interval * self.zone.landing_factor)
+        heapreplace(parking, pos + weight * ground)
         if ground <= 0.0:
             done = land
         elif always:

@@ -2,13 +2,13 @@
 
 A pool of identical places (the runways of an airfield, its parking places, a base's
 loading slots), each known by the open-clock time it is free again
-(:mod:`sim.model.hours`). An aircraft takes the place free first — among places free
-at the same time, the one with the lowest number — and holds it until a time it
-books. Only that place changes, so the pool is a binary heap of (free time, place
-number): the place free first is at the top, on ties the lowest number, which is the
-same place a scan of the places in order would pick, at a cost that grows with the
-logarithm of the places rather than with their number (a large airlift's bases have
-hundreds of loading slots).
+(:mod:`sim.model.hours`). An aircraft takes the place free first and holds it until a
+time it books. The places are interchangeable: what happens next depends only on
+*when* places are free (the multiset of their free times), never on which place is
+which, so the pool is a binary heap of those times alone — the earliest at the top,
+found in O(1) and replaced in O(log n) — not a list scanned in place order (a large
+airlift's bases have hundreds of loading slots). Keeping bare floats rather than
+(time, place number) pairs makes each comparison of the heap a float comparison.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from heapq import heapify, heapreplace
 
 
 class Places:
-    """``n`` places, each free from an open-clock time (days of open time)."""
+    """``n`` interchangeable places, each free from an open-clock time (days of open time)."""
 
     __slots__ = ("heap",)
 
     def __init__(self, free: list[float]) -> None:
-        """Places free from the times ``free`` (place ``i`` from ``free[i]``)."""
-        heap = [(t, i) for i, t in enumerate(free)]
+        """Places free from the times ``free`` (one place per entry)."""
+        heap = list(free)
         heapify(heap)
         self.heap = heap
 
@@ -32,23 +32,18 @@ class Places:
 
     def first(self) -> float:
         """When the place free first is free (open-clock time)."""
-        return self.heap[0][0]
+        return self.heap[0]
 
     def take(self, until: float) -> None:
         """The place free first is held until open-clock time ``until``."""
-        heap = self.heap
-        heapreplace(heap, (until, heap[0][1]))
+        heapreplace(self.heap, until)
 
     def free_times(self) -> list[float]:
-        """When each place is free, in the order of their numbers."""
-        out = [0.0] * len(self.heap)
-        for t, i in self.heap:
-            out[i] = t
-        return out
+        """When each place is free, latest first (the places are interchangeable)."""
+        return sorted(self.heap, reverse=True)
 
     def resized(self, n: int) -> Places:
         """``n`` places: new ones free at once; fewer keep the busiest (still in use)."""
-        free = self.free_times()
-        if n == len(free):
+        if n == len(self.heap):
             return self
-        return Places((sorted(free, reverse=True) + [0.0] * n)[:n])
+        return Places((self.free_times() + [0.0] * n)[:n])
