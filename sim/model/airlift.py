@@ -435,10 +435,10 @@ class Fleet:
         """
         env = self.env
         while True:
-            if not (yield from self.ready(ac)):
+            if not (self._go(ac) or (yield from self.ready(ac))):
                 return  # retired: the fleet was cut back
             yield Timeout(env, self.take_off(ac))  # load, take off, fly out
-            if not self.arrive(ac):
+            if ac.q_air > 0.0 and not self.arrive(ac):
                 continue  # lost on the way, with its load
             if not ac.target.ok and not (yield from self.divert(ac)):
                 yield from self.home(ac)  # no target would take it: home with the load
@@ -453,6 +453,23 @@ class Fleet:
                 if not self.unloaded(ac):
                     continue  # destroyed on the ground
             yield from self.home(ac)
+
+    def _go(self, ac: Aircraft) -> bool:
+        """The usual start of :meth:`ready`, without its generator: woken at the take-off
+        time computed on the way home (in service, not lost, nothing booked ahead),
+        the aircraft chooses its target at once. False: :meth:`ready` decides."""
+        allowed = ac.allowed_at
+        now = self.env._now
+        if (
+            allowed >= 0.0
+            and -EPS <= allowed - now <= EPS
+            and ac.plan is None
+            and not ac.away
+            and ac.index < self.n
+        ):
+            ac.allowed_at = -1.0
+            return self.choose(ac, now)
+        return False
 
     def ready(self, ac: Aircraft) -> Generator[Event, Any, bool]:
         """Wait at home until the aircraft may take off with a target booked (False: retired).
