@@ -1084,7 +1084,10 @@ class Fleet:
         Unless the base has loading slots (a queue decided on arrival), the turnaround
         and the wait after it are known on leaving the target, so the aircraft
         sleeps once: it is woken on the way if an event changes the fleet, finishes
-        its flight and turnaround, and reconsiders.
+        its flight and turnaround, and reconsiders. At a base with loading slots it
+        queues on arrival, is turned round, and then sleeps until allowed to leave.
+        Either way it is woken at the take-off time it computed (``allowed_at``),
+        and :meth:`_go` sends it off.
         """
         env = self.env
         now = env._now
@@ -1107,7 +1110,18 @@ class Fleet:
             done = base.turn_round(env._now, self.base_days, w)
             if done > env._now:
                 yield Timeout(env, done - env._now)
-            ac.ready_at = env._now
+            now = ac.ready_at = env._now
+            if ac.index >= self.n:
+                return  # retired (ready() says so)
+            t = self.earliest(ac, now)
+            ac.allowed_at = t  # sleep until t, as in ready() (within EPS: leave now)
+            if t > now + EPS:
+                ac.waiting = True
+                try:
+                    yield Timeout(env, t - now) if t != math.inf else Event(env)
+                except simpy.Interrupt:  # an event changed the fleet: ready() reconsiders
+                    ac.allowed_at = -1.0
+                ac.waiting = False
             return
         ac.ready_at = done
         t = self.earliest(ac, done)
