@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from sim.analysis import metric_registry
 from sim.analysis.intervals import (
@@ -43,6 +44,22 @@ def test_exact_intervals_match_their_textbook_values() -> None:
     assert (lo, hi) == (pytest.approx(0.01643, abs=1e-4), pytest.approx(0.11284, abs=1e-4))
     lo, hi = poisson_mean(10, 1)
     assert (lo, hi) == (pytest.approx(4.7954, abs=1e-3), pytest.approx(18.390, abs=1e-3))
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 5000), share=st.floats(0.0, 1.0), level=st.sampled_from([0.9, 0.95]))
+def test_exact_intervals_are_scipy_stats_quantiles_bit_for_bit(
+    n: int, share: float, level: float
+) -> None:
+    # the intervals call scipy.special (cheap to import), not scipy.stats: same numbers
+    k = round(share * n)
+    a = 1.0 - level
+    lo = 0.0 if k <= 0 else float(stats.beta.ppf(a / 2.0, k, n - k + 1))
+    hi = 1.0 if k >= n else float(stats.beta.ppf(1.0 - a / 2.0, k + 1, n - k))
+    assert clopper_pearson(k, n, level) == (lo, hi)
+    lo = 0.0 if k <= 0 else float(stats.chi2.ppf(a / 2.0, 2 * k)) / (2.0 * n)
+    hi = float(stats.chi2.ppf(1.0 - a / 2.0, 2 * k + 2)) / (2.0 * n)
+    assert poisson_mean(float(k), n, level) == (lo, hi)
 
 
 def test_a_t_interval_outside_the_range_gives_way_to_the_bootstrap() -> None:
