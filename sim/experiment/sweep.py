@@ -295,7 +295,9 @@ def resume(
     own_executor = executor is None
     if executor is None:
         n = default_workers() if workers is None else workers
-        executor = make_executor("local", workers=max(1, min(n, missing)))
+        # forked from this process (which runs one thread here: the progress bar has
+        # no monitor thread) rather than from a fork server started for it: 0.6 s less
+        executor = make_executor("local", workers=max(1, min(n, missing)), fork=True)
     context = SweepContext(
         base=spec.base,
         seed=spec.seed,
@@ -501,7 +503,7 @@ def _progress(total: int, initial: int, show: bool) -> Any:
         return _NoBar()
     from tqdm import tqdm  # only for a terminal: 40 ms of start-up otherwise
 
-    return tqdm(
+    return _monitorless(tqdm)(
         total=total,
         initial=initial,
         unit="run",
@@ -510,3 +512,10 @@ def _progress(total: int, initial: int, show: bool) -> Any:
         dynamic_ncols=True,
         smoothing=0.1,
     )
+
+
+def _monitorless(bar: Any) -> Any:
+    """The tqdm class ``bar`` without its monitor thread (``monitor_interval = 0``): it
+    only watches for bars that stopped refreshing, and a process with a thread cannot
+    fork its workers (:class:`~sim.experiment.executors.ProcessExecutor`)."""
+    return type("SweepBar", (bar,), {"monitor_interval": 0})

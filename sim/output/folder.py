@@ -49,6 +49,7 @@ import secrets
 import shutil
 import socket
 import types
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -233,7 +234,10 @@ class FolderLock:
     so a lock is never stale: a lock file that is not locked is free, and if it still
     names a holder (one that died without releasing it), :attr:`stale` says so. The
     file names the holder (command, pid, host, start time) so that a refusal can say
-    who holds the folder. Processes forked from the fork server do not inherit it.
+    who holds the folder. Processes forked from the fork server do not inherit it; a
+    process forked from the holder (a worker of a sweep's pool) closes its copy of the
+    lock file at once (:func:`_close_locks_in_child`), so that the lock never outlives
+    the holder: a killed holder's folder is free as soon as it is dead.
     """
 
     def __init__(self, folder: Path | str) -> None:
@@ -282,6 +286,7 @@ class FolderLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode("utf-8"), 0)
         self._fd = fd
+        _HELD.add(self)
         return self
 
     def release(self) -> None:
@@ -292,6 +297,7 @@ class FolderLock:
             os.ftruncate(self._fd, 0)
         os.close(self._fd)  # closing releases the flock
         self._fd = None
+        _HELD.discard(self)
 
     def moved_to(self, folder: Path | str) -> None:
         """The locked folder was renamed to ``folder`` (the lock, on the open file, stays held)."""
@@ -308,6 +314,26 @@ class FolderLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+_HELD: weakref.WeakSet[FolderLock] = weakref.WeakSet()
+"""The locks this process holds."""
+
+
+def _close_locks_in_child() -> None:
+    """In a process just forked: close the copies of the held locks' files. The lock
+    stays with the parent (a ``flock`` belongs to the open file, which the parent keeps
+    open); the child must not keep it after the parent is gone."""
+    for lock in list(_HELD):
+        if lock._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(lock._fd)
+            lock._fd = None
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_locks_in_child)
 
 
 def _read_holder(fd: int) -> str:

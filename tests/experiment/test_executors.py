@@ -89,6 +89,19 @@ def test_make_executor() -> None:
         make_executor("slurm", 2)
 
 
+def test_a_forked_pool_computes_what_the_fork_server_does_and_survives_a_death(
+    tmp_path: Path,
+) -> None:
+    ex = ProcessExecutor(2, fork=True)
+    assert list(ex.imap(square, 3, range(20), ordered=True)) == [3 * i * i for i in range(20)]
+    assert set(ex.imap(sigint_handler, None, range(4), ordered=True)) == {str(signal.SIG_IGN)}
+    assert list(ex.imap(die_once, str(tmp_path), range(10), ordered=True)) == [
+        2 * i for i in range(10)
+    ]
+    assert (tmp_path / "died-3").exists()  # it did die
+    assert make_executor("local", 2, fork=True).fork  # type: ignore[attr-defined]
+
+
 def test_a_kept_pool_serves_consecutive_calls_with_the_same_context() -> None:
     ex = ProcessExecutor(2, keep=True)
     try:

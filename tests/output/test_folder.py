@@ -215,6 +215,31 @@ def test_a_dead_holder_leaves_a_stale_lock_that_is_taken_over(tmp_path):
     lock.release()
 
 
+def test_a_process_forked_by_the_holder_does_not_keep_the_lock(tmp_path):
+    # a sweep's workers are forked from the process holding the folder's lock: once that
+    # process is gone (here: has released it), the folder must be free, workers or not
+    lock = FolderLock(tmp_path).acquire("siege sweep")
+    go_r, go_w = os.pipe()
+    up_r, up_w = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        os.close(go_w)
+        os.write(up_w, b"1")  # it runs (so the fork's hooks have run)
+        os.read(go_r, 1)  # wait until the parent has looked
+        os._exit(0 if not lock.held else 1)
+    os.close(go_r)
+    os.close(up_w)
+    try:
+        assert os.read(up_r, 1) == b"1"
+        os.close(up_r)
+        lock.release()
+        assert FolderLock(tmp_path).holder() == ""
+    finally:
+        os.close(go_w)
+        _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0  # the child's copy was closed at once
+
+
 def test_force_refuses_a_folder_in_use(tmp_path):
     out = make_result_folder(tmp_path / "sweep", kind="sweep")
     lock = FolderLock(out).acquire("siege sweep")
