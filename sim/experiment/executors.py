@@ -22,20 +22,19 @@ Implementations:
     runs each task in this process: no start-up cost, easiest to debug, used for
     ``workers = 1``.
 :class:`ProcessExecutor`
-    a :class:`concurrent.futures.ProcessPoolExecutor` on the ``forkserver`` start
-    method where the platform has it (``spawn`` elsewhere): no fork of a process
-    holding threads or open files, and the heavy modules are imported once in the
-    fork server. With ``fork=True`` (a sweep) the workers are forked from this
-    process instead when it runs a single thread: they start at once, with every
-    module it has imported (a held folder lock they close at once, see
-    :class:`~sim.output.folder.FolderLock`). Workers run in a process group of their own (and ignore SIGINT and
-    SIGHUP), so Ctrl-C, a hang-up or a stop of the job reach only the parent, which
-    cancels what has not started and lets the tasks in hand finish. Each worker also
-    holds the read end of a *lifeline* pipe whose only write end is in the parent: if
-    the parent dies (``kill -9``), the pipe reaches end-of-file and the worker exits at
-    once —
-    otherwise workers, which hold both ends of the pool's queues, would wait forever
-    (and keep the fork server alive).
+    a :class:`concurrent.futures.ProcessPoolExecutor` on the ``forkserver`` start method
+    where the platform has it (``spawn`` elsewhere): no fork of a process holding
+    threads or open files, and the heavy modules are imported once in the fork server.
+    With ``fork=True`` (a sweep) the workers are forked from this process instead when
+    it runs a single thread: they start at once, with every module it has imported (a
+    held folder lock they close at once, see :class:`~sim.output.folder.FolderLock`).
+    Workers run in a process group of their own (and ignore SIGINT and SIGHUP), so
+    Ctrl-C, a hang-up or a stop of the job reach only the parent, which cancels what has
+    not started and lets the tasks in hand finish. Each worker also holds the read end
+    of a *lifeline* pipe whose only write end is in the parent: if the parent dies
+    (``kill -9``), the pipe reaches end-of-file and the worker exits at once — otherwise
+    workers, which hold both ends of the pool's queues, would wait forever (and keep the
+    fork server alive).
 :class:`WarmPool`
     worker processes started before their work is known, so that they are ready
     (their imports done) when it comes: the plots of a run, drawn while the run
