@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.conventions import InputError, csv_dicts, csv_rows, fmt, one_line
+from sim.experiment.executors import Executor
 from sim.output.plots import save
 from sim.scenario.paths import PathError, flatten_table, format_path
 from sim.scenario.toml import read_toml
@@ -143,10 +144,14 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def plot_sweep(result_dir: Path, plots_dir: Path) -> list[Path]:
+def plot_sweep(result_dir: Path, plots_dir: Path, executor: Executor | None = None) -> list[Path]:
     """Draw the plots of a finished sweep folder into the folder ``plots_dir`` (the
     caller's: :func:`sim.api.plot` writes into a temporary folder that replaces
     ``plots/``, never through a link); return the files written.
+
+    With an ``executor`` of two or more workers (a
+    :class:`~sim.experiment.executors.WarmPool`) the plots are drawn there, in
+    parallel (a sweep of one parameter draws one per metric); the files are the same.
 
     A folder whose ``sweep.toml`` or ``points.csv`` is missing or does not read as a
     finished sweep's is refused with :class:`~sim.conventions.InputError`.
@@ -181,59 +186,88 @@ def plot_sweep(result_dir: Path, plots_dir: Path) -> list[Path]:
         what = f"no column {err}" if isinstance(err, KeyError) else one_line(str(err))
         raise InputError(f"{points}: not a sweep's points table ({what})") from None
     out_dir = Path(plots_dir)
-    written: list[Path] = []
+    jobs: list[tuple[Any, tuple[Any, ...]]] = []  # (drawing function, its arguments)
     reps = spec.get("replications", "?")
     subtitle = f"{title}\n{design} design, {len(rows)} points × {reps} replications"
 
     if len(params) == 1:
         for m in metrics:
-            written.append(
-                _one_param(out_dir / f"{_slug(m)}.png", params[0], coords[0], stats[m], m, subtitle)
+            jobs.append(
+                (
+                    _one_param,
+                    (out_dir / f"{_slug(m)}.png", params[0], coords[0], stats[m], m, subtitle),
+                )
             )
     elif len(params) == 2:
         for m in metrics:
             if design == "grid":
-                written.append(
-                    _heatmap(
-                        out_dir / f"heatmap__{_slug(m)}.png",
-                        params,
-                        coords,
-                        stats[m]["mean"],
-                        m,
-                        subtitle,
+                jobs.append(
+                    (
+                        _heatmap,
+                        (
+                            out_dir / f"heatmap__{_slug(m)}.png",
+                            params,
+                            coords,
+                            stats[m]["mean"],
+                            m,
+                            subtitle,
+                        ),
                     )
                 )
             else:
-                written.append(
-                    _map(
-                        out_dir / f"map__{_slug(m)}.png",
-                        params,
-                        coords,
-                        stats[m]["mean"],
-                        m,
-                        subtitle,
+                jobs.append(
+                    (
+                        _map,
+                        (
+                            out_dir / f"map__{_slug(m)}.png",
+                            params,
+                            coords,
+                            stats[m]["mean"],
+                            m,
+                            subtitle,
+                        ),
                     )
                 )
     elif design == "lhs":
-        written.append(
-            _scatter_matrix(
-                out_dir / "scatter_matrix.png", params, coords, stats, metrics, subtitle
+        jobs.append(
+            (
+                _scatter_matrix,
+                (out_dir / "scatter_matrix.png", params, coords, stats, metrics, subtitle),
             )
         )
     elif design == "grid":
-        written.append(
-            _main_effects(out_dir / "main_effects.png", params, coords, stats, metrics, subtitle)
+        jobs.append(
+            (
+                _main_effects,
+                (out_dir / "main_effects.png", params, coords, stats, metrics, subtitle),
+            )
         )
     sens = result_dir / "sensitivity.csv"
     try:
         if design == "sobol" and sens.is_file():
-            written.append(_sobol(out_dir / "sobol_indices.png", sens, metrics, subtitle, labels))
+            jobs.append(
+                (
+                    _sobol,
+                    (out_dir / "sobol_indices.png", _sens_rows(sens), metrics, subtitle, labels),
+                )
+            )
         if design == "morris" and sens.is_file():
-            written.append(_morris(out_dir / "morris.png", sens, metrics, subtitle, labels))
+            jobs.append(
+                (_morris, (out_dir / "morris.png", _sens_rows(sens), metrics, subtitle, labels))
+            )
     except (OSError, UnicodeDecodeError, csv.Error, KeyError, IndexError, ValueError) as err:
         what = f"no column {err}" if isinstance(err, KeyError) else one_line(str(err))
         raise InputError(f"{sens}: not a sweep's sensitivity table ({what})") from None
-    return written
+    if executor is None or executor.workers < 2 or len(jobs) < 2:
+        return [fn(*args) for fn, args in jobs]
+    drawn = dict(executor.imap(_draw, None, list(enumerate(jobs)), ordered=False))
+    return [drawn[i] for i in range(len(jobs))]
+
+
+def _draw(_: None, job: tuple[int, tuple[Any, tuple[Any, ...]]]) -> tuple[int, Path]:
+    """Draw job ``(number, (function, arguments))`` in a worker: ``(number, file)``."""
+    number, (fn, args) = job
+    return number, fn(*args)
 
 
 def _flatten(table: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -435,9 +469,12 @@ def _sens_rows(path: Path) -> list[dict[str, str]]:
 
 
 def _sobol(
-    path: Path, sens: Path, metrics: list[str], subtitle: str, labels: dict[str, str]
+    path: Path,
+    rows: list[dict[str, str]],
+    metrics: list[str],
+    subtitle: str,
+    labels: dict[str, str],
 ) -> Path:
-    rows = _sens_rows(sens)
     fig = _figure(figsize=(7.5, 2.6 * len(metrics) + 1.2), layout="constrained")
     axes = fig.subplots(len(metrics), 1, squeeze=False)
     for ax, m in zip(axes[:, 0], metrics, strict=True):
@@ -474,9 +511,12 @@ def _sobol(
 
 
 def _morris(
-    path: Path, sens: Path, metrics: list[str], subtitle: str, labels: dict[str, str]
+    path: Path,
+    rows: list[dict[str, str]],
+    metrics: list[str],
+    subtitle: str,
+    labels: dict[str, str],
 ) -> Path:
-    rows = _sens_rows(sens)
     n = len(metrics)
     fig = _figure(figsize=(6.5 * min(n, 2), 5.0 * math.ceil(n / 2)), layout="constrained")
     axes = fig.subplots(math.ceil(n / 2), min(n, 2), squeeze=False)

@@ -11,6 +11,7 @@ import sweep_fakes  # worker-side fakes (tests/experiment, on pytest's pythonpat
 
 from sim.api import sweep
 from sim.cli import main
+from sim.experiment.executors import WarmPool
 from sim.output.sweep_plots import plot_sweep
 
 HEAD = 'base = "tiny.toml"\ntitle = "Plot test"\nreplications = 3\nseed = 2\nmetrics = ["y", "z"]\n'
@@ -52,6 +53,16 @@ def test_plots_of_each_kind_of_sweep(case: str, tmp_path: Path, tiny_toml: str) 
     assert sorted(p.name for p in written) == sorted(expected)
     for name in expected:
         assert (copy / "plots" / name).read_bytes() == (out / "plots" / name).read_bytes()
+    # drawn by two worker processes: the same files, listed in the same order
+    (copy / "parallel").mkdir()
+    pool = WarmPool(2)
+    try:
+        drawn = plot_sweep(copy, copy / "parallel", executor=pool)
+    finally:
+        pool.close()
+    assert [p.name for p in drawn] == [p.name for p in written]
+    for name in expected:
+        assert (copy / "parallel" / name).read_bytes() == (out / "plots" / name).read_bytes()
 
 
 def test_sensitivity_csv_of_a_sobol_sweep(tmp_path: Path, tiny_toml: str) -> None:
