@@ -55,7 +55,7 @@ from sim.experiment.calibfile import CalibrationSpec, is_calibration_data, load_
 from sim.experiment.calibfile import check_size as check_calibration_size
 from sim.experiment.calibrate import CalibrationFolderError, CalibrationResult
 from sim.experiment.designs import DESIGNS
-from sim.experiment.executors import EXECUTORS, Executor, WarmPool, make_executor
+from sim.experiment.executors import EXECUTORS, Executor, WarmPool, make_executor, mp_context
 from sim.experiment.posterior import Posterior, PosteriorRun, check_draws, read_posterior
 from sim.experiment.provenance import build_manifest, session_entry
 from sim.experiment.replicate import iter_replications
@@ -420,15 +420,20 @@ def run_to_folder(
     both succeed. Sizes are checked first (:func:`check_replications`). ``replication``,
     ``precision``, ``precision_metrics`` and ``max_replications`` are :func:`run`'s.
     """
+    reps = None
     if precision is None and replication is None:
-        check_replications(replications, scenario, allow_large)
+        reps = check_replications(replications, scenario, allow_large)
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name)
     with ResultFolder(out, "run", force=force, unique=out_dir is None) as folder:
-        # the plots' workers are started now, after this process imported matplotlib
-        # (once: forked, they inherit it; importing it in each worker while the run
-        # went on cost 0.3 s more CPU than it saved), and wait while the run goes on
         drawing = None
         if workers > 1:
+            if replication is None and (reps is None or reps > 1):
+                # the replications' fork server starts now: its imports (0.6 s) go on
+                # while this process imports matplotlib
+                mp_context()
+            # matplotlib imported once, here, before the plots' workers are forked: they
+            # inherit it (importing it in each worker cost 0.3 s more CPU than it saved).
+            # They are forked now, while this process is small, and wait for the run.
             warm_up()
             drawing = WarmPool(min(workers, len(PLOT_FILES)), warm_up)  # a no-op if forked
         try:
