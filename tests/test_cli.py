@@ -8,6 +8,7 @@ input, byte-identical files for the same seed, and reproduction from the run's o
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -398,3 +399,37 @@ def test_bad_precision_options_are_one_line_errors(tiny, tmp_path, capsys, args,
     code, _, err = siege(capsys, "run", tiny, "--out", out_dir, *args)
     assert code == 2 and words in err and err.count("\n") == 1, err
     assert not out_dir.exists()
+
+
+def test_the_command_exits_at_once_with_every_line_written(tmp_path: Path) -> None:
+    # python -m sim ends with os._exit after flushing: nothing printed may be lost,
+    # to a pipe or a file, and the status is main's (streams buffered as they are usually)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    r = subprocess.run(
+        [sys.executable, "-m", "sim", "schema"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert r.returncode == 0 and r.stdout == sim.api.schema_text()
+    minimal = Path(__file__).parents[1] / "scenarios" / "examples" / "minimal.toml"
+    r = subprocess.run(  # a line short enough to wait in the buffer
+        [sys.executable, "-m", "sim", "validate", str(minimal)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert r.returncode == 0 and r.stdout.startswith("ok") and r.stdout.endswith("\n")
+    with open(tmp_path / "out.txt", "w") as fh:
+        r = subprocess.run(
+            [sys.executable, "-m", "sim", "validate", str(tmp_path / "nothing.toml")],
+            stdout=fh,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            env=env,
+        )
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
