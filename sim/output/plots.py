@@ -155,24 +155,35 @@ def _figure_with_key(width: float, height: float, scenario: Scenario) -> tuple[F
     The list is the same under every plot of a run: it is drawn once per process and
     size (:func:`_key_image`) and placed as an image, its label holding the text.
     """
-    events = _events_in_run(scenario)
-    if not events:
+    key = _key(width, scenario)
+    if key is None:
         fig = _figure(width, height)
         return fig, fig
-    chars = int(width / KEY_COLUMNS * 72.0 / (KEY_FONT * 0.6)) - 2  # monospace: 0.6 em
-    cols = _columns(_key_lines(events, chars), KEY_COLUMNS)
-    rows = max(len(c) for c in cols)
-    key_h = KEY_ROW_IN * rows + 0.3
+    key_h, cols = key
     fig = _figure(width, height + key_h)
     main, _below = _two(fig.subfigures(2, 1, height_ratios=[height, key_h]))
-    image = fig.figimage(
-        _key_image(width, key_h, tuple(tuple(c) for c in cols)), 0, 0, origin="upper", zorder=1
-    )
+    image = fig.figimage(_key_image(width, key_h, cols), 0, 0, origin="upper", zorder=1)
     image.set_label("\n".join([KEY_HEADING, *(line for col in cols for line in col)]))
     return fig, main
 
 
 KEY_HEADING = "Timeline events (dashed lines):"
+
+KEY_WIDTHS: tuple[float, ...] = (11, 12)
+"""The widths (inches) of the run's plots that list the events below them: the
+event key is drawn once per width (:func:`warm_up`)."""
+
+
+def _key(width: float, scenario: Scenario) -> tuple[float, tuple[tuple[str, ...], ...]] | None:
+    """The event key of a plot ``width`` inches wide: its height (inches) and its
+    columns of lines; None when no event falls inside the run."""
+    events = _events_in_run(scenario)
+    if not events:
+        return None
+    chars = int(width / KEY_COLUMNS * 72.0 / (KEY_FONT * 0.6)) - 2  # monospace: 0.6 em
+    cols = _columns(_key_lines(events, chars), KEY_COLUMNS)
+    rows = max(len(c) for c in cols)
+    return KEY_ROW_IN * rows + 0.3, tuple(tuple(c) for c in cols)
 
 
 @functools.lru_cache(maxsize=8)
@@ -842,9 +853,13 @@ def draw_one(inputs: PlotInputs, path: Path) -> Path:
     return path
 
 
-def warm_up() -> None:
-    """Import what drawing needs and load its fonts: a drawing worker's start, done while
-    the run it will draw is still going on (about a third of a second)."""
+def warm_up(scenario: Scenario | None = None) -> None:
+    """Import what drawing needs and load its fonts (about a third of a second); with a
+    ``scenario``, draw the event key of its plots too (:data:`KEY_WIDTHS`: 0.1 s each).
+
+    Done before the drawing workers are forked, they inherit all of it instead of each
+    doing it again.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
     from matplotlib.collections import PolyCollection  # noqa: F401
     from matplotlib.dates import AutoDateLocator  # noqa: F401
@@ -857,6 +872,11 @@ def warm_up() -> None:
         FontProperties(family="monospace"),
     ):
         get_font(findfont(prop))
+    if scenario is not None:
+        for width in KEY_WIDTHS:
+            key = _key(width, scenario)
+            if key is not None:
+                _key_image(width, *key)
 
 
 def draw_all(

@@ -13,8 +13,11 @@ from sim.analysis.observations import observation_table
 from sim.analysis.summary import SeriesAccumulator
 from sim.experiment.executors import WarmPool
 from sim.output.plots import (
+    KEY_WIDTHS,
     LEGEND_FLEETS,
     PLOT_FILES,
+    _events_in_run,
+    _key_image,
     draw_all,
     fleet_groups,
     plot_sortie_tempo,
@@ -74,6 +77,21 @@ def test_plots_drawn_in_parallel_are_the_same_files(tmp_path, fake_scenario, mak
     assert [p.name for p in parallel] == list(PLOT_FILES)
     for a, b in zip(serial, parallel, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_warming_up_with_the_scenario_draws_every_event_key_the_plots_use(
+    tmp_path, fake_scenario, make_result
+):
+    # the drawing workers inherit the keys drawn by warm_up(scenario): KEY_WIDTHS must
+    # name every width of a plot with a key, or each worker draws that key again
+    assert _events_in_run(fake_scenario)
+    dates, daily, metrics = _run_of(fake_scenario, make_result, n_reps=2)
+    _key_image.cache_clear()
+    warm_up(fake_scenario)
+    warmed = _key_image.cache_info()
+    assert warmed.misses == len(KEY_WIDTHS)
+    draw_all(tmp_path, fake_scenario, dates, daily, metrics, observation_table(fake_scenario, []))
+    assert _key_image.cache_info().misses == warmed.misses
 
 
 def test_draw_all_without_fleets_or_observations(tmp_path, fake_scenario_factory, make_result):
