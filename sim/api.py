@@ -355,6 +355,7 @@ def run(
         extra["replication"] = replication
     daily = acc.percentiles()
     binned = acc.report()
+    del acc  # its values or histograms (up to 160 MiB) go before the summaries' bootstraps
     if binned is not None:
         extra["daily_percentiles"] = binned
     return RunSet(
