@@ -44,6 +44,7 @@ from typing import Literal
 import numpy as np
 
 from sim.analysis import metric_registry
+from sim.analysis.intervals import beta_quantile, t_quantile
 from sim.analysis.metric_registry import MetricDef
 
 Op = Literal["<=", "<", ">=", ">"]
@@ -182,10 +183,8 @@ def share_bounds(k: int, n: int, confidence: float) -> tuple[float, float]:
     """One-sided Clopper–Pearson bounds ``(lower, upper)`` of a probability, k of n."""
     if n <= 0:
         return 0.0, 1.0
-    from scipy import stats  # imported on first use: 0.6 s that start-up need not wait for
-
-    lower = 0.0 if k <= 0 else float(stats.beta.ppf(1.0 - confidence, k, n - k + 1))
-    upper = 1.0 if k >= n else float(stats.beta.ppf(confidence, k + 1, n - k))
+    lower = 0.0 if k <= 0 else beta_quantile(1.0 - confidence, k, n - k + 1)
+    upper = 1.0 if k >= n else beta_quantile(confidence, k + 1, n - k)
     return lower, upper
 
 
@@ -196,9 +195,7 @@ def mean_bounds(values: np.ndarray, confidence: float) -> tuple[float, float]:
     if n < 2:
         return -math.inf, math.inf
     sd = float(np.std(values, ddof=1))
-    from scipy import stats  # imported on first use: 0.6 s that start-up need not wait for
-
-    half = float(stats.t.ppf(confidence, n - 1)) * sd / math.sqrt(n)
+    half = t_quantile(confidence, n - 1) * sd / math.sqrt(n)
     return mean - half, mean + half
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.analysis import metric_registry
+from sim.analysis.intervals import t_quantile
 
 LEVEL = 0.95
 """Two-sided level of the intervals."""
@@ -82,9 +83,7 @@ def _t_interval(d: np.ndarray) -> tuple[float, float, float]:
     if n < 2:
         return mean, NAN, NAN
     sd = float(np.std(d, ddof=1))
-    from scipy import stats  # imported on first use: 0.6 s that start-up need not wait for
-
-    half = float(stats.t.ppf(0.5 + LEVEL / 2, n - 1)) * sd / math.sqrt(n)
+    half = t_quantile(0.5 + LEVEL / 2, n - 1) * sd / math.sqrt(n)
     return mean, mean - half, mean + half
 
 
@@ -100,9 +99,7 @@ def welch_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
         return diff, diff
     wa, wb = va / se2, vb / se2  # shares of the variance (no under- or overflow)
     dof = 1.0 / (wa * wa / (na - 1) + wb * wb / (nb - 1))
-    from scipy import stats  # imported on first use: 0.6 s that start-up need not wait for
-
-    half = float(stats.t.ppf(0.5 + LEVEL / 2, dof)) * math.sqrt(se2)
+    half = t_quantile(0.5 + LEVEL / 2, dof) * math.sqrt(se2)
     return diff - half, diff + half
 
 

@@ -12,11 +12,13 @@ from scipy import stats
 
 from sim.analysis import metric_registry
 from sim.analysis.intervals import (
+    beta_quantile,
     bootstrap,
     clopper_pearson,
     mean_interval,
     poisson_mean,
     student_t,
+    t_quantile,
 )
 from sim.analysis.summary import summarize_metric, summarize_metrics
 
@@ -60,6 +62,20 @@ def test_exact_intervals_are_scipy_stats_quantiles_bit_for_bit(
     lo = 0.0 if k <= 0 else float(stats.chi2.ppf(a / 2.0, 2 * k)) / (2.0 * n)
     hi = float(stats.chi2.ppf(1.0 - a / 2.0, 2 * k + 2)) / (2.0 * n)
     assert poisson_mean(float(k), n, level) == (lo, hi)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    q=st.floats(0.5, 0.999, exclude_min=True),
+    dof=st.one_of(st.integers(1, 10_000), st.floats(1.0, 1e4)),
+    a=st.integers(1, 5000),
+    b=st.integers(1, 5000),
+)
+def test_the_quantiles_are_scipy_stats_bit_for_bit(q: float, dof: float, a: int, b: int) -> None:
+    """The quantiles compare (Welch's degrees of freedom are not whole) and plan use."""
+    assert t_quantile(q, dof) == float(stats.t.ppf(q, dof))
+    assert beta_quantile(q, a, b) == float(stats.beta.ppf(q, a, b))
+    assert beta_quantile(1.0 - q, a, b) == float(stats.beta.ppf(1.0 - q, a, b))
 
 
 def test_a_t_interval_outside_the_range_gives_way_to_the_bootstrap() -> None:
