@@ -162,7 +162,7 @@ def test_internal_error_exits_1(tiny, tmp_path, capsys, monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(sim.api, "run", broken)
+    monkeypatch.setattr(sim.api.runs, "run", broken)  # what run_to_folder calls
     monkeypatch.delenv("SIEGE_DEBUG", raising=False)
     code, _, err = siege(capsys, "run", tiny, "--out", tmp_path / "x")
     assert code == 1

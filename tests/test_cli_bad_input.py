@@ -526,7 +526,7 @@ def test_hostile_input_is_refused_at_once_with_one_line(
 def test_allow_large_lifts_the_replication_limit(
     tmp_path: Path, tiny_toml: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api, "MAX_REPLICATIONS", 2)
+    monkeypatch.setattr(api.runs, "MAX_REPLICATIONS", 2)
     path = _file(tmp_path, "tiny.toml", tiny_toml)
     out = tmp_path / "out"
     assert main([*_run(path, "--replications", "3", "--out", str(out))]) == 2
@@ -554,7 +554,7 @@ def test_an_unreachable_scheduler_is_refused_before_the_folder_is_created(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(api, "SCHEDULER_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(api.common, "SCHEDULER_TIMEOUT_S", 1.0)
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -71,7 +71,7 @@ def test_a_file_the_user_puts_in_the_folder_mid_run_survives(tmp_path, tiny, mon
         (out / "notes.txt").write_text("written by the user during the run")
         return real_run(*args, **kwargs)
 
-    monkeypatch.setattr(sim.api, "run", run_while_user_writes)
+    monkeypatch.setattr(sim.api.runs, "run", run_while_user_writes)  # run_to_folder calls it
     code = cli.main(["run", str(tiny), "--replications", "1", "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.splitlines()) == 1 and "left untouched" in err
