@@ -16,7 +16,7 @@ from sim.api.runs import RunSet, check_replications, run, write_run_files
 from sim.conventions import InputError, json_text, signal_of
 from sim.experiment import compare as comparing
 from sim.experiment import compare_store
-from sim.experiment.provenance import build_manifest, session_entry
+from sim.experiment.provenance import build_manifest, with_session
 from sim.experiment.store import atomic_write
 from sim.model.record import RunResult
 from sim.output import comparison as comparison_files
@@ -288,18 +288,14 @@ def _compare_session(
     workers: int,
 ) -> None:
     """Record a session (and the folder's status) in ``manifest.json``."""
-    old = read_manifest(path) or {}
-    sessions = list(old.get("sessions", []))
-    cmd = [command] if isinstance(command, str) else command
-    sessions.append(
-        session_entry(
-            started=started,
-            wall_time_s=time.perf_counter() - t0,
-            runs=ran,
-            status=status,
-            workers=workers,
-            command=cmd,
-        )
+    sessions = with_session(
+        path / "manifest.json",
+        started=started,
+        t0=t0,
+        runs=ran,
+        status=status,
+        workers=workers,
+        command=command,
     )
     manifest = _compare_manifest(spec, status, sessions, command, workers)
     atomic_write(path / "manifest.json", json_text(manifest))

@@ -17,7 +17,7 @@ from sim.conventions import InputError, json_text, signal_of
 from sim.experiment import plan as planning
 from sim.experiment import plan_store
 from sim.experiment.executors import make_executor
-from sim.experiment.provenance import build_manifest, session_entry
+from sim.experiment.provenance import build_manifest, with_session
 from sim.experiment.runner import Evaluate
 from sim.experiment.store import atomic_write
 from sim.output import files
@@ -27,7 +27,6 @@ from sim.output.folder import (
     default_out_dir,
     folder_kind,
     never_left_running,
-    read_manifest,
     rewritten_subfolder,
     settle_killed,
 )
@@ -227,17 +226,14 @@ def _plan_session(
     workers: int,
 ) -> None:
     """Record a session (and the folder's status) in ``manifest.json``."""
-    old = read_manifest(path) or {}
-    sessions = list(old.get("sessions", []))
-    sessions.append(
-        session_entry(
-            started=started,
-            wall_time_s=time.perf_counter() - t0,
-            runs=ran,
-            status=status,
-            workers=workers,
-            command=command,
-        )
+    sessions = with_session(
+        path / "manifest.json",
+        started=started,
+        t0=t0,
+        runs=ran,
+        status=status,
+        workers=workers,
+        command=command,
     )
     manifest = _plan_manifest(spec, status, sessions, command, workers)
     atomic_write(path / "manifest.json", json_text(manifest))

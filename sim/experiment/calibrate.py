@@ -79,7 +79,7 @@ from sim.experiment.calibfile import (
     resolved_toml,
 )
 from sim.experiment.executors import Executor, make_executor
-from sim.experiment.provenance import build_manifest, session_entry
+from sim.experiment.provenance import build_manifest, with_session
 from sim.experiment.runner import Evaluate, RunRow, RunTask, SweepContext, execute, lost_row
 from sim.model.streams import seed_sequence
 from sim.scenario.errors import ScenarioError
@@ -830,20 +830,14 @@ def _session(
     generations: int | None = None,
 ) -> None:
     """Record a session (and the folder's status) in ``manifest.json``."""
-    try:
-        old = json.loads((out / MANIFEST_JSON).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        old = {}
-    sessions = list(old.get("sessions", []))
-    sessions.append(
-        session_entry(
-            started=started,
-            wall_time_s=time.perf_counter() - t0,
-            runs=ran,
-            status=status,
-            workers=workers,
-            command=command,
-        )
+    sessions = with_session(
+        out / MANIFEST_JSON,
+        started=started,
+        t0=t0,
+        runs=ran,
+        status=status,
+        workers=workers,
+        command=command,
     )
     m = _manifest(spec, status, sessions, command, workers, _inputs_sha256(out), generations)
     store.atomic_write(out / MANIFEST_JSON, json_text(m))

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import json
 import platform
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sim import __version__
 
-__all__ = ["build_manifest", "git_commit", "package_version", "session_entry"]
+__all__ = ["build_manifest", "git_commit", "package_version", "session_entry", "with_session"]
 
 
 def package_version(dist: str) -> str | None:
@@ -100,16 +102,49 @@ def session_entry(
     runs: int,
     status: str,
     workers: int | None,
-    command: Sequence[str] | None,
+    command: Sequence[str] | str | None,
 ) -> dict[str, Any]:
-    """One session of a resumable folder (sweep, plan, calibration) for its manifest's
-    ``sessions``: when it started (UTC), how long it ran, how many runs it made, how it
-    ended (``complete``, ``interrupted``, ``failed``), its workers and command line."""
+    """One session of a resumable folder (sweep, plan, calibration, comparison) for its
+    manifest's ``sessions``: when it started (UTC), how long it ran, how many runs it
+    made, how it ended (``complete``, ``interrupted``, ``failed``), its workers and
+    command line (a string is one word)."""
+    words = [command] if isinstance(command, str) else command
     return {
         "started_utc": started.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "wall_time_s": round(wall_time_s, 3),
         "runs": runs,
         "status": status,
         "workers": workers,
-        "command": list(command) if command else None,
+        "command": list(words) if words else None,
     }
+
+
+def with_session(
+    manifest: Path,
+    *,
+    started: dt.datetime,
+    t0: float,
+    runs: int,
+    status: str,
+    workers: int | None,
+    command: Sequence[str] | str | None,
+) -> list[dict[str, Any]]:
+    """The ``sessions`` of the manifest file ``manifest`` (none if it is missing or
+    unreadable) with this session's :func:`session_entry` appended; ``t0`` is the
+    session's start on :func:`time.perf_counter`."""
+    try:
+        old = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = None
+    sessions = list(old.get("sessions", [])) if isinstance(old, dict) else []
+    sessions.append(
+        session_entry(
+            started=started,
+            wall_time_s=time.perf_counter() - t0,
+            runs=runs,
+            status=status,
+            workers=workers,
+            command=command,
+        )
+    )
+    return sessions

@@ -31,7 +31,6 @@ the folder's lock while :func:`resume` runs.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import signal
 import sys
 import time
@@ -46,7 +45,7 @@ from sim.conventions import csv_line, default_workers, fmt, json_text, signal_of
 from sim.experiment import fingerprint, store
 from sim.experiment.designs import MORRIS_LEVELS, Design
 from sim.experiment.executors import Executor, make_executor
-from sim.experiment.provenance import build_manifest, package_version, session_entry
+from sim.experiment.provenance import build_manifest, package_version, with_session
 from sim.experiment.runner import (
     Evaluate,
     RunTask,
@@ -457,21 +456,14 @@ def _update_manifest(
     workers: int | None = None,
 ) -> None:
     path = out / store.MANIFEST_JSON
-    try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        old = {}
-    wall = time.perf_counter() - t0
-    sessions = list(old.get("sessions", []))
-    sessions.append(
-        session_entry(
-            started=started,
-            wall_time_s=wall,
-            runs=ran,
-            status=status,
-            workers=workers,
-            command=command,
-        )
+    sessions = with_session(
+        path,
+        started=started,
+        t0=t0,
+        runs=ran,
+        status=status,
+        workers=workers,
+        command=command,
     )
     m = _manifest(
         spec,

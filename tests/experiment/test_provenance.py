@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
 
-from sim.experiment.provenance import build_manifest, package_version
+from sim.experiment.provenance import build_manifest, package_version, with_session
 
 
 def test_manifest_fields():
@@ -39,3 +41,20 @@ def test_manifest_fields():
 def test_package_version() -> None:
     assert package_version("numpy")
     assert package_version("no-such-distribution-siege") is None
+
+
+def test_a_session_is_appended_to_those_a_manifest_has(tmp_path) -> None:
+    """The one home of a resumable folder's sessions (sweep, plan, calibration,
+    comparison): a missing or unreadable manifest has none; a string command is one word."""
+    manifest = tmp_path / "manifest.json"
+    started = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+    entry = dict(started=started, t0=time.perf_counter(), runs=3, status="complete", workers=2)
+    for text in (None, "{broken", "[1, 2]"):
+        if text is not None:
+            manifest.write_text(text)
+        (only,) = with_session(manifest, command="siege sweep x.toml", **entry)
+        assert only["command"] == ["siege sweep x.toml"] and only["runs"] == 3
+    manifest.write_text(json.dumps({"sessions": [{"status": "interrupted"}]}))
+    old, new = with_session(manifest, command=["siege", "sweep"], **entry)
+    assert old == {"status": "interrupted"}
+    assert new["command"] == ["siege", "sweep"] and new["started_utc"] == "2026-11-29T12:00:00Z"
