@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.measures import shown_path, siege_run_command
+from bench.measures import shown_path, siege_run_command, siege_sweep_command
 from sim.api import sweep, sweep_spec
 from sim.experiment.sweepfile import parse_param_option
 from sim.model.world import run_replication
@@ -152,23 +152,7 @@ def peer(
 ) -> dict[str, Any]:
     """``siege sweep`` and the EMA workbench peer on the same runs, alternated ``rounds``
     times; medians. ``peer`` is None (with the reason) when ema_workbench is missing."""
-    sweep_cmd = [
-        sys.executable,
-        "-m",
-        "sim",
-        "sweep",
-        scenario,
-        "--param",
-        param,
-        "--replications",
-        str(replications),
-        "--workers",
-        str(workers),
-        "--out",
-        str(scratch / "peer_sweep"),
-        "--force",
-        "--quiet",
-    ]
+    sweep_cmd = siege_sweep_command(scenario, param, replications, workers, scratch / "peer_sweep")
     peer_out = scratch / "peer_ema.json"
     peer_cmd = [
         sys.executable,

@@ -370,12 +370,12 @@ def run_sampled(cmd: Sequence[str], log: Path, interval: float = 0.05) -> dict[s
     return rec
 
 
-def siege_sweep(
-    scenario_path: str | Path, replications: int, workers: int, out: Path, param: str
-) -> dict[str, Any]:
-    """``siege sweep SCENARIO --param PARAM --replications N`` in a subprocess, sampled."""
-    points = len(param.split("=", 1)[1].split(","))
-    cmd = [
+def siege_sweep_command(
+    scenario_path: str | Path, param: str, replications: int, workers: int, out: Path
+) -> list[str]:
+    """The command line of a quiet ``siege sweep`` of one ``--param`` into ``out``
+    (replaced if there)."""
+    return [
         sys.executable,
         "-m",
         "sim",
@@ -392,6 +392,14 @@ def siege_sweep(
         "--force",
         "--quiet",
     ]
+
+
+def siege_sweep(
+    scenario_path: str | Path, replications: int, workers: int, out: Path, param: str
+) -> dict[str, Any]:
+    """``siege sweep SCENARIO --param PARAM --replications N`` in a subprocess, sampled."""
+    points = len(param.split("=", 1)[1].split(","))
+    cmd = siege_sweep_command(scenario_path, param, replications, workers, out)
     rec = run_sampled(cmd, out.with_name(out.name + ".log"))
     rec.update(
         {
