@@ -1,1 +1,1 @@
-"""The SimPy model: one replication of a scenario, from a Scenario to a RunResult."""
+"""The model: one replication of a scenario, from a Scenario to a RunResult."""

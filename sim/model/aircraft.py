@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Generator
 from typing import Any
 
 import numpy as np
-import simpy
 
+from sim.model.drive import Step
 from sim.model.hours import EPS
 from sim.model.streams import Stream
 
@@ -161,7 +160,7 @@ class FlyingHours:
 
 
 class Aircraft:
-    """One place of a fleet: streams, state, and the SimPy process that flies it.
+    """One place of a fleet: streams, state, and the driven cycle that flies it.
 
     ``ready_at`` is when the aircraft may next take off as far as its own state goes
     (turned round, first departure, the next try after an aborted opportunity, the
@@ -180,7 +179,6 @@ class Aircraft:
         "away",
         "back_at",
         "booking",
-        "cycle",
         "diverted",
         "downtime_seen",
         "due",
@@ -197,13 +195,13 @@ class Aircraft:
         "opens_at",
         "out",
         "plan",
-        "process",
         "q_air",
         "ready_at",
         "recovery",
         "replacement",
         "returns",
         "service",
+        "step",
         "survival",
         "target",
         "tasked",
@@ -249,8 +247,7 @@ class Aircraft:
         self.waiting = False  # at home, in an interruptible wait
         self.held_since = -1.0  # waiting at home for a target to take it since (-1: not)
         self.plan: Any = None  # a landing or pass booked ahead, to leave at ready_at for it
-        self.process: simpy.Process | None = None
-        self.cycle: Generator[Any, Any, None] | None = None
+        self.step: Step | None = None  # its cycle, driven (sim.model.drive)
 
     def alive(self, t: float) -> bool:
         """Whether the aircraft is with its fleet at ``t`` (not lost and awaiting replacement)."""

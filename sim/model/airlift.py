@@ -1,9 +1,10 @@
 """Fleets and the aircraft cycle: the rate at which a fleet delivers emerges from its limits.
 
-Each aircraft (:class:`~sim.model.aircraft.Aircraft`) is a SimPy process,
-:meth:`Fleet.fly`, that repeats one cycle of small steps; each step does its part and
-returns how long the aircraft is busy, and the sortie under way (target, booking,
-weight, load) lives on the aircraft:
+Each aircraft (:class:`~sim.model.aircraft.Aircraft`) flies a cycle, the generator
+:meth:`Fleet.fly`, resumed by the driver (:mod:`sim.model.drive`) when its wait is
+over; it repeats small steps, each step does its part and returns how long the
+aircraft is busy, and the sortie under way (target, booking, weight, load) lives on
+the aircraft:
 
 1. :meth:`Fleet.ready` — **wait at home until allowed** (:meth:`Fleet.earliest`):
    inside the active window on a listed weekday (a day's first departure at the
@@ -81,11 +82,11 @@ from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import Event, Timeout
 
 from sim.model.aircraft import Aircraft
 from sim.model.bases import Base
 from sim.model.delivery import Airfield, DropZone
+from sim.model.drive import UNTIL_WOKEN, Cycle, Driver, Woken
 from sim.model.geo import great_circle_km
 from sim.model.hours import EPS
 from sim.model.ledger import Account, Ledger
@@ -98,7 +99,6 @@ from sim.scenario.schema import WEEKDAYS, Calendar
 from sim.scenario.schema import Fleet as FleetConfig
 
 Point = Airfield | DropZone
-Cycle = Generator[Event, Any, None]
 
 TASKING_LAPSE_DAYS = 1.0
 """Under a tasking ceiling, an opportunity not flown this long after it fell due lapses
@@ -147,6 +147,7 @@ class FleetContext:
     """What a fleet may see of its world: a narrow view, not the whole World."""
 
     env: simpy.Environment
+    driver: Driver
     calendar: Calendar
     n_days: int
     stochastic: bool
@@ -176,6 +177,7 @@ class Fleet:
         "deliveries",
         "depart",
         "diversions",
+        "driver",
         "dropped",
         "env",
         "first_day",
@@ -230,6 +232,7 @@ class Fleet:
         self.name = name
         self.ctx = ctx
         self.env = ctx.env
+        self.driver = ctx.driver
         self.ledger = ctx.ledger
         self.threat = ctx.siege
         self.stochastic = ctx.stochastic
@@ -375,14 +378,13 @@ class Fleet:
             ac.returns.clear()
             if not ac.service or ac.service[-1][1] != 1.0:
                 ac.service.append((now, 1.0))
-            if ac.process is None or not ac.process.is_alive:
+            if ac.step is None or not ac.step.alive:
                 offset = self.depart + i * self.spacing / n
                 ac.hour = offset % 1.0
                 ac.first_offset = offset
                 ac.ready_at = max(ac.ready_at, day + offset, now)
                 self._reanchor(ac, ac.ready_at)
-                ac.cycle = self.fly(ac)
-                ac.process = env.process(ac.cycle)
+                ac.step = self.driver.start(self.fly(ac))
 
     def _reanchor(self, ac: Aircraft, t: float) -> None:
         """Under a tasking ceiling, no opportunity of ``ac`` is due before ``t``.
@@ -403,18 +405,17 @@ class Fleet:
     def _wake(self) -> None:
         """Interrupt every aircraft waiting at home so that it re-reads the parameters."""
         for ac in self.places:
-            if ac.waiting and ac.process is not None and ac.process.is_alive:
+            if ac.waiting and ac.step is not None and ac.step.alive:
                 ac.waiting = False
                 ac.opens_at = 0.0  # the targets' hours are looked at again
-                ac.process.interrupt("reconfigured")
+                self.driver.wake(ac.step)
 
     def stop(self) -> None:
-        """End the aircraft processes (after the run: nothing is left waiting on them)."""
+        """End the aircraft cycles (after the run: nothing is left waiting on them)."""
         for ac in self.places:
-            if ac.cycle is not None:
-                ac.cycle.close()
-                ac.cycle = None
-            ac.process = None
+            if ac.step is not None:
+                self.driver.stop(ac.step)
+                ac.step = None
 
     # -- the cycle --------------------------------------------------------------
     # Hot code: every step reads plain attributes resolved by configure(), and the
@@ -433,11 +434,10 @@ class Fleet:
         aircraft waits that long here. The sortie under way (target, booking, weight,
         load) is kept on the aircraft.
         """
-        env = self.env
         while True:
             if not (self._go(ac) or (yield from self.ready(ac))):
                 return  # retired: the fleet was cut back
-            yield Timeout(env, self.take_off(ac))  # load, take off, fly out
+            yield self.take_off(ac)  # load, take off, fly out
             if ac.q_air > 0.0 and not self.arrive(ac):
                 continue  # lost on the way, with its load
             if not ac.target.ok and not (yield from self.divert(ac)):
@@ -446,10 +446,10 @@ class Fleet:
             if self.airdrop:
                 hold = self.hold(ac)  # until the booked pass
                 if hold > 0.0:
-                    yield Timeout(env, hold)
+                    yield hold
                 self.drop(ac)
             else:
-                yield Timeout(env, self.land(ac))  # hold for the booked landing, unload
+                yield self.land(ac)  # hold for the booked landing, unload
                 if not self.unloaded(ac):
                     continue  # destroyed on the ground
             yield from self.home(ac)
@@ -471,7 +471,7 @@ class Fleet:
             return self.choose(ac, now)
         return False
 
-    def ready(self, ac: Aircraft) -> Generator[Event, Any, bool]:
+    def ready(self, ac: Aircraft) -> Generator[float, None, bool]:
         """Wait at home until the aircraft may take off with a target booked (False: retired).
 
         ``allowed_at`` is the take-off time computed before the aircraft went to sleep
@@ -497,8 +497,8 @@ class Fleet:
                     ac.allowed_at = t
                     ac.waiting = True
                     try:
-                        yield Timeout(env, t - now) if t != math.inf else Event(env)
-                    except simpy.Interrupt:
+                        yield t - now if t != math.inf else UNTIL_WOKEN
+                    except Woken:
                         ac.allowed_at = -1.0
                     ac.waiting = False
                     continue
@@ -924,7 +924,7 @@ class Fleet:
             ac.weight -= ac.weight * q
         return True
 
-    def divert(self, ac: Aircraft) -> Generator[Event, Any, bool]:
+    def divert(self, ac: Aircraft) -> Generator[float, None, bool]:
         """Leave the target: fly on to the next usable one that can take the aircraft.
 
         True with that target and its landing or pass booked on arrival; False after
@@ -950,7 +950,7 @@ class Fleet:
                 ac.flying_hours.spend(env._now, 24.0 * hop)
             self.flying_h[day] += w * 24.0 * hop
             self.diversions[day] += w
-            yield Timeout(env, hop)
+            yield hop
             ac.target = target = nxt
             ac.diverted = True
             booking = self._book(target, env._now, w, self.holding)
@@ -1106,10 +1106,10 @@ class Fleet:
         elif base.simple:
             done = base.turn_round(now + back, self.base_days, w)
         else:
-            yield Timeout(env, back)
+            yield back
             done = base.turn_round(env._now, self.base_days, w)
             if done > env._now:
-                yield Timeout(env, done - env._now)
+                yield done - env._now
             now = ac.ready_at = env._now
             if ac.index >= self.n:
                 return  # retired (ready() says so)
@@ -1118,8 +1118,8 @@ class Fleet:
             if t > now + EPS:
                 ac.waiting = True
                 try:
-                    yield Timeout(env, t - now) if t != math.inf else Event(env)
-                except simpy.Interrupt:  # an event changed the fleet: ready() reconsiders
+                    yield t - now if t != math.inf else UNTIL_WOKEN
+                except Woken:  # an event changed the fleet: ready() reconsiders
                     ac.allowed_at = -1.0
                 ac.waiting = False
             return
@@ -1128,12 +1128,12 @@ class Fleet:
         ac.allowed_at = t  # sleep until t, as in ready()
         ac.waiting = True
         try:
-            yield Timeout(env, t - now) if t != math.inf else Event(env)
-        except simpy.Interrupt:  # an event changed the fleet
+            yield t - now if t != math.inf else UNTIL_WOKEN
+        except Woken:  # an event changed the fleet
             ac.allowed_at = -1.0
             ac.waiting = False
             if env._now < done:  # finish the flight and the turnaround, then reconsider
-                yield Timeout(env, done - env._now)
+                yield done - env._now
             return
         ac.waiting = False
 

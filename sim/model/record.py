@@ -209,7 +209,8 @@ class RunResult:
     :data:`ABORT_REASONS`, and the ledger's ``<account>_<term>_t``, see
     :meth:`sim.model.ledger.Ledger.counters`). ``balance`` maps
     ``(pocket, commodity)`` to the terms of :data:`BALANCE_TERMS`. ``events`` lists
-    the timeline as ``(day, title)``. ``sim_events`` counts SimPy events processed.
+    the timeline as ``(day, title)``. ``sim_events`` counts the events scheduled
+    (the aircraft's waits, starts, wakes and ends, as SimPy processes would count them).
     """
 
     replication: int

@@ -1,4 +1,4 @@
-"""Build the SimPy world of one replication, run it day by day, collect the result.
+"""Build the world of one replication, run it day by day, collect the result.
 
 Phases (as in desmod): **build** — one component per scenario entry, each with its
 own named random streams, and the ledger that books every tonne; **run** — for each
@@ -11,18 +11,19 @@ day ``d``:
 3. airfields and helipads shut or not (events, shelling closures that last days);
 4. convoys arrive, routes dispatch new ones;
 5. each pocket sets its ration level from its days of supply;
-6. SimPy runs every aircraft event of the day (every event before ``d + 1``, the
-   same ones ``env.run(until=d + 1)`` would process);
+6. the driver (:mod:`sim.model.drive`) resumes every aircraft whose wait ends
+   before ``d + 1``, in time order (what ``env.run(until=d + 1)`` would do with
+   SimPy processes);
 7. each pocket eats the day's rations; the day's values are appended to the record
    (one row per day, turned into the daily numpy series when the run ends);
 
 — then **collect**: daily series, counters, and the mass balance checked by the
 ledger (a violation raises :class:`~sim.model.record.MassBalanceError`). The
-aircraft processes still waiting are ended, so a finished world holds no SimPy
-work and is freed as soon as it is dropped.
+aircraft cycles still waiting are ended, so a finished world holds nothing on its
+heap and is freed as soon as it is dropped.
 
 There is no per-hour ticking: the daily loop touches each pocket and route once a
-day and aircraft are event-driven processes.
+day, and each aircraft is resumed only when its wait ends.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import datetime as dt
 import math
 from collections import defaultdict
 from functools import partial
-from heapq import heappop
 from itertools import chain
 
 import numpy as np
@@ -40,6 +40,7 @@ import simpy
 from sim.model.airlift import Fleet, FleetContext
 from sim.model.bases import Base
 from sim.model.delivery import Airfield, DropZone
+from sim.model.drive import Driver
 from sim.model.ledger import Ledger
 from sim.model.pocket import Pocket
 from sim.model.record import RunResult, series_name, to_numpy
@@ -53,7 +54,8 @@ from sim.scenario.schema import Scenario
 
 
 class World:
-    """Every component of one replication, wired to one SimPy environment."""
+    """Every component of one replication; the aircraft on one heap of wakes (a SimPy
+    environment's, see :mod:`sim.model.drive`)."""
 
     def __init__(self, scenario: Scenario, replication: int, seed: int) -> None:
         self.scenario = scenario
@@ -61,6 +63,7 @@ class World:
         self.seed = seed
         self.stochastic = scenario.stochastic
         self.env = simpy.Environment()
+        self.driver = Driver(self.env)
         cal = scenario.calendar
         self.n_days = n = cal.n_days
         self.commodities = list(scenario.commodities)
@@ -106,6 +109,7 @@ class World:
         }
         context = FleetContext(
             env=self.env,
+            driver=self.driver,
             calendar=cal,
             n_days=n,
             stochastic=self.stochastic,
@@ -209,14 +213,7 @@ class World:
 
     def run(self) -> RunResult:
         """Simulate every day of the calendar and collect the result."""
-        env = self.env
-        # SimPy's event heap of (time, priority, id, event). Stepping it directly up to
-        # the end of the day processes exactly the events ``env.run(until=d + 1)``
-        # would (every event before d + 1; one at d + 1 waits for the next day), without
-        # the two extra events and the StopSimulation exception ``run`` costs per call.
-        # Each event is processed as ``env.step()`` does (pop it, call its callbacks,
-        # crash on a failure nobody defused), without a call per event.
-        queue = env._queue
+        driver = self.driver
         pockets = list(self.pockets.values())
         routes = list(self.routes.values())
         fields = list(self.airfields.values())
@@ -251,15 +248,8 @@ class World:
                 if pocket.thresholds:
                     pocket.update_ration(amm)
 
-            end = d + 1
-            while queue and queue[0][0] < end:  # env.step(), inlined
-                env._now, _, _, event = heappop(queue)
-                callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]  # as SimPy's step: None marks it processed
-                for callback in callbacks:
-                    callback(event)
-                if not event._ok and not hasattr(event, "_defused"):
-                    failed(event)
-            env._now = end
+            # every aircraft wake before d + 1 (one at d + 1 waits for the next day)
+            driver.run_until(d + 1)
 
             for pocket, r_consume, r_stock, r_state in record:
                 pocket.consume(amm, None)
@@ -288,7 +278,7 @@ class World:
         result = self.collect()
         for fleet in fleets:
             fleet.stop()
-        env._queue.clear()  # the run is over: nothing left waiting for SimPy
+        self.env._queue.clear()  # the run is over: nothing left waiting
         return result
 
     # -- collect --------------------------------------------------------------
@@ -375,19 +365,8 @@ class World:
             counters=counters,
             balance=balance,
             events=events,
-            sim_events=next(self.env._eid),  # events scheduled by SimPy
+            sim_events=next(self.env._eid),  # as many as SimPy processes would schedule
         )
-
-
-def failed(event: simpy.Event) -> None:
-    """Raise the failure of an event nobody defused, as ``simpy.Environment.step`` does.
-
-    (An aircraft process that raised: a copy of its exception, caused by the original.)
-    """
-    err = event._value
-    exc = type(err)(*err.args)
-    exc.__cause__ = err
-    raise exc
 
 
 def run_replication(scenario: Scenario, replication: int, seed: int | None = None) -> RunResult:

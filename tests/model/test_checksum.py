@@ -272,6 +272,10 @@ PINNED: dict[str, str] = {
 }
 """sha256 digests of the runs below; see the module docstring to update them."""
 
+PINNED_EVENTS: dict[str, list[int]] = {"stochastic": [1976, 2052, 2174], "deterministic": [3885]}
+"""``sim_events`` of the same runs, as counted when the aircraft were SimPy processes:
+the driver (:mod:`sim.model.drive`) must schedule their wakes as those processes did."""
+
 
 def scenario() -> Scenario:
     """The checksum scenario, validated."""
@@ -299,24 +303,34 @@ def digest_result(h: Any, r: RunResult) -> None:
         h.update(title.encode())
 
 
-def digests() -> dict[str, str]:
-    """Digests of :data:`REPLICATIONS` stochastic replications and the deterministic limit."""
+def results() -> dict[str, list[RunResult]]:
+    """:data:`REPLICATIONS` stochastic replications and the deterministic limit."""
     base = scenario()
+    return {
+        "stochastic": [run_replication(base, r) for r in range(REPLICATIONS)],
+        "deterministic": [run_replication(with_values(base, {"stochastic": False}), 0)],
+    }
+
+
+def digests(runs: dict[str, list[RunResult]] | None = None) -> dict[str, str]:
+    """The digest of each label's runs (of :func:`results` unless given)."""
     out = {}
-    for label, sc, reps in (
-        ("stochastic", base, REPLICATIONS),
-        ("deterministic", with_values(base, {"stochastic": False}), 1),
-    ):
+    for label, rs in (results() if runs is None else runs).items():
         h = hashlib.sha256()
-        for r in range(reps):
-            digest_result(h, run_replication(sc, r))
+        for r in rs:
+            digest_result(h, r)
         out[label] = h.hexdigest()
     return out
 
 
 @pytest.fixture(scope="module")
-def computed() -> dict[str, str]:
-    return digests()
+def runs() -> dict[str, list[RunResult]]:
+    return results()
+
+
+@pytest.fixture(scope="module")
+def computed(runs: dict[str, list[RunResult]]) -> dict[str, str]:
+    return digests(runs)
 
 
 @pytest.mark.parametrize("label", sorted(PINNED))
@@ -324,6 +338,13 @@ def test_fixed_seed_results_are_pinned(computed: dict[str, str], label: str) -> 
     assert computed[label] == PINNED[label], (
         f"{label} results changed; if intended, update PINNED (see the module docstring)"
     )
+
+
+@pytest.mark.parametrize("label", sorted(PINNED_EVENTS))
+def test_the_aircraft_are_woken_as_simpy_processes_were(
+    runs: dict[str, list[RunResult]], label: str
+) -> None:
+    assert [r.sim_events for r in runs[label]] == PINNED_EVENTS[label]
 
 
 def test_scenario_exercises_every_mechanism() -> None:
@@ -349,5 +370,7 @@ def test_scenario_exercises_every_mechanism() -> None:
 
 
 if __name__ == "__main__":
-    for label, value in digests().items():
+    computed_runs = results()
+    for label, value in digests(computed_runs).items():
         print(f'    "{label}": "{value}",')
+    print({label: [r.sim_events for r in rs] for label, rs in computed_runs.items()})

@@ -238,9 +238,9 @@ def test_a_leak_in_the_model_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
         run_replication(scenario(), 0)
 
 
-def test_an_aircraft_process_that_fails_stops_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The world steps SimPy's queue itself: a process that raises still ends the run
-    with its error (a copy caused by the original, as ``env.step()`` raises it)."""
+def test_an_aircraft_cycle_that_fails_stops_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver resumes the cycles itself: an error raised in a cycle ends the run
+    at once, as raised, its traceback leading to where it was raised."""
 
     def broken(self, ac):
         raise ZeroDivisionError("a bug in the cycle")
@@ -248,7 +248,8 @@ def test_an_aircraft_process_that_fails_stops_the_run(monkeypatch: pytest.Monkey
     monkeypatch.setattr(world_mod.Fleet, "take_off", broken)
     with pytest.raises(ZeroDivisionError, match="a bug in the cycle") as err:
         run_replication(_stochastic(), 0)
-    assert isinstance(err.value.__cause__, ZeroDivisionError)
+    assert err.traceback[-1].name == "broken"
+    assert any(entry.name == "fly" for entry in err.traceback)
 
 
 def _stochastic() -> Scenario:

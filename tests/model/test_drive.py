@@ -1,0 +1,216 @@
+"""The driver resumes cycles in the order SimPy processes would run, with the same ids.
+
+Each property runs the same scripted actors twice: as SimPy processes yielding
+timeouts (``Event`` for an endless wait, ``Process.interrupt`` to wake), stepped as
+the world stepped SimPy before the driver, and as cycles yielding delays to a
+:class:`~sim.model.drive.Driver`. The logs of what each actor saw, and when, must be
+the same, and so must the count of SimPy ids taken (``RunResult.sim_events``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.model.drive import UNTIL_WOKEN, Driver, Step, Woken
+
+Log = list[tuple[float, int, str]]
+
+# Few distinct delays (days), so that ties of time (ordered by priority and id) are common.
+delays = st.sampled_from([0.0, 0.25, 0.5, 1.0, 1.75, 3.0, math.inf])
+
+
+@dataclass
+class Actor:
+    """A scripted cycle: its delays in turn; ``waiting`` while it may be woken."""
+
+    name: int
+    script: list[float]
+    waiting: bool = False
+    handle: Any = None  # the SimPy process or the driver's step
+
+
+@dataclass
+class Plan:
+    """Actors started on given days; wakes on given days (of the actors waiting then)."""
+
+    scripts: list[tuple[int, list[float]]]  # (start day, delays)
+    wakes: list[tuple[int, int]]  # (day, actor)
+    days: int = 12
+    log: Log = field(default_factory=list)
+
+
+def simpy_cycle(env: simpy.Environment, a: Actor, log: Log) -> Generator[Any, Any, None]:
+    for d in a.script:
+        a.waiting = True
+        try:
+            yield env.timeout(d) if d != math.inf else simpy.Event(env)
+            log.append((env.now, a.name, "done"))
+        except simpy.Interrupt:
+            log.append((env.now, a.name, "woken"))
+        a.waiting = False
+    log.append((env.now, a.name, "end"))
+
+
+def driven_cycle(env: simpy.Environment, a: Actor, log: Log) -> Generator[float, None, None]:
+    for d in a.script:
+        a.waiting = True
+        try:
+            yield d if d != math.inf else UNTIL_WOKEN
+            log.append((env.now, a.name, "done"))
+        except Woken:
+            log.append((env.now, a.name, "woken"))
+        a.waiting = False
+    log.append((env.now, a.name, "end"))
+
+
+def run_simpy(plan: Plan) -> tuple[Log, int]:
+    """Days stepped as the world stepped SimPy's heap before the driver (``env.step()``)."""
+    env = simpy.Environment()
+    log: Log = []
+    actors = [Actor(i, script) for i, (_, script) in enumerate(plan.scripts)]
+    for d in range(plan.days):
+        for i, (start, _) in enumerate(plan.scripts):
+            if start == d:
+                actors[i].handle = env.process(simpy_cycle(env, actors[i], log))
+        for day, i in plan.wakes:
+            a = actors[i]
+            if day == d and a.waiting and a.handle.is_alive:
+                a.waiting = False
+                a.handle.interrupt("event")
+        while env._queue and env._queue[0][0] < d + 1:
+            env.step()
+        env._now = d + 1
+    return log, next(env._eid)
+
+
+def run_driven(plan: Plan) -> tuple[Log, int]:
+    env = simpy.Environment()
+    driver = Driver(env)
+    log: Log = []
+    actors = [Actor(i, script) for i, (_, script) in enumerate(plan.scripts)]
+    for d in range(plan.days):
+        for i, (start, _) in enumerate(plan.scripts):
+            if start == d:
+                actors[i].handle = driver.start(driven_cycle(env, actors[i], log))
+        for day, i in plan.wakes:
+            a = actors[i]
+            if day == d and a.waiting and a.handle.alive:
+                a.waiting = False
+                driver.wake(a.handle)
+        driver.run_until(d + 1)
+    return log, next(env._eid)
+
+
+plans = st.integers(1, 5).flatmap(
+    lambda n: st.builds(
+        Plan,
+        scripts=st.lists(
+            st.tuples(st.integers(0, 4), st.lists(delays, max_size=8)), min_size=n, max_size=n
+        ),
+        wakes=st.lists(st.tuples(st.integers(0, 11), st.integers(0, n - 1)), max_size=10),
+    )
+)
+
+
+@settings(max_examples=300)
+@given(plan=plans)
+def test_the_same_order_times_and_ids_as_simpy_processes(plan: Plan) -> None:
+    assert run_driven(plan) == run_simpy(plan)
+
+
+def test_a_wake_while_a_delay_runs_makes_that_delay_stale() -> None:
+    """Woken at day 1 during a 2.5-day delay (a flight): the cycle is resumed at once,
+    and the wake it was waiting for, still on the heap, does not resume it again."""
+    plan = Plan(scripts=[(0, [2.5, 1.0])], wakes=[(1, 0)], days=5)
+    log, ids = run_driven(plan)
+    assert log == [(1, 0, "woken"), (2, 0, "done"), (2, 0, "end")]
+    assert (log, ids) == run_simpy(plan)
+
+
+def test_an_endless_wait_lasts_until_woken() -> None:
+    plan = Plan(scripts=[(0, [UNTIL_WOKEN, 0.5])], wakes=[(3, 0)], days=5)
+    log, ids = run_driven(plan)
+    assert log == [(3, 0, "woken"), (3.5, 0, "done"), (3.5, 0, "end")]
+    # start, the 0.5-day delay, the end; the endless wait and the wake's stale nothing
+    assert ids == 4 and (log, ids) == run_simpy(plan)
+
+
+def test_an_endless_wait_takes_no_entry_on_the_heap() -> None:
+    env = simpy.Environment()
+    driver = Driver(env)
+    step = driver.start(iter_endless())
+    driver.run_until(1.0)
+    assert step.alive and step.pending == -1 and env._queue == []
+    driver.stop(step)
+    assert not step.alive
+
+
+def iter_endless() -> Generator[float, None, None]:
+    while True:
+        yield UNTIL_WOKEN
+
+
+def test_a_wake_comes_before_the_moments_normal_entries() -> None:
+    """A cycle due at day 1 (a normal entry) runs after another woken at day 1 (urgent)."""
+    plan = Plan(scripts=[(0, [1.0]), (0, [UNTIL_WOKEN])], wakes=[(1, 1)], days=3)
+    log, _ = run_driven(plan)
+    assert log[:2] == [(1, 1, "woken"), (1, 1, "end")]
+    assert log[2:] == [(1, 0, "done"), (1, 0, "end")]
+
+
+def test_waking_an_ended_cycle_is_an_error() -> None:
+    env = simpy.Environment()
+    driver = Driver(env)
+    step = driver.start(ends_at_once())
+    driver.run_until(1.0)
+    assert not step.alive
+    with pytest.raises(RuntimeError):
+        driver.wake(step)
+
+
+def ends_at_once() -> Generator[float, None, None]:
+    yield from ()
+
+
+def test_an_error_in_a_cycle_is_raised_by_run_until() -> None:
+    def broken() -> Generator[float, None, None]:
+        yield 0.5
+        raise ZeroDivisionError("a bug")
+
+    driver = Driver(simpy.Environment())
+    driver.start(broken())
+    with pytest.raises(ZeroDivisionError, match="a bug"):
+        driver.run_until(1.0)
+
+
+def test_a_negative_delay_is_an_error() -> None:
+    def backwards() -> Generator[float, None, None]:
+        yield -0.5
+
+    driver = Driver(simpy.Environment())
+    driver.start(backwards())
+    with pytest.raises(ValueError, match="negative delay"):
+        driver.run_until(1.0)
+
+
+def test_the_clock_reads_each_wakes_time_then_the_end() -> None:
+    env = simpy.Environment()
+    driver = Driver(env)
+    seen: list[float] = []
+
+    def cycle() -> Generator[float, None, None]:
+        for d in (0.25, 0.5):
+            yield d
+            seen.append(env.now)
+
+    step: Step = driver.start(cycle())
+    driver.run_until(2.0)
+    assert seen == [0.25, 0.75] and env.now == 2.0 and not step.alive
