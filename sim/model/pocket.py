@@ -271,30 +271,33 @@ class Pocket:
         nan = math.nan
         inf = math.inf
         civ_min = gar_min = inf
-        for i, civ_full, gar_full in zip(
-            range(self.n), self.civ_demand, self.gar_demand, strict=True
-        ):
-            lv = level if rationed[i] else 1.0
-            want_civ = civ_full * lv
-            want_gar = gar_full * lv
+        civ_demand = self.civ_demand
+        gar_demand = self.gar_demand
+        for i in range(self.n):
+            civ_full = civ_demand[i]
+            gar_full = gar_demand[i]
+            is_rationed = rationed[i]
+            if is_rationed:
+                want_civ = civ_full * level
+                want_gar = gar_full * level
+            else:  # at full demand (x × 1.0 is x)
+                want_civ = civ_full
+                want_gar = gar_full
             want = want_civ + want_gar
             avail = stock[i]
-            if want <= avail:
+            if want <= avail:  # the usual day: everyone gets the day's level
                 civ, gar = want_civ, want_gar
                 eaten = want
-            elif priority:
-                gar = want_gar if want_gar <= avail else avail
-                civ = avail - gar
-                eaten = avail
+                stock[i] = avail - want
             else:
-                f = avail / want
-                civ, gar = want_civ * f, want_gar * f
+                if priority:
+                    gar = want_gar if want_gar <= avail else avail
+                    civ = avail - gar
+                else:
+                    f = avail / want
+                    civ, gar = want_civ * f, want_gar * f
                 eaten = avail
-            left = avail - eaten
-            if left < 0.0:  # rounding only
-                eaten += left
-                left = 0.0
-            stock[i] = left
+                stock[i] = avail - eaten  # 0 (NaN stays NaN, for the mass balance to see)
             consumed[i] += eaten
             civ_r = civ / civ_full if civ_full > 0.0 else nan
             gar_r = gar / gar_full if gar_full > 0.0 else nan
@@ -302,7 +305,7 @@ class Pocket:
             short_today[i] = want - eaten
             if out is not None:
                 out.append((eaten, want - eaten, civ_r, gar_r))
-            if rationed[i]:
+            if is_rationed:
                 if civ_r < civ_min:  # NaN never compares below
                     civ_min = civ_r
                 if gar_r < gar_min:
