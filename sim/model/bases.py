@@ -77,7 +77,8 @@ class Base:
         place is held for ``weight × base_days`` of open time.
         """
         hours = self.hours
-        pos = hours.clock(t)
+        always = hours.always  # open around the clock: open time is time (no calls)
+        pos = t if always else hours.clock(t)
         free = self.free
         if free is not None:  # the place free first (:mod:`sim.model.places`)
             heap = free.heap
@@ -85,8 +86,12 @@ class Base:
             if best > pos:
                 pos = best
             heapreplace(heap, pos + weight * base_days)
-        begin = hours.start(pos)
-        done = hours.end(pos + base_days) if base_days > 0.0 else begin
+        if always:
+            begin = pos
+            done = pos + base_days if base_days > 0.0 else begin
+        else:
+            begin = hours.start(pos)
+            done = hours.end(pos + base_days) if base_days > 0.0 else begin
         if done < begin:  # work too short to leave the window's edge
             done = begin
         self.record.serve(t, begin, weight)
