@@ -28,12 +28,28 @@ in the default zone (``[weather]``).
 
 from __future__ import annotations
 
+import datetime as dt
 from array import array
 
 from sim.model.record import zeros
 from sim.model.streams import Stream
 from sim.scenario.schema import Weather as WeatherConfig
 from sim.scenario.schema import month_values
+
+
+def month_of_day(start: dt.date, n_days: int) -> list[int]:
+    """The month (0 = January … 11) of each of ``n_days`` days from ``start``.
+
+    Filled a month at a time (a replication has hundreds of days, a few dozen months).
+    """
+    out: list[int] = []
+    day = start
+    while len(out) < n_days:
+        first_of_next = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        k = min((first_of_next - day).days, n_days - len(out))
+        out += [day.month - 1] * k
+        day = first_of_next
+    return out
 
 
 class WeatherZone:

@@ -28,7 +28,6 @@ day, and each aircraft is resumed only when its wait ends.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections import defaultdict
 from functools import partial
@@ -48,7 +47,7 @@ from sim.model.routes import Route
 from sim.model.siege import Siege
 from sim.model.streams import Stream, make_stream
 from sim.model.timeline import TimelineStep, timeline_steps
-from sim.model.weather import WeatherZone
+from sim.model.weather import WeatherZone, month_of_day
 from sim.scenario.paths import parse_path
 from sim.scenario.schema import Scenario
 
@@ -69,7 +68,7 @@ class World:
         self.commodities = list(scenario.commodities)
         self.commodity_index = {c: i for i, c in enumerate(self.commodities)}
         self.n_commodities = len(self.commodities)
-        months = [(cal.start + dt.timedelta(days=d)).month - 1 for d in range(n)]
+        months = month_of_day(cal.start, n)
 
         self.default_zone = WeatherZone(
             "", scenario.weather, self.stream("weather"), months, self.stochastic

@@ -6,10 +6,12 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from model_helpers import drop_fleet, scenario
 
 from sim.model.streams import ExpectedStream, Stream
-from sim.model.weather import WeatherZone
+from sim.model.weather import WeatherZone, month_of_day
 from sim.model.world import run_replication
 from sim.scenario.schema import Weather as WeatherConfig
 
@@ -18,6 +20,14 @@ START = dt.date(2016, 1, 1)
 
 def months(n: int) -> list[int]:
     return [(START + dt.timedelta(days=d)).month - 1 for d in range(n)]
+
+
+@given(
+    start=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)),
+    n=st.integers(0, 1200),
+)
+def test_month_of_day_is_each_days_month(start: dt.date, n: int) -> None:
+    assert month_of_day(start, n) == [(start + dt.timedelta(days=d)).month - 1 for d in range(n)]
 
 
 def simulate(cfg: WeatherConfig, n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
