@@ -71,42 +71,72 @@ def driven_cycle(env: simpy.Environment, a: Actor, log: Log) -> Generator[float,
     log.append((env.now, a.name, "end"))
 
 
-def run_simpy(plan: Plan) -> tuple[Log, int]:
-    """Days stepped as the world stepped SimPy's heap before the driver (``env.step()``)."""
-    env = simpy.Environment()
+class Processes:
+    """The old mechanism: each actor a SimPy process, the heap stepped as the world did."""
+
+    def __init__(self) -> None:
+        self.env = simpy.Environment()
+
+    def start(self, a: Actor, log: Log) -> None:
+        a.handle = self.env.process(simpy_cycle(self.env, a, log))
+
+    def alive(self, a: Actor) -> bool:
+        return bool(a.handle.is_alive)
+
+    def wake(self, a: Actor) -> None:
+        a.handle.interrupt("event")
+
+    def until(self, end: float) -> None:
+        env = self.env
+        while env._queue and env._queue[0][0] < end:
+            env.step()
+        env._now = end
+
+
+class Driven:
+    """The driver: each actor a cycle yielding delays."""
+
+    def __init__(self) -> None:
+        self.env = simpy.Environment()
+        self.driver = Driver(self.env)
+
+    def start(self, a: Actor, log: Log) -> None:
+        a.handle = self.driver.start(driven_cycle(self.env, a, log))
+
+    def alive(self, a: Actor) -> bool:
+        return bool(a.handle.alive)
+
+    def wake(self, a: Actor) -> None:
+        self.driver.wake(a.handle)
+
+    def until(self, end: float) -> None:
+        self.driver.run_until(end)
+
+
+def run_plan(plan: Plan, mechanism: Processes | Driven) -> tuple[Log, int]:
+    """Day by day: start the actors due, wake those named (if waiting), run the day;
+    the log and the count of ids taken."""
     log: Log = []
     actors = [Actor(i, script) for i, (_, script) in enumerate(plan.scripts)]
     for d in range(plan.days):
         for i, (start, _) in enumerate(plan.scripts):
             if start == d:
-                actors[i].handle = env.process(simpy_cycle(env, actors[i], log))
+                mechanism.start(actors[i], log)
         for day, i in plan.wakes:
             a = actors[i]
-            if day == d and a.waiting and a.handle.is_alive:
+            if day == d and a.waiting and mechanism.alive(a):
                 a.waiting = False
-                a.handle.interrupt("event")
-        while env._queue and env._queue[0][0] < d + 1:
-            env.step()
-        env._now = d + 1
-    return log, next(env._eid)
+                mechanism.wake(a)
+        mechanism.until(d + 1)
+    return log, next(mechanism.env._eid)
+
+
+def run_simpy(plan: Plan) -> tuple[Log, int]:
+    return run_plan(plan, Processes())
 
 
 def run_driven(plan: Plan) -> tuple[Log, int]:
-    env = simpy.Environment()
-    driver = Driver(env)
-    log: Log = []
-    actors = [Actor(i, script) for i, (_, script) in enumerate(plan.scripts)]
-    for d in range(plan.days):
-        for i, (start, _) in enumerate(plan.scripts):
-            if start == d:
-                actors[i].handle = driver.start(driven_cycle(env, actors[i], log))
-        for day, i in plan.wakes:
-            a = actors[i]
-            if day == d and a.waiting and a.handle.alive:
-                a.waiting = False
-                driver.wake(a.handle)
-        driver.run_until(d + 1)
-    return log, next(env._eid)
+    return run_plan(plan, Driven())
 
 
 plans = st.integers(1, 5).flatmap(
