@@ -107,7 +107,9 @@ class Driver:
     def wake(self, step: Step) -> None:
         """Throw :class:`Woken` into a waiting cycle now (before the moment's normal entries).
 
-        The wake it was waiting for, if any, goes stale.
+        The wake it was waiting for, if any, goes stale. A cycle woken twice before it
+        runs is woken once (SimPy would interrupt a process twice); the fleets wake
+        only an aircraft marked waiting, and unmark it.
         """
         if not step.alive:
             raise RuntimeError("a cycle that has ended cannot be woken")
