@@ -162,9 +162,37 @@ def _figure_with_key(width: float, height: float, scenario: Scenario) -> tuple[F
     key_h, cols = key
     fig = _figure(width, height + key_h)
     main, _below = _two(fig.subfigures(2, 1, height_ratios=[height, key_h]))
-    image = fig.figimage(_key_image(width, key_h, cols), 0, 0, origin="upper", zorder=1)
+    image = _pixels_at_bottom(fig, _key_image(width, key_h, cols))
     image.set_label("\n".join([KEY_HEADING, *(line for col in cols for line in col)]))
     return fig, main
+
+
+def _pixels_at_bottom(fig: Figure, rgba: np.ndarray) -> Any:
+    """Put ``rgba`` (pixels, rows from the top) in the bottom left corner of ``fig``,
+    as ``fig.figimage(rgba, origin="upper")`` would, but copied as they are.
+
+    A figure image is resampled on every draw, though at the figure's own DPI
+    nothing changes: a fifth of a second per hundred keys. At another DPI (a user's
+    ``savefig(dpi=...)``) it is resampled as any figure image.
+    """
+    from matplotlib.image import FigureImage  # see _figure
+    from matplotlib.transforms import IdentityTransform
+
+    class Pixels(FigureImage):
+        def make_image(
+            self, renderer: Any, magnification: float = 1.0, unsampled: bool = False
+        ) -> Any:
+            if renderer.dpi != fig.dpi or magnification != 1.0 or unsampled:
+                return super().make_image(renderer, magnification, unsampled)
+            return upward, 0.0, 0.0, IdentityTransform()
+
+    upward = np.ascontiguousarray(rgba[::-1])  # what Agg's draw_image takes: rows from the bottom
+    image = Pixels(fig, origin="upper", zorder=1)
+    image.set_array(rgba)
+    fig.images.append(image)
+    image._remove_method = fig.images.remove
+    fig.stale = True
+    return image
 
 
 KEY_HEADING = "Timeline events (dashed lines):"
