@@ -31,7 +31,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import struct
 import textwrap
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,27 +95,61 @@ def _figure(width: float, height: float) -> Figure:
 
 
 PNG_COMPRESSION = 1
-"""zlib level of the PNG files: 1 writes them in half the time of matplotlib's 6, about
-5 % larger (the pixels are the same)."""
+"""zlib level of the PNG files (:func:`png_bytes`): the fastest, files about 5 % larger
+than at matplotlib's 6 (the pixels are the same)."""
 
 
 def save(fig: Figure, path: Path) -> None:
     """Place the axes around their labels (:func:`sim.output.layout.fit`) and write the PNG.
 
     The figure is drawn once and written as an RGB image (its background is opaque:
-    the alpha channel matplotlib writes is 255 everywhere), with matplotlib's
-    ``Software`` note; encoding the PNG was a sixth of the cost of a plot.
+    the alpha channel matplotlib writes is 255 everywhere) with matplotlib's
+    ``Software`` note, by :func:`png_bytes`.
     """
     from matplotlib import __version__ as mpl_version
-    from PIL import Image, PngImagePlugin  # matplotlib's own image writer
 
     layout.fit(fig)
     canvas: Any = fig.canvas  # the Agg canvas of _figure
     canvas.draw()
-    rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw")
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Software", f"Matplotlib version{mpl_version}, https://matplotlib.org/")
-    rgba.convert("RGB").save(path, format="png", compress_level=PNG_COMPRESSION, pnginfo=info)
+    software = f"Matplotlib version{mpl_version}, https://matplotlib.org/"
+    path.write_bytes(png_bytes(np.asarray(canvas.buffer_rgba()), {"Software": software}))
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    """A PNG chunk: length, type, data, CRC-32 of type and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bytes(rgba: np.ndarray, text: Mapping[str, str] | None = None) -> bytes:
+    """The PNG file of ``rgba`` (rows from the top, ``height × width × 4`` bytes) as an
+    8-bit RGB image, its alpha dropped, with ``text`` as ``tEXt`` chunks (Latin-1).
+
+    Every row is written with the PNG filter "Up" (its difference from the row above,
+    which is zero across a plot's plain background and lines) and compressed at zlib
+    level :data:`PNG_COMPRESSION`: half the time of Pillow's encoder at the same level
+    (9 ms against 18 for one of our plots), which tries every filter on every row, for
+    files 3 % larger.
+    """
+    height, width = rgba.shape[:2]
+    rgb = np.ascontiguousarray(rgba[:, :, :3]).reshape(height, 3 * width)
+    rows = np.empty((height, 3 * width + 1), dtype=np.uint8)
+    rows[:, 0] = 2  # filter type "Up"
+    rows[0, 1:] = rgb[0]  # the first row is "Up" from a row of zeros
+    np.subtract(rgb[1:], rgb[:-1], out=rows[1:, 1:])  # modulo 256, as PNG says
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    notes = b"".join(
+        _chunk(b"tEXt", k.encode("latin-1") + b"\0" + v.encode("latin-1"))
+        for k, v in (text or {}).items()
+    )
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", header),
+            notes,
+            _chunk(b"IDAT", zlib.compress(rows, PNG_COMPRESSION)),
+            _chunk(b"IEND", b""),
+        )
+    )
 
 
 def _events_in_run(scenario: Scenario) -> list[tuple[int, dt.date, str]]:
