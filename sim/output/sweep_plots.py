@@ -35,7 +35,7 @@ import numpy as np
 
 from sim.conventions import InputError, csv_dicts, csv_rows, fmt, one_line
 from sim.experiment.executors import Executor
-from sim.output.plots import save
+from sim.output.plots import attach_canvas, save
 from sim.scenario.paths import PathError, flatten_table, format_path
 from sim.scenario.toml import read_toml
 
@@ -122,8 +122,8 @@ class _Param:
 
 
 def _figure(**options: Any) -> Figure:
-    """A new figure. matplotlib is imported on first use, here and in :func:`_save`: it
-    takes a third of a second that the commands which draw nothing need not wait for."""
+    """A new figure. matplotlib is imported on first use, here: it takes a third of a
+    second that the commands which draw nothing need not wait for."""
     from matplotlib.figure import Figure
 
     return Figure(**options)
@@ -132,10 +132,10 @@ def _figure(**options: Any) -> Figure:
 def _save(fig: Figure, path: Path) -> Path:
     """Write the figure: laid out by its layout engine (constrained layout), or, for a
     figure made without one, placed around its labels and drawn once
-    (:func:`sim.output.plots.save`: :func:`sim.output.layout.fit`, an RGB PNG)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # see _figure
-
-    FigureCanvasAgg(fig)
+    (:func:`sim.output.plots.save`: :func:`sim.output.layout.fit`, an RGB PNG); on
+    the canvas of the run plots (:func:`sim.output.plots.attach_canvas`), which
+    measures a text once for every plot of the same size."""
+    attach_canvas(fig)
     if fig.get_layout_engine() is None:
         fig.set_dpi(DPI)
         save(fig, path)

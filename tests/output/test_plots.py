@@ -225,3 +225,18 @@ def test_a_plot_file_holds_the_pixels_drawn(tmp_path, fake_scenario, make_result
     image = Image.open(tmp_path / "s.png")
     assert image.size == (drawn.shape[1], drawn.shape[0]) and image.size[0] == 11 * 110
     np.testing.assert_array_equal(np.asarray(image.convert("RGB")), drawn[:, :, :3])
+
+
+def test_a_plot_drawn_after_another_of_its_size_is_the_same_file(
+    tmp_path, fake_scenario, make_result
+):
+    # figures of one size share a renderer (and its measures of texts): what the first
+    # drew must not show through in the second
+    dates, daily, _ = _run_of(fake_scenario, make_result)
+    empty = {k: np.full_like(v, np.nan) for k, v in daily.items()}
+    plot_sortie_tempo(tmp_path / "alone.png", fake_scenario, dates, daily)
+    first = plot_sortie_tempo(tmp_path / "other.png", fake_scenario, dates, empty)
+    second = plot_sortie_tempo(tmp_path / "after.png", fake_scenario, dates, daily)
+    assert first.canvas.get_renderer() is second.canvas.get_renderer()
+    assert (tmp_path / "after.png").read_bytes() == (tmp_path / "alone.png").read_bytes()
+    assert (tmp_path / "other.png").read_bytes() != (tmp_path / "alone.png").read_bytes()
