@@ -851,7 +851,7 @@ def _one_plus_divided_by(d: float) -> Callable[[float], float]:
 
 def plot_observations(
     path: Path, scenario: Scenario, observations: Sequence[Mapping[str, Any]]
-) -> None:
+) -> Figure:
     rows = list(observations)
     fig = _figure(10, max(2.5, 0.45 * len(rows) + 1.5))
     ax = fig.subplots()
@@ -859,7 +859,7 @@ def plot_observations(
         _message(ax, "no observations in this scenario")
         ax.set_title(f"{scenario.name}: model vs observed")
         save(fig, path)
-        return
+        return fig
     from matplotlib.collections import PolyCollection  # see _figure
 
     specs = {o.id: o for o in scenario.observations}
@@ -922,6 +922,7 @@ def plot_observations(
         fontsize=9,
     )
     save(fig, path)
+    return fig
 
 
 @dataclass(frozen=True)

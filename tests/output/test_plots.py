@@ -21,9 +21,12 @@ from sim.output.plots import (
     LEGEND_FLEETS,
     PLOT_FILES,
     _events_in_run,
+    _figure,
     _key_image,
+    _pixels_at_bottom,
     draw_all,
     fleet_groups,
+    plot_observations,
     plot_sortie_tempo,
     plot_survival,
     plot_tonnage_weekly,
@@ -240,3 +243,53 @@ def test_a_plot_drawn_after_another_of_its_size_is_the_same_file(
     assert first.canvas.get_renderer() is second.canvas.get_renderer()
     assert (tmp_path / "after.png").read_bytes() == (tmp_path / "alone.png").read_bytes()
     assert (tmp_path / "other.png").read_bytes() != (tmp_path / "alone.png").read_bytes()
+
+
+def test_the_event_key_is_the_image_figimage_draws():
+    rgba = np.random.default_rng(3).integers(0, 256, (40, 330, 4), dtype=np.uint8)
+    rgba[:, :, 3] = 255
+    drawn = []
+    for put in (
+        lambda fig: fig.figimage(rgba, 0, 0, origin="upper", zorder=1),
+        lambda fig: _pixels_at_bottom(fig, rgba),
+    ):
+        fig = _figure(3, 2)
+        put(fig)
+        fig.canvas.draw()
+        at_dpi = np.asarray(fig.canvas.buffer_rgba()).copy()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=2 * fig.dpi)  # resampled at another DPI
+        drawn.append((at_dpi, np.asarray(Image.open(buf))))
+    (a, a2), (b, b2) = drawn
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a2, b2)
+
+
+def test_observations_plot_marks_every_row_inside_the_figure(
+    tmp_path, fake_scenario_factory, make_result
+):
+    base = fake_scenario_factory()
+    spec = base.observations[0]
+    observations = [
+        spec,
+        spec.model_copy(update={"id": "a_range", "value": None, "range": (50.0, 80.0)}),
+        spec.model_copy(update={"id": "none_seen", "value": 0.0, "abs_tolerance": 5.0}),
+        spec.model_copy(update={"id": "far_off", "value": 1e6}),
+    ]
+    scn = base.model_copy(update={"observations": observations})
+    _, _, metrics = _run_of(scn, make_result, n_reps=3)
+    rows = observation_table(scn, metrics)
+    fig = plot_observations(tmp_path / "o.png", scn, rows)
+    ax = fig.axes[0]
+    (spans,) = [c for c in ax.collections if type(c).__name__ == "PolyCollection"]
+    assert len(spans.get_paths()) == len(rows)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == len(rows) and labels[1].startswith("a_range")
+    assert "observed 0" in labels[2]
+    dots = [line for line in ax.lines if line.get_marker() == "o"]
+    assert sum(len(line.get_xdata()) for line in dots) == len(rows)
+    renderer = fig.canvas.get_renderer()
+    for text in [ax.title, ax.xaxis.label, *ax.get_yticklabels()]:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.x1 and box.y0 >= 0, text.get_text()
+        assert box.y1 <= fig.bbox.y1, text.get_text()
