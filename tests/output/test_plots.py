@@ -20,9 +20,12 @@ from sim.output.plots import (
     KEY_WIDTHS,
     LEGEND_FLEETS,
     PLOT_FILES,
+    _draw_key,
     _events_in_run,
     _figure,
+    _key,
     _key_image,
+    _narrower_key,
     _pixels_at_bottom,
     draw_all,
     fleet_groups,
@@ -293,3 +296,15 @@ def test_observations_plot_marks_every_row_inside_the_figure(
         box = text.get_window_extent(renderer)
         assert box.x0 >= 0 and box.x1 <= fig.bbox.x1 and box.y0 >= 0, text.get_text()
         assert box.y1 <= fig.bbox.y1, text.get_text()
+
+
+def test_a_key_cut_from_a_wider_one_is_the_key_drawn_at_its_width(fake_scenario):
+    wide, narrow = max(KEY_WIDTHS), min(KEY_WIDTHS)
+    key = _key(narrow, fake_scenario)
+    assert key is not None and key == _key(wide, fake_scenario)  # short titles
+    _key_image.cache_clear()
+    _key_image(wide, *key)
+    cut = _key_image(narrow, *key)  # cut out of the wide one, not drawn
+    np.testing.assert_array_equal(cut, _draw_key(narrow, *key))
+    # no cut where the columns would start at other fractions of a pixel
+    assert _narrower_key(wide, narrow + 0.05, _draw_key(wide, *key)) is None
