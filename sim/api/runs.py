@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,13 @@ from sim.analysis.observations import observation_table
 from sim.analysis.summary import SeriesAccumulator, summarize_metrics
 from sim.api.common import reading
 from sim.conventions import InputError
-from sim.experiment.executors import Executor, WarmPool, mp_context
+from sim.experiment.executors import (
+    Background,
+    Executor,
+    ProcessExecutor,
+    WarmPool,
+    mp_context,
+)
 from sim.experiment.posterior import Posterior, PosteriorRun, check_draws
 from sim.experiment.provenance import build_manifest
 from sim.experiment.replicate import iter_replications
@@ -321,43 +327,126 @@ def run_to_folder(
     with :class:`~sim.output.folder.InputError`, and two runs into the same folder never
     both succeed. Sizes are checked first (:func:`check_replications`). ``replication``,
     ``precision``, ``precision_metrics`` and ``max_replications`` are :func:`run`'s.
+
+    With two or more ``workers`` the plots are drawn in parallel; a single replication
+    then runs in a process of its own while this one prepares the drawing
+    (:func:`_one_replication_aside`). The files are the same whatever the workers.
     """
     reps = None
     if precision is None and replication is None:
         reps = check_replications(replications, scenario, allow_large)
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name)
+    options = RunOptions(
+        replications,
+        seed,
+        workers,
+        progress,
+        allow_large,
+        posterior,
+        replication,
+        precision,
+        tuple(precision_metrics),
+        max_replications,
+    )
+    aside = workers > 1 and precision is None and (replication is not None or reps == 1)
     with ResultFolder(out, "run", force=force, unique=out_dir is None) as folder:
-        drawing = None
-        if workers > 1:
-            if replication is None and (reps is None or reps > 1):
-                # the replications' fork server starts now: its imports (0.6 s) go on
-                # while this process imports matplotlib
-                mp_context()
-            # matplotlib imported and the event keys drawn once, here, before the plots'
-            # workers are forked: they inherit them (importing matplotlib in each worker
-            # cost 0.3 s more CPU than it saved, each key 0.1 s a worker). They are
-            # forked now, while this process is small, and wait for the run.
-            warm_up(scenario)
-            drawing = WarmPool(min(workers, len(PLOT_FILES)), warm_up)  # a no-op if forked
-        try:
-            runset = run(
-                scenario,
-                replications,
-                seed,
-                workers,
-                progress,
-                allow_large=allow_large,
-                posterior=posterior,
-                replication=replication,
-                precision=precision,
-                precision_metrics=precision_metrics,
-                max_replications=max_replications,
-            )
-            write_run_files(runset, folder.tmp, command=command, executor=drawing)
-        finally:
-            if drawing is not None:
-                drawing.close()
+        if aside:
+            runset = _one_replication_aside(scenario, options, folder.tmp, command)
+        else:
+            runset = _replications(scenario, options, folder.tmp, command)
     return runset, folder.path
+
+
+def _replications(
+    scenario: Scenario, options: RunOptions, folder: Path, command: Sequence[str] | str | None
+) -> RunSet:
+    """Run the replications (more than one, or as many as a precision needs); write the
+    files of the run folder into ``folder``."""
+    drawing = None
+    if options.workers > 1:
+        # the replications' fork server starts now: its imports (0.4 s) go on while this
+        # process imports matplotlib
+        mp_context()
+        # matplotlib imported and the event keys drawn once, here, before the plots'
+        # workers are forked: they inherit them (importing matplotlib in each worker cost
+        # 0.3 s more CPU than it saved, each key 0.1 s a worker). They are forked now,
+        # while this process is small, and wait for the run.
+        warm_up(scenario)
+        drawing = WarmPool(min(options.workers, len(PLOT_FILES)), warm_up)  # a no-op if forked
+    try:
+        runset = options.run(scenario)
+        write_run_files(runset, folder, command=command, executor=drawing)
+    finally:
+        if drawing is not None:
+            drawing.close()
+    return runset
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """:func:`run`'s arguments after the scenario, kept to run it elsewhere (a worker)."""
+
+    replications: int | None = None
+    seed: int | None = None
+    workers: int = 1
+    progress: bool = False
+    allow_large: bool = False
+    posterior: Posterior | None = None
+    replication: int | None = None
+    precision: float | None = None
+    precision_metrics: tuple[str, ...] = ()
+    max_replications: int | None = None
+
+    def run(self, scenario: Scenario) -> RunSet:
+        """:func:`run` of ``scenario`` with these options."""
+        return run(
+            scenario,
+            self.replications,
+            self.seed,
+            self.workers,
+            self.progress,
+            allow_large=self.allow_large,
+            posterior=self.posterior,
+            replication=self.replication,
+            precision=self.precision,
+            precision_metrics=self.precision_metrics,
+            max_replications=self.max_replications,
+        )
+
+
+def _one_replication_aside(
+    scenario: Scenario, options: RunOptions, folder: Path, command: Sequence[str] | str | None
+) -> RunSet:
+    """A run of one replication with two or more workers, its parts side by side.
+
+    The replication runs, and the tables are written, in a worker process forked now
+    (:class:`~sim.experiment.executors.Background`), while this process imports
+    matplotlib and draws the event keys (which took three times as long); then the plots
+    are drawn in workers forked from this process, which inherit matplotlib, the keys
+    and the run's data (nothing is sent to them). One after the other, these cost
+    0.6 s before the first plot could start. A progress bar has nothing to show for one
+    replication: there is none.
+    """
+    aside = Background(
+        _run_and_write_tables, (scenario, replace(options, workers=1, progress=False)), folder
+    )
+    try:
+        warm_up(scenario)
+        runset: RunSet = aside.result()
+    finally:
+        aside.close()
+    runset.workers = options.workers
+    drawing = ProcessExecutor(min(options.workers, len(PLOT_FILES)), fork=True)
+    write_run_files(runset, folder, command=command, executor=drawing, tables=False)
+    return runset
+
+
+def _run_and_write_tables(job: tuple[Scenario, RunOptions], folder: Path) -> RunSet:
+    """In a worker: run ``job`` and write its tables into ``folder``; the run set."""
+    scenario, options = job
+    runset = options.run(scenario)
+    _write_tables(runset, folder)
+    return runset
 
 
 def write_run_files(
@@ -366,17 +455,19 @@ def write_run_files(
     command: Sequence[str] | str | None = None,
     plots: bool = True,
     executor: Executor | None = None,
+    tables: bool = True,
 ) -> None:
-    """Write the files of a run folder into the existing, empty ``folder``.
+    """Write the files of a run folder into the existing, empty ``folder`` (with
+    ``tables=False``, its tables are there already).
 
     With an ``executor`` of two or more workers the plots are drawn there, in
     parallel, while this process writes the tables (in a thread: it mostly waits).
     """
-    tables = None
-    if plots and executor is not None and executor.workers > 1:
-        tables = ThreadPoolExecutor(1, thread_name_prefix="siege-tables")
-        written = tables.submit(_write_tables, runset, folder)
-    else:
+    writing = None
+    if tables and plots and executor is not None and executor.workers > 1:
+        writing = ThreadPoolExecutor(1, thread_name_prefix="siege-tables")
+        written = writing.submit(_write_tables, runset, folder)
+    elif tables:
         _write_tables(runset, folder)
     try:
         if plots:
@@ -389,11 +480,11 @@ def write_run_files(
                 runset.observations,
                 executor=executor,
             )
-        if tables is not None:
+        if writing is not None:
             written.result()
     finally:
-        if tables is not None:
-            tables.shutdown()
+        if writing is not None:
+            writing.shutdown()
     manifest = build_manifest(
         seed=runset.seed,
         replications=runset.replications,

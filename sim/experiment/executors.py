@@ -42,6 +42,10 @@ Implementations:
     single thread (they start with every module it has imported; a process with
     threads is never forked), else from the fork server. The context travels with
     each task, as it is known only when the tasks are.
+:class:`Background`
+    one task started in a worker process of its own (forked likewise) while this
+    process does something else: ``siege run`` of one replication runs it there while
+    this process imports matplotlib.
 :class:`DaskExecutor`
     a ``dask.distributed`` client on a scheduler address (or a ``LocalCluster`` it
     starts itself when none is given). The context is scattered to every worker
@@ -727,6 +731,44 @@ class WarmPool:
 
     def close(self) -> None:
         """Shut the workers down (waiting for what runs; cancelling what waits)."""
+        self._pool.shut()
+
+
+class Background:
+    """One task, ``fn(context, task)``, started now in a worker process of its own while
+    this process goes on with something else; :meth:`result` waits for its result.
+
+    The worker is forked from this process when it runs a single thread (it starts at
+    once, with every module imported here, and the context is inherited rather than
+    sent), else started from the fork server (:func:`warm_start_context`). It is a
+    one-worker :class:`_Pool`: it leaves the stop signals to this process, dies with it,
+    and a task whose worker died is run again (up to :data:`LOST_RETRIES` times, then
+    ``lost``), as by :class:`ProcessExecutor`. Once :meth:`result` or :meth:`close`
+    has returned, the pool's threads are gone: this process runs one thread again (if
+    it did before) and may fork.
+    """
+
+    def __init__(self, fn: TaskFn, context: Any, task: Any) -> None:
+        self._fn = fn
+        self._task = task
+        self._pool = _Pool(1, context, warm_start_context())
+        self._started: list[cf.Future[Any]] = [self._pool.submit(fn, task)]
+
+    def _submit(self, task: Any) -> cf.Future[Any]:
+        """The future submitted at the start, then (a worker died) a new submission."""
+        return self._started.pop() if self._started else self._pool.submit(self._fn, task)
+
+    def result(self, lost: LostFn = raise_lost) -> Any:
+        """Wait for the task; return its result (or raise its error) and shut the worker
+        down."""
+        try:
+            recovery = self._pool.recovery(LOST_RETRIES, lost)
+            return next(_drive(self._submit, [self._task], 1, True, recovery=recovery))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Shut the worker down (waiting for the task if it runs)."""
         self._pool.shut()
 
 

@@ -33,6 +33,7 @@ from sweep_fakes import (
 from sim.experiment.executors import (
     LOST_RETRIES,
     MMAP_THRESHOLD,
+    Background,
     ProcessExecutor,
     SerialExecutor,
     WarmPool,
@@ -211,6 +212,31 @@ def test_a_process_with_threads_is_never_forked() -> None:
         thread.join()
     if threading.active_count() == 1 and sys.platform == "linux":
         assert warm_start_context().get_start_method() == "fork"
+
+
+def test_a_task_in_the_background_runs_elsewhere_meanwhile(tmp_path: Path) -> None:
+    aside = Background(square, 3, 4)
+    assert aside.result() == 48
+    assert threading.active_count() == 1  # the pool's threads are gone: this process may fork
+    assert Background(pid, None, 0).result() != os.getpid()
+    assert Background(handlers, None, 0).result() == (
+        str(signal.SIG_IGN),
+        str(signal.SIG_DFL),
+        str(signal.SIG_IGN),
+    )  # SIGINT, SIGTERM, SIGHUP: left to this process, as in every pool
+    with pytest.raises(RuntimeError, match="boom"):
+        Background(boom, None, 3).result()
+    assert Background(die_once, str(tmp_path), 3).result() == 6  # run again in a new worker
+    assert (tmp_path / "died-3").exists()  # it did die
+    with pytest.raises(WorkerLostError, match=r"task 5: the worker process running it died"):
+        Background(die_on, 5, 5).result()
+    assert Background(die_on, 5, 5).result(lost=lambda task, crashes: ("lost", crashes)) == (
+        "lost",
+        1 + LOST_RETRIES,
+    )
+    aside = Background(square, 2, 2)
+    aside.close()  # without waiting for its result: the worker is shut down all the same
+    assert threading.active_count() == 1
 
 
 WARM_DRIVER = """

@@ -1,0 +1,85 @@
+"""``siege run``'s folder: a single replication with two or more workers runs beside the
+drawing's start-up (:func:`sim.api.runs.run_to_folder`) and writes what one worker
+writes; an error or a stop meanwhile leaves nothing behind, no process running."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+import sim.api.runs
+from sim import cli
+from sim.conventions import Terminated
+from sim.scenario.errors import ScenarioError
+from sim.scenario.load import load_scenario
+
+
+@pytest.fixture
+def tiny(tmp_path: Path, tiny_toml: str) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(tiny_toml)
+    return path
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file of a run folder but its manifest (timings, command line)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+
+
+@pytest.mark.parametrize("one", [{"replications": 1}, {"replication": 2}])
+def test_one_replication_with_two_workers_writes_what_one_worker_writes(
+    tmp_path: Path, tiny: Path, one: dict[str, int]
+) -> None:
+    scenario = load_scenario(tiny)
+    folders = {}
+    for workers in (1, 2):
+        runset, folders[workers] = sim.api.runs.run_to_folder(
+            scenario, tmp_path / f"w{workers}", seed=5, workers=workers, **one
+        )
+        assert runset.workers == workers
+        manifest = json.loads((folders[workers] / "manifest.json").read_text())
+        assert manifest["workers"] == workers and manifest["replications"] == 1
+    assert files(folders[1]) == files(folders[2])
+    assert len(files(folders[2])) == 5 + len(sim.api.runs.PLOT_FILES)
+    assert threading.active_count() == 1 and not mp.active_children()
+
+
+def test_an_error_in_the_replication_reaches_the_command_and_nothing_is_left(
+    tmp_path: Path, tiny: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def bad(*args: object, **kwargs: object) -> None:
+        raise ScenarioError("fleets.drops.aircraft", "", "no aircraft left")
+
+    monkeypatch.setattr(sim.api.runs, "run", bad)  # what the worker process calls
+    out = tmp_path / "out"
+    argv = ["run", str(tiny), "--replications", "1", "--workers", "2", "--out", str(out)]
+    assert cli.main(argv) == cli.EXIT_INPUT
+    err = capsys.readouterr().err
+    assert err == "error: fleets.drops.aircraft: no aircraft left\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+    assert threading.active_count() == 1 and not mp.active_children()
+
+
+def test_a_stop_while_this_process_prepares_the_plots_leaves_nothing(
+    tmp_path: Path, tiny: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stopped(*args: object) -> None:
+        raise Terminated(signal.SIGTERM)  # as the command's handler raises it
+
+    monkeypatch.setattr(sim.api.runs, "warm_up", stopped)
+    out = tmp_path / "out"
+    argv = ["run", str(tiny), "--replications", "1", "--workers", "2", "--out", str(out)]
+    assert cli.main(argv) == 128 + signal.SIGTERM
+    err = capsys.readouterr().err
+    assert err.strip() == "interrupted (SIGTERM): stopped; nothing half-written was left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+    assert threading.active_count() == 1 and not mp.active_children()
