@@ -44,12 +44,15 @@ def iter_replications(
     *,
     run_fn: Callable[[Scenario, int, int], Any] | None = None,
     first: int = 0,
+    fork: bool = False,
 ) -> Iterator[RunResult]:
     """Yield the results of replications ``first .. first + replications - 1`` in order.
 
-    ``workers`` > 1 runs them in that many processes. ``run_fn(scenario, replication,
-    seed)`` replaces :func:`sim.model.world.run_replication` (a module-level function,
-    so that it pickles). An exception in a replication propagates.
+    ``workers`` > 1 runs them in that many processes (``fork``: forked from this process
+    when it runs one thread, see :class:`~sim.experiment.executors.ProcessExecutor`).
+    ``run_fn(scenario, replication, seed)`` replaces
+    :func:`sim.model.world.run_replication` (a module-level function, so that it
+    pickles). An exception in a replication propagates.
     """
     context = ReplicationContext(scenario, seed, run_fn, tuple(timeline_steps(scenario)))
     n = max(1, min(int(workers), replications))
@@ -65,7 +68,7 @@ def iter_replications(
     size = chunk_size(replications, n)
     end = first + replications
     chunks = [range(i, min(i + size, end)) for i in range(first, end, size)]
-    executor = ProcessExecutor(n)
+    executor = ProcessExecutor(n, fork=fork)
     lost = _LostChunk(context, scenario.name)
     try:
         for results in executor.imap(replicate_chunk, context, chunks, ordered=True, lost=lost):

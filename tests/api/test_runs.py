@@ -1,6 +1,8 @@
-"""``siege run``'s folder: a single replication with two or more workers runs beside the
-drawing's start-up (:func:`sim.api.runs.run_to_folder`) and writes what one worker
-writes; an error or a stop meanwhile leaves nothing behind, no process running."""
+"""``siege run``'s folder (:func:`sim.api.runs.run_to_folder`): with two or more workers
+a single replication runs beside the drawing's start-up, and the workers of a run of
+up to :data:`~sim.api.runs.DRAWING_FORKED_AFTER` replications are forked at once,
+those of its plots after it; every way writes what one worker writes, and an error or
+a stop meanwhile leaves nothing behind, no process running."""
 
 from __future__ import annotations
 
@@ -35,19 +37,25 @@ def files(folder: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("one", [{"replications": 1}, {"replication": 2}])
-def test_one_replication_with_two_workers_writes_what_one_worker_writes(
-    tmp_path: Path, tiny: Path, one: dict[str, int]
+@pytest.mark.parametrize(
+    "how",
+    [{"replications": 1}, {"replication": 2}, {"replications": 5}, {"replications": 3}],
+)
+def test_two_workers_write_what_one_worker_writes(
+    tmp_path: Path, tiny: Path, how: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scenario = load_scenario(tiny)
+    if how.get("replications") == 3:  # the way of the largest runs
+        monkeypatch.setattr(sim.api.runs, "DRAWING_FORKED_AFTER", 2)
     folders = {}
     for workers in (1, 2):
         runset, folders[workers] = sim.api.runs.run_to_folder(
-            scenario, tmp_path / f"w{workers}", seed=5, workers=workers, **one
+            scenario, tmp_path / f"w{workers}", seed=5, workers=workers, **how
         )
         assert runset.workers == workers
         manifest = json.loads((folders[workers] / "manifest.json").read_text())
-        assert manifest["workers"] == workers and manifest["replications"] == 1
+        assert manifest["workers"] == workers
+        assert manifest["replications"] == how.get("replications", 1)
     assert files(folders[1]) == files(folders[2])
     assert len(files(folders[2])) == 5 + len(sim.api.runs.PLOT_FILES)
     assert threading.active_count() == 1 and not mp.active_children()
@@ -69,15 +77,23 @@ def test_an_error_in_the_replication_reaches_the_command_and_nothing_is_left(
     assert threading.active_count() == 1 and not mp.active_children()
 
 
+@pytest.mark.parametrize("replications", ["1", "40"])
 def test_a_stop_while_this_process_prepares_the_plots_leaves_nothing(
-    tmp_path: Path, tiny: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    tiny: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    replications: str,
 ) -> None:
+    """With one replication the stop comes while it runs aside; with 40, with the first
+    result, while the workers run the next ones."""
+
     def stopped(*args: object) -> None:
         raise Terminated(signal.SIGTERM)  # as the command's handler raises it
 
     monkeypatch.setattr(sim.api.runs, "warm_up", stopped)
     out = tmp_path / "out"
-    argv = ["run", str(tiny), "--replications", "1", "--workers", "2", "--out", str(out)]
+    argv = ["run", str(tiny), "--replications", replications, "--workers", "2", "--out", str(out)]
     assert cli.main(argv) == 128 + signal.SIGTERM
     err = capsys.readouterr().err
     assert err.strip() == "interrupted (SIGTERM): stopped; nothing half-written was left behind"
