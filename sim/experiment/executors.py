@@ -82,6 +82,7 @@ import atexit
 import concurrent.futures as cf
 import contextlib
 import ctypes
+import gc
 import multiprocessing as mp
 import os
 import signal
@@ -386,6 +387,27 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+@contextlib.contextmanager
+def _gc_frozen(forking: bool) -> Iterator[None]:
+    """While a pool forks its workers: every object the garbage collector tracks moved
+    to its permanent generation (:func:`gc.freeze`), then back, so that this process's
+    collections go on as before and a forked worker never traverses what it inherited.
+
+    A collection of the oldest generation writes into every object it visits, so a
+    forked worker that ran one copied the pages of all of this process's objects: a
+    worker drawing three of a run's plots spent 0.12 s of its 0.75 s of CPU in that one
+    collection. Nothing is done if objects are frozen already (by the user of a
+    notebook, say): they stay so."""
+    if not forking or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class _Pool:
     """A process pool serving one context; replaced whole, with its lifeline, when a
     worker died (the token stays)."""
@@ -434,7 +456,7 @@ class _Pool:
         """Run ``fn(context, task)`` in a worker. A submission may start a worker
         process: Ctrl-C and the other stop signals wait until it is done, so that no
         process is left half-started (it would print a traceback) when they stop us."""
-        with _signals_held():
+        with _signals_held(), _gc_frozen(self._mp.get_start_method() == "fork"):
             return self.executor.submit(_call_in_worker, fn, self.token, task)
 
     def restart(self) -> None:

@@ -202,3 +202,11 @@ def warmed(context: None, task: int) -> bool:
     import os
 
     return [os.getpid()] == WARMED
+
+
+def frozen(context: None, task: int) -> int:
+    """How many objects the garbage collector of the process running the task keeps
+    frozen (those a forked worker inherited)."""
+    import gc
+
+    return gc.get_freeze_count()

@@ -4,6 +4,7 @@ hang-up, lost workers survived."""
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import os
 import platform
 import signal
@@ -20,6 +21,7 @@ from sweep_fakes import (
     boom,
     die_on,
     die_once,
+    frozen,
     handlers,
     pid,
     process_group,
@@ -101,6 +103,23 @@ def test_a_forked_pool_computes_what_the_fork_server_does_and_survives_a_death(
     ]
     assert (tmp_path / "died-3").exists()  # it did die
     assert make_executor("local", 2, fork=True).fork  # type: ignore[attr-defined]
+
+
+def test_forked_workers_never_collect_what_they_inherited() -> None:
+    """A collection in a forked worker copied every page of the objects it inherited;
+    frozen there, they are left alone. Here nothing stays frozen."""
+    if warm_start_context().get_start_method() != "fork":
+        pytest.skip("this platform does not fork")
+    assert gc.get_freeze_count() == 0
+    assert all(ProcessExecutor(2, fork=True).imap(frozen, None, range(4), ordered=True))
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # frozen by the user: left so
+    try:
+        n = gc.get_freeze_count()
+        assert all(ProcessExecutor(2, fork=True).imap(frozen, None, range(4), ordered=True))
+        assert gc.get_freeze_count() >= n
+    finally:
+        gc.unfreeze()
 
 
 def test_a_kept_pool_serves_consecutive_calls_with_the_same_context() -> None:
