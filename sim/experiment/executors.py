@@ -25,9 +25,11 @@ Implementations:
     a :class:`concurrent.futures.ProcessPoolExecutor` on the ``forkserver`` start method
     where the platform has it (``spawn`` elsewhere): no fork of a process holding
     threads or open files, and the heavy modules are imported once in the fork server.
-    With ``fork=True`` (a sweep) the workers are forked from this process instead when
-    it runs a single thread: they start at once, with every module it has imported (a
-    held folder lock they close at once, see :class:`~sim.output.folder.FolderLock`).
+    With ``fork=True`` (a sweep; ``siege run`` of up to 1,000 replications) the workers
+    are forked from this process instead when it runs a single thread: they start at
+    once, with every module it has imported (a held folder lock they close at once, see
+    :class:`~sim.output.folder.FolderLock`; the objects they inherit are never
+    collected there, see :func:`_gc_frozen`).
     Workers run in a process group of their own (and ignore SIGINT and SIGHUP), so
     Ctrl-C, a hang-up or a stop of the job reach only the parent, which cancels what has
     not started and lets the tasks in hand finish. Each worker also holds the read end
@@ -488,8 +490,8 @@ class ProcessExecutor:
 
     ``fork``: the workers are forked from this process when it runs one thread
     (:func:`warm_start_context`), else from the fork server. A fork costs about 10 ms
-    against about 0.6 s for starting the fork server, which imports our modules anew
-    (measured on 2 cores); a sweep pays that before its first run.
+    against about 0.4 s for starting the fork server, which imports our modules anew
+    (measured on 2 cores, with bytecode); a run pays that before its first result.
     """
 
     def __init__(
