@@ -162,13 +162,13 @@ def test_internal_error_exits_1(tiny, tmp_path, capsys, monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(sim.api.runs, "run", broken)  # what run_to_folder calls
+    monkeypatch.setattr(sim.api.runs, "run", broken)  # what run_to_folder calls (here: one worker)
     monkeypatch.delenv("SIEGE_DEBUG", raising=False)
-    code, _, err = siege(capsys, "run", tiny, "--out", tmp_path / "x")
+    code, _, err = siege(capsys, "run", tiny, "--out", tmp_path / "x", "--workers", "1")
     assert code == 1
     assert len(err.splitlines()) == 1 and "model exploded" in err and "SIEGE_DEBUG=1" in err
     monkeypatch.setenv("SIEGE_DEBUG", "1")
-    code, _, err = siege(capsys, "run", tiny, "--out", tmp_path / "x")
+    code, _, err = siege(capsys, "run", tiny, "--out", tmp_path / "x", "--workers", "1")
     assert code == 1 and "Traceback" in err
     assert not (tmp_path / "x").exists()
 

@@ -72,7 +72,11 @@ def test_a_file_the_user_puts_in_the_folder_mid_run_survives(tmp_path, tiny, mon
         return real_run(*args, **kwargs)
 
     monkeypatch.setattr(sim.api.runs, "run", run_while_user_writes)  # run_to_folder calls it
-    code = cli.main(["run", str(tiny), "--replications", "1", "--out", str(out), "--quiet"])
+    # one worker: the run in this process, where the patch is (with two, a single
+    # replication runs in a worker forked from here, or from the fork server if a
+    # thread left by an earlier test, Dask's, keeps this process from forking)
+    argv = ["run", str(tiny), "--replications", "1", "--workers", "1", "--out", str(out)]
+    code = cli.main([*argv, "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.splitlines()) == 1 and "left untouched" in err
     assert tree(out) == ["notes.txt"]

@@ -17,7 +17,6 @@ import pytest
 import sim.api.runs
 from sim import cli
 from sim.conventions import Terminated
-from sim.scenario.errors import ScenarioError
 from sim.scenario.load import load_scenario
 
 
@@ -44,6 +43,7 @@ def files(folder: Path) -> dict[str, bytes]:
 def test_two_workers_write_what_one_worker_writes(
     tmp_path: Path, tiny: Path, how: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    threads = threading.active_count()
     scenario = load_scenario(tiny)
     if how.get("replications") == 3:  # the way of the largest runs
         monkeypatch.setattr(sim.api.runs, "DRAWING_FORKED_AFTER", 2)
@@ -58,23 +58,20 @@ def test_two_workers_write_what_one_worker_writes(
         assert manifest["replications"] == how.get("replications", 1)
     assert files(folders[1]) == files(folders[2])
     assert len(files(folders[2])) == 5 + len(sim.api.runs.PLOT_FILES)
-    assert threading.active_count() == 1 and not mp.active_children()
+    assert threading.active_count() == threads and not mp.active_children()
 
 
-def test_an_error_in_the_replication_reaches_the_command_and_nothing_is_left(
-    tmp_path: Path, tiny: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("replications", [1, 40])
+def test_an_error_in_the_run_reaches_the_caller_and_nothing_is_left(
+    tmp_path: Path, tiny: Path, replications: int
 ) -> None:
-    def bad(*args: object, **kwargs: object) -> None:
-        raise ScenarioError("fleets.drops.aircraft", "", "no aircraft left")
-
-    monkeypatch.setattr(sim.api.runs, "run", bad)  # what the worker process calls
-    out = tmp_path / "out"
-    argv = ["run", str(tiny), "--replications", "1", "--workers", "2", "--out", str(out)]
-    assert cli.main(argv) == cli.EXIT_INPUT
-    err = capsys.readouterr().err
-    assert err == "error: fleets.drops.aircraft: no aircraft left\n"
+    threads = threading.active_count()
+    with pytest.raises(ValueError, match="seed must be non-negative"):  # one: in a worker
+        sim.api.runs.run_to_folder(
+            load_scenario(tiny), tmp_path / "out", replications=replications, seed=-1, workers=2
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
-    assert threading.active_count() == 1 and not mp.active_children()
+    assert threading.active_count() == threads and not mp.active_children()
 
 
 @pytest.mark.parametrize("replications", ["1", "40"])
@@ -87,6 +84,7 @@ def test_a_stop_while_this_process_prepares_the_plots_leaves_nothing(
 ) -> None:
     """With one replication the stop comes while it runs aside; with 40, with the first
     result, while the workers run the next ones."""
+    threads = threading.active_count()
 
     def stopped(*args: object) -> None:
         raise Terminated(signal.SIGTERM)  # as the command's handler raises it
@@ -98,4 +96,4 @@ def test_a_stop_while_this_process_prepares_the_plots_leaves_nothing(
     err = capsys.readouterr().err
     assert err.strip() == "interrupted (SIGTERM): stopped; nothing half-written was left behind"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
-    assert threading.active_count() == 1 and not mp.active_children()
+    assert threading.active_count() == threads and not mp.active_children()
