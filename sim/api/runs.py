@@ -31,6 +31,7 @@ from sim.experiment.executors import (
     ProcessExecutor,
     WarmPool,
     mp_context,
+    signals_held,
 )
 from sim.experiment.posterior import Posterior, PosteriorRun, check_draws
 from sim.experiment.provenance import build_manifest
@@ -412,7 +413,16 @@ class _WarmUpOnce:
     def __call__(self, *_: Any) -> None:
         if self.scenario is not None:
             scenario, self.scenario = self.scenario, None
-            warm_up(scenario)
+            _prepare_drawing(scenario)
+
+
+def _prepare_drawing(scenario: Scenario) -> None:
+    """:func:`~sim.output.plots.warm_up` (matplotlib imported, the event keys drawn) with
+    the stop signals held until it is done (half a second at most): a SIGTERM raised
+    in the middle of matplotlib's import came out as an internal error (``Error calling
+    __set_name__``, exit status 1) instead of a clean stop (143)."""
+    with signals_held():
+        warm_up(scenario)
 
 
 def _replications(
@@ -429,7 +439,7 @@ def _replications(
         # workers are forked: they inherit them (importing matplotlib in each worker cost
         # 0.3 s more CPU than it saved, each key 0.1 s a worker). They are forked now,
         # while this process is small, and wait for the run.
-        warm_up(scenario)
+        _prepare_drawing(scenario)
         drawing = WarmPool(min(options.workers, len(PLOT_FILES)), warm_up)  # a no-op if forked
     try:
         runset = options.run(scenario)
@@ -496,7 +506,7 @@ def _one_replication_aside(
         _run_and_write_tables, (scenario, replace(options, workers=1, progress=False)), folder
     )
     try:
-        warm_up(scenario)
+        _prepare_drawing(scenario)
         runset: RunSet = aside.result()
     finally:
         aside.close()

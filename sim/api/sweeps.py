@@ -10,7 +10,7 @@ from typing import Any
 from sim.api.common import create_resumable, resolve_executor
 from sim.conventions import default_workers
 from sim.experiment import sweep as sweeps
-from sim.experiment.executors import Executor, WarmPool
+from sim.experiment.executors import Executor, WarmPool, signals_held
 from sim.experiment.runner import Evaluate
 from sim.experiment.sweep import SweepFolderError, SweepResult, check_points, check_size
 from sim.experiment.sweepfile import (
@@ -216,8 +216,10 @@ def plot_sweep_folder(d: Path, workers: int = 1) -> None:
         if workers > 1:
             # matplotlib imported once, here, and inherited by the forked workers
             # (importing it in each cost a third of a second of CPU more than it saved
-            # on a busy machine)
-            warm_up()
+            # on a busy machine); a stop meanwhile waits for the import's end (raised in
+            # its middle, it came out as another error)
+            with signals_held():
+                warm_up()
             drawing = WarmPool(workers, warm_up)  # a no-op if forked
         try:
             plot_sweep(d, tmp, executor=drawing)

@@ -373,9 +373,13 @@ def _quiet_stderr() -> int | None:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
+def signals_held() -> Iterator[None]:
     """Hold SIGINT, SIGTERM and SIGHUP back (in the main thread) until the block ends;
-    one that came meanwhile is delivered then."""
+    one that came meanwhile is delivered then.
+
+    For what a stop must not cut in two: a pool starting a worker, or an import (a
+    stop raised in the middle of one can come out as another error: Python turns an
+    exception in a class's ``__set_name__`` into a ``RuntimeError``)."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "pthread_sigmask"
     ):
@@ -458,7 +462,7 @@ class _Pool:
         """Run ``fn(context, task)`` in a worker. A submission may start a worker
         process: Ctrl-C and the other stop signals wait until it is done, so that no
         process is left half-started (it would print a traceback) when they stop us."""
-        with _signals_held(), _gc_frozen(self._mp.get_start_method() == "fork"):
+        with signals_held(), _gc_frozen(self._mp.get_start_method() == "fork"):
             return self.executor.submit(_call_in_worker, fn, self.token, task)
 
     def restart(self) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -93,6 +95,35 @@ def test_a_stop_while_this_process_prepares_the_plots_leaves_nothing(
     out = tmp_path / "out"
     argv = ["run", str(tiny), "--replications", replications, "--workers", "2", "--out", str(out)]
     assert cli.main(argv) == 128 + signal.SIGTERM
+    err = capsys.readouterr().err
+    assert err.strip() == "interrupted (SIGTERM): stopped; nothing half-written was left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+    assert threading.active_count() == threads and not mp.active_children()
+
+
+@pytest.mark.parametrize("replications", ["1", "40", "1500"])
+def test_a_stop_during_matplotlibs_import_comes_after_it(
+    tmp_path: Path,
+    tiny: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    replications: str,
+) -> None:
+    """Raised in the middle of matplotlib's import, a SIGTERM came out as an internal
+    error (Python turns an exception in ``__set_name__`` into a ``RuntimeError``)."""
+    threads = threading.active_count()
+    imported = []
+
+    def importing(*args: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)  # the signal's handler would raise here
+        imported.append(True)
+
+    monkeypatch.setattr(sim.api.runs, "warm_up", importing)
+    out = tmp_path / "out"
+    argv = ["run", str(tiny), "--replications", replications, "--workers", "2", "--out", str(out)]
+    assert cli.main(argv) == 128 + signal.SIGTERM
+    assert imported == [True]
     err = capsys.readouterr().err
     assert err.strip() == "interrupted (SIGTERM): stopped; nothing half-written was left behind"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
