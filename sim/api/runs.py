@@ -340,7 +340,9 @@ def run_to_folder(
 
     With two or more ``workers`` the plots are drawn in parallel; a single replication
     then runs in a process of its own while this one prepares the drawing
-    (:func:`_one_replication_aside`). The files are the same whatever the workers.
+    (:func:`_one_replication_aside`), and up to :data:`DRAWING_FORKED_AFTER`
+    replications run in workers forked from this process at once
+    (:func:`_replications_then_drawing`). The files are the same whatever the workers.
     """
     reps = None
     if precision is None and replication is None:
