@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis import metric_registry
-from sim.analysis.binned import EDGES, BinnedSeries
+from sim.analysis.binned import EDGES, BinnedSeries, BinnedStack
 from sim.analysis.intervals import Method, mean_interval
 from sim.analysis.metrics import is_never_metric
 from sim.model.record import RunResult
@@ -93,6 +93,8 @@ class SeriesAccumulator:
         self.exact_limit: int | None = None
         self._data: dict[str, np.ndarray] = {}
         self._binned: dict[str, BinnedSeries] | None = None
+        self._stack: BinnedStack | None = None  # the series of the first replications
+        self._stacked: dict[str, int] = {}  # their rows in the stack
         self._bounds: dict[str, np.ndarray] = {}
         self._seen: set[int] = set()
 
@@ -114,9 +116,14 @@ class SeriesAccumulator:
                 f"replications beyond the first {k} arrived before all of those "
                 "(the daily percentiles' bins are made from them)"
             )
+        names = list(self._data)
+        stack = BinnedStack(len(names), self.n_days)
         binned: dict[str, BinnedSeries] = {}
-        for name in list(self._data):
-            binned[name] = BinnedSeries(self._data.pop(name)[:k])
+        for s, name in enumerate(names):
+            stack.start(s, self._data.pop(name)[:k])
+            binned[name] = stack.view(s)
+        self._stack = stack
+        self._stacked = {name: s for s, name in enumerate(names)}
         self._binned = binned
         return binned
 
@@ -134,11 +141,19 @@ class SeriesAccumulator:
             self.replications = min(self.replications, self.exact_limit)
         if index >= self.exact_limit:
             binned = self._binned if self._binned is not None else self._bin()
+            stacked = self._stacked
+            assert self._stack is not None
+            rows = np.full((len(stacked), self.n_days), np.nan)  # NaN: not in this one
             for name, values in series.items():
+                s = stacked.get(name)
+                if s is not None:
+                    rows[s] = values
+                    continue
                 hist = binned.get(name)
                 if hist is None:  # a series none of the first replications had
                     hist = binned[name] = BinnedSeries(np.full((1, self.n_days), np.nan))
                 hist.add(np.asarray(values, dtype=float))
+            self._stack.add(rows)  # every series the first replications had, at once
             self._seen.add(index)
             return
         if index >= self.replications:

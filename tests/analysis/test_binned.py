@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.analysis.binned import EDGES, BinnedSeries
+from sim.analysis.binned import EDGES, BinnedSeries, BinnedStack
 from sim.analysis.summary import MIN_EXACT, PERCENTILES, SeriesAccumulator, daily_percentiles
 
 
@@ -121,3 +121,60 @@ def test_exact_runs_are_unchanged(fake_scenario, make_result):
     stack = np.array([r.series[name] for r in results])
     np.testing.assert_array_equal(acc.percentiles()[name], daily_percentiles(stack))
     assert acc.report() is None
+
+
+def _reference_counts(first: np.ndarray, later: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Counts, low and high of one series counted value by value (``np.searchsorted``
+    on each day's edges), the definition the stack's array operations must match."""
+    days = first.shape[1]
+    hist = BinnedSeries(first)  # only its edges are used
+    counts = np.zeros((days, 2 * EDGES + 1), dtype=np.int64)
+    low = np.full(days, np.inf)
+    high = np.full(days, -np.inf)
+    for row in np.concatenate((first, later)):
+        for d, v in enumerate(row):
+            if np.isnan(v):
+                continue
+            edges = hist.edges[:EDGES, d]
+            pos = int(np.searchsorted(edges, v, side="left"))
+            on_edge = pos < EDGES and edges[pos] == v
+            counts[d, 2 * pos + int(on_edge)] += 1
+            low[d] = min(low[d], v)
+            high[d] = max(high[d], v)
+    return counts, low, high
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    k=st.integers(1, 12),
+    more=st.integers(0, 12),
+    series=st.integers(1, 4),
+)
+def test_a_stack_counts_every_series_as_one_series_alone_would(
+    seed: int, k: int, more: int, series: int
+) -> None:
+    """Counted together (constant days by their one edge, the others searched), every
+    series gets the counts, minimum and maximum it gets counted value by value: with
+    constant days, missing values, infinities, values at, below and above the edges."""
+    rng = np.random.default_rng(seed)
+    days = 6
+    pool = np.array([0.0, 1.0, 2.0, -3.5, np.inf, -np.inf, np.nan])
+    data = rng.choice(pool, size=(series, k + more, days))
+    data[:, :, 0] = 0.0  # a constant day...
+    data[:, k:, 0] = rng.choice([0.0, 1.0, -1.0, np.nan], size=(series, more))  # ...left later
+    data[:, :k, 1] = np.nan  # no value among the first: edges at +inf
+    data[:, :, 2] += rng.normal(size=(series, k + more))  # continuous values
+    stack = BinnedStack(series, days)
+    for s in range(series):
+        stack.start(s, data[s, :k])
+    for r in range(k, k + more):
+        stack.add(data[:, r, :])
+    stack.settle()
+    for s in range(series):
+        counts, low, high = _reference_counts(data[s, :k], data[s, k:])
+        np.testing.assert_array_equal(stack.counts[s], counts)
+        np.testing.assert_array_equal(stack.low[s], low)
+        np.testing.assert_array_equal(stack.high[s], high)
+        view = stack.view(s)
+        np.testing.assert_array_equal(view.counts, counts)
