@@ -7,8 +7,6 @@ import io
 import math
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from matplotlib.text import Text
 from PIL import Image
 
@@ -33,7 +31,6 @@ from sim.output.plots import (
     plot_sortie_tempo,
     plot_survival,
     plot_tonnage_weekly,
-    png_bytes,
     survival_commodities,
     survival_curve,
     survival_metrics,
@@ -206,22 +203,6 @@ def test_drawing_workers_get_only_the_metrics_survival_reads(tmp_path, fake_scen
     plot_survival(tmp_path / "all.png", fake_scenario, dates, metrics)
     plot_survival(tmp_path / "sent.png", fake_scenario, dates, rows)
     assert (tmp_path / "all.png").read_bytes() == (tmp_path / "sent.png").read_bytes()
-
-
-@given(
-    st.integers(1, 40),
-    st.integers(1, 40),
-    st.integers(0, 2**32 - 1),
-)
-@settings(max_examples=40, deadline=None)
-def test_png_bytes_decode_to_the_rgb_of_the_pixels(height, width, seed):
-    rgba = np.random.default_rng(seed).integers(0, 256, (height, width, 4), dtype=np.uint8)
-    data = png_bytes(rgba, {"Software": "siege test"})
-    image = Image.open(io.BytesIO(data))
-    image.load()  # checks every chunk's CRC and the compressed stream
-    assert image.mode == "RGB" and image.size == (width, height)
-    assert image.info["Software"] == "siege test"
-    np.testing.assert_array_equal(np.asarray(image), rgba[:, :, :3])
 
 
 def test_a_plot_file_holds_the_pixels_drawn(tmp_path, fake_scenario, make_result):
