@@ -26,7 +26,11 @@ are the same as with SimPy processes:
   ends); nothing waits for it, so no entry is pushed for it.
 
 An error raised in a cycle ends the run at once, from :meth:`Driver.run_until`, and
-so does a negative delay (a ``ValueError``, as from SimPy's ``Timeout``).
+so does a negative delay (a ``ValueError``, as from SimPy's ``Timeout``). Cycles are
+started and woken from outside (the timeline's events, between days), never by a
+cycle while it runs: the entry being run stays at the top of the heap and its next
+wake replaces it there (one sift instead of a pop and a push), so a wake scheduled by
+a running cycle is refused (a ``RuntimeError``).
 Times are in days.
 """
 
@@ -34,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heapreplace
 from itertools import count
 from typing import Any
 
@@ -130,23 +134,32 @@ class Driver:
         env = self.env
         queue = self.queue
         ids = self.ids
+        # The entry being run stays at the top of the heap while its cycle runs (a
+        # cycle pushes nothing: starts and wakes come from events, between days), so
+        # its next wake replaces it there: one sift instead of a pop and a push.
         while queue and queue[0][0] < end:
-            now, _, eid, step = heappop(queue)
+            entry = queue[0]
+            now, _, eid, step = entry
             if step.pending != eid:
+                heappop(queue)
                 continue  # stale: the cycle was woken before this wake came
             env._now = now
             try:
                 delay = step.resume(None)
             except StopIteration:
+                heappop(queue)
                 step.alive = False
                 step.pending = -1
                 next(ids)  # the id an ending SimPy process takes
                 continue
+            if queue[0] is not entry:
+                raise RuntimeError("a cycle scheduled a wake while it ran")
             if delay < UNTIL_WOKEN:
                 if delay < 0.0:  # (as SimPy's Timeout: time never runs backwards)
                     raise ValueError(f"a cycle yielded a negative delay: {delay} days")
                 eid = step.pending = next(ids)
-                heappush(queue, (now + delay, NORMAL, eid, step))
+                heapreplace(queue, (now + delay, NORMAL, eid, step))
             else:
+                heappop(queue)
                 step.pending = -1
         env._now = end

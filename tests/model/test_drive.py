@@ -231,6 +231,36 @@ def test_a_negative_delay_is_an_error() -> None:
         driver.run_until(1.0)
 
 
+def test_a_cycle_that_schedules_a_wake_while_it_runs_is_refused() -> None:
+    # the entry being run stays at the top of the heap while its cycle runs, and its
+    # next wake replaces it there: a wake pushed meanwhile would break that
+    driver = Driver(simpy.Environment())
+    other = driver.start(iter_endless())
+
+    def waker() -> Generator[float, None, None]:
+        yield 0.25
+        driver.wake(other)
+        yield 0.25
+
+    driver.start(waker())
+    with pytest.raises(RuntimeError, match="scheduled a wake while it ran"):
+        driver.run_until(1.0)
+
+
+def test_each_wake_replaces_the_entry_it_ran_from() -> None:
+    env = simpy.Environment()
+    driver = Driver(env)
+
+    def ticks() -> Generator[float, None, None]:
+        while True:
+            yield 0.1
+
+    for _ in range(3):
+        driver.start(ticks())
+    driver.run_until(2.0)
+    assert len(env._queue) == 3  # one pending wake per cycle, nothing left over
+
+
 def test_the_clock_reads_each_wakes_time_then_the_end() -> None:
     env = simpy.Environment()
     driver = Driver(env)
