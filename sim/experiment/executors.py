@@ -301,6 +301,8 @@ def _start_fork_server() -> None:
         atexit.register(_end_helpers)
         _ENDING_REGISTERED = True
 
+    if _fork_server_running():
+        return  # (the stop signals are not set aside: one that came meanwhile was lost)
     previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, *TO_THE_PARENT)}
     stderr = None if os.environ.get("SIEGE_DEBUG") else _quiet_stderr()
     try:
@@ -311,6 +313,26 @@ def _start_fork_server() -> None:
             os.close(stderr)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _fork_server_running() -> bool:
+    """Whether the fork server this process started is running (looked at without
+    reaping it: a dead one is left for ``ensure_running`` to find and replace).
+
+    Every pool asks for the fork server (:func:`mp_context`), a plan or a calibration
+    many times a second; while the stop signals were set to be ignored around
+    ``ensure_running``, a SIGTERM or Ctrl-C that came was lost and the command ran on
+    to its end. (The standard library keeps the server's pid in a private attribute,
+    read here with care: False if it is not found.)"""
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if not isinstance(pid, int):
+        return False
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except (OSError, AttributeError):  # not our child any more, or no waitid here
+        return False
 
 
 _ENDING_REGISTERED = False

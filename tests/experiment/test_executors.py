@@ -44,6 +44,7 @@ from sim.experiment.executors import (
     _drive,
     _Pool,
     make_executor,
+    mp_context,
     steady_allocator,
     warm_start_context,
 )
@@ -319,3 +320,23 @@ def test_the_allocator_is_steadied_here_and_in_the_processes_started_after(monke
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
     assert steady_allocator() is False
     assert os.environ["MALLOC_MMAP_THRESHOLD_"] == "65536"
+
+
+def test_a_running_fork_server_leaves_the_stop_signals_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every pool asks for the fork server; while the stop signals were set to be
+    ignored around that, a SIGTERM that came was lost (a plan ran on to its end)."""
+    if "forkserver" not in mp.get_all_start_methods():
+        pytest.skip("this platform has no fork server")
+    mp_context()  # started (or already running)
+    changed: list[int] = []
+    real = signal.signal
+
+    def recording(sig: int, handler: object) -> object:
+        changed.append(sig)
+        return real(sig, handler)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signal, "signal", recording)
+    mp_context()
+    assert changed == []
