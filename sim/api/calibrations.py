@@ -7,8 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.api.common import create_resumable, resolve_executor
-from sim.conventions import InputError
+from sim.api.common import create_resumable, redraw_folder, resolve_executor
 from sim.experiment import calibrate as calibrating
 from sim.experiment.calibfile import CalibrationSpec, load_calibration
 from sim.experiment.calibfile import check_size as check_calibration_size
@@ -155,9 +154,10 @@ def _run_calibration(
 
 def redraw_calibration_plots(result_dir: Path | str) -> Path:
     """Re-draw ``plots/`` of a finished calibration folder from its files alone."""
-    d = Path(result_dir)
-    if folder_kind(d) != "calibration" or not (d / calibrating.POSTERIOR_CSV).is_file():
-        raise InputError(f"{d}: not a finished calibration folder (no posterior.csv)")
-    with rewritten_subfolder(d / "plots") as tmp:
-        plot_calibration(d, tmp)
-    return d
+    return redraw_folder(
+        result_dir,
+        "calibration",
+        calibrating.POSTERIOR_CSV,
+        "not a finished calibration folder (no posterior.csv)",
+        plot_calibration,
+    )

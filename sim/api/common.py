@@ -17,6 +17,7 @@ from sim.output.folder import (
     create_locked,
     folder_kind,
     folder_status,
+    rewritten_subfolder,
 )
 from sim.scenario.errors import ScenarioError
 
@@ -108,3 +109,23 @@ def check_finished(d: Path, kind: str, last_file: str, command: str | None = Non
             f"{d}: the {kind} did not finish (its manifest says {status}); "
             f"finish it with: siege {command or kind} --resume {d}"
         )
+
+
+def redraw_folder(
+    result_dir: Path | str,
+    kind: str,
+    needed: str,
+    refusal: str,
+    draw: Callable[[Path, Path], object],
+) -> Path:
+    """Re-draw ``plots/`` of a finished folder of ``kind`` from its files alone (``draw``
+    of the folder into a fresh ``plots/``); return the folder.
+
+    Raises :class:`~sim.conventions.InputError` (``"<folder>: <refusal>"``) unless the
+    folder is of that kind (its manifest says so) and holds its file ``needed``."""
+    d = Path(result_dir)
+    if folder_kind(d) != kind or not (d / needed).is_file():
+        raise InputError(f"{d}: {refusal}")
+    with rewritten_subfolder(d / "plots") as tmp:
+        draw(d, tmp)
+    return d

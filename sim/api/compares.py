@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis import frames
-from sim.api.common import create_resumable
+from sim.api.common import create_resumable, redraw_folder
 from sim.api.runs import RunSet, check_replications, run, write_run_files
-from sim.conventions import InputError, json_text, signal_of
+from sim.conventions import json_text, signal_of
 from sim.experiment import compare as comparing
 from sim.experiment import compare_store
 from sim.experiment.provenance import build_manifest, with_session
@@ -306,9 +306,10 @@ def redraw_comparison_plots(result_dir: Path | str) -> Path:
 
     Raises :class:`~sim.conventions.InputError` if ``result_dir`` is not one.
     """
-    d = Path(result_dir)
-    if folder_kind(d) != "comparison" or not (d / comparison_files.COMPARISON_CSV).is_file():
-        raise InputError(f"{d}: not a comparison folder")
-    with rewritten_subfolder(d / "plots") as tmp:
-        plot_comparison(d, tmp)
-    return d
+    return redraw_folder(
+        result_dir,
+        "comparison",
+        comparison_files.COMPARISON_CSV,
+        "not a comparison folder",
+        plot_comparison,
+    )

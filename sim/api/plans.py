@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis import frames
-from sim.api.common import create_resumable
-from sim.conventions import InputError, json_text, signal_of
+from sim.api.common import create_resumable, redraw_folder
+from sim.conventions import json_text, signal_of
 from sim.experiment import plan as planning
 from sim.experiment import plan_store
 from sim.experiment.executors import make_executor
@@ -253,9 +253,10 @@ def format_plan(result: PlanResult) -> str:
 
 def redraw_plan_plots(result_dir: Path | str) -> Path:
     """Re-draw ``plots/`` of a complete plan folder from its files alone."""
-    d = Path(result_dir)
-    if folder_kind(d) != "plan" or not (d / plan_store.PLAN_JSON).is_file():
-        raise InputError(f"{d}: not a complete plan folder (no plan.json)")
-    with rewritten_subfolder(d / "plots") as tmp:
-        plot_plan(d, tmp)
-    return d
+    return redraw_folder(
+        result_dir,
+        "plan",
+        plan_store.PLAN_JSON,
+        "not a complete plan folder (no plan.json)",
+        plot_plan,
+    )
