@@ -30,6 +30,7 @@ from sim.experiment.executors import (
     Executor,
     ProcessExecutor,
     WarmPool,
+    first_done,
     mp_context,
     signals_held,
 )
@@ -542,8 +543,11 @@ def write_run_files(
     """
     writing = None
     if tables and plots and executor is not None and executor.workers > 1:
-        writing = ThreadPoolExecutor(1, thread_name_prefix="siege-tables")
-        written = writing.submit(_write_tables, runset, folder)
+        # started with the stop signals held: the thread inherits the mask, so a Ctrl-C
+        # still comes to this (the main) thread, and only where a wait lets it in
+        with signals_held():
+            writing = ThreadPoolExecutor(1, thread_name_prefix="siege-tables")
+            written = writing.submit(_write_tables, runset, folder)
     elif tables:
         _write_tables(runset, folder)
     try:
@@ -558,10 +562,13 @@ def write_run_files(
                 executor=executor,
             )
         if writing is not None:
-            written.result()
+            first_done([written])  # (see first_done: a stop comes out of the wait alone)
+            with signals_held():
+                written.result()
     finally:
         if writing is not None:
-            writing.shutdown()
+            with signals_held():
+                writing.shutdown()
     manifest = build_manifest(
         seed=runset.seed,
         replications=runset.replications,

@@ -87,6 +87,7 @@ import ctypes
 import gc
 import multiprocessing as mp
 import os
+import queue
 import signal
 import sys
 import threading
@@ -399,17 +400,38 @@ def signals_held() -> Iterator[None]:
     """Hold SIGINT, SIGTERM and SIGHUP back (in the main thread) until the block ends;
     one that came meanwhile is delivered then.
 
-    For what a stop must not cut in two: a pool starting a worker, or an import (a
-    stop raised in the middle of one can come out as another error: Python turns an
-    exception in a class's ``__set_name__`` into a ``RuntimeError``)."""
+    For what a stop must not cut in two: a pool starting a worker, a look at a future
+    (see :func:`first_done`), or an import (a stop raised in the middle of one can come
+    out as another error: Python turns an exception in a class's ``__set_name__`` into
+    a ``RuntimeError``). Threads started in the block inherit the mask, so a signal
+    keeps coming to the main thread: a pool's threads start there."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "pthread_sigmask"
     ):
         yield
         return
-    held = {signal.SIGINT, *TO_THE_PARENT}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    # the mask as it was is read first: a signal pending from before is raised as the
+    # block is set (at the end of that call), and the ``finally`` must still undo it
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, *TO_THE_PARENT})
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def signals_let_in() -> Iterator[None]:
+    """Within :func:`signals_held`: let the stop signals in until the block ends (a
+    wait that a stop may end)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, *TO_THE_PARENT})
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
@@ -495,17 +517,21 @@ class _Pool:
         still starting ignores it, as the fork server does) would run on, send a result
         nobody reads and keep the pool waiting for ever. The new pool gets a new one.
         """
-        self.keep_alive.close()
-        self.executor.shutdown(wait=True, cancel_futures=True)
-        self.lifeline.close()
-        self.lifeline, self.keep_alive = self._mp.Pipe(duplex=False)
-        self.executor = self._new()
+        with signals_held():
+            self.keep_alive.close()
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.lifeline.close()
+            self.lifeline, self.keep_alive = self._mp.Pipe(duplex=False)
+            self.executor = self._new()
 
     def shut(self) -> None:
-        """Shut the pool down and let the workers go."""
-        self.executor.shutdown(wait=True, cancel_futures=True)
-        self.keep_alive.close()  # only now: the workers have exited cleanly
-        self.lifeline.close()
+        """Shut the pool down and let the workers go: cancel what waits, wait for what
+        runs. A stop signal that comes meanwhile is held until it is done (a stop raised
+        in the pool's own code could leave a lock its thread needs held for ever)."""
+        with signals_held():
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.keep_alive.close()  # only now: the workers have exited cleanly
+            self.lifeline.close()
 
 
 class ProcessExecutor:
@@ -576,9 +602,31 @@ class ProcessExecutor:
             pool.shut()
 
 
-def _first_done(futures: Iterable[Any]) -> set[Any]:
-    done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
-    return set(done)
+def first_done(futures: Iterable[Any]) -> set[Any]:
+    """The futures among ``futures`` that are done, waiting until one is.
+
+    A stop signal (Ctrl-C, SIGTERM, a hang-up) can only interrupt the wait itself.
+    ``concurrent.futures.wait`` takes each future's lock in Python code; the
+    ``KeyboardInterrupt`` of a Ctrl-C raised between taking a lock and the ``try``
+    that releases it left the lock held for ever, and the pool's thread, which takes
+    it to store the result, blocked: shutting the pool down then waited for ever (a
+    ``siege sweep`` stopped by Ctrl-C hung, about once in 15 tries with a large
+    window). Here every look at a future is made with the stop signals held
+    (:func:`signals_held`); the wait is on a queue, in C, that each future's
+    done-callback feeds (from the pool's thread), and a signal interrupts it
+    cleanly."""
+    futures = list(futures)
+    arrivals: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    with signals_held():
+        done = {f for f in futures if f.done()}
+        if not done:
+            for f in futures:
+                f.add_done_callback(arrivals.put)  # (at once if it is done by now)
+    while not done:
+        arrivals.get()  # the only place a stop signal is let in
+        with signals_held():
+            done = {f for f in futures if f.done()}
+    return done
 
 
 @dataclass(frozen=True)
@@ -618,13 +666,15 @@ def _drive(
     tasks: Iterable[Any],
     window: int,
     ordered: bool,
-    first_done: Callable[[Iterable[Any]], set[Any]] = _first_done,
+    first_done: Callable[[Iterable[Any]], set[Any]] = first_done,
     recovery: Recovery | None = None,
 ) -> Iterator[Any]:
     """Keep ``window`` futures in flight; yield their results in task or finishing order.
 
     ``first_done(futures)`` blocks until at least one is done and returns the done ones
-    (``concurrent.futures.wait`` by default; Dask futures need Dask's own ``wait``).
+    (:func:`first_done` by default; Dask futures need Dask's own ``wait``). Futures are
+    only looked at once done, with the stop signals held: a stop comes out of a wait,
+    or at the end of a look, never in the middle of the futures' own code.
     With ``recovery``, tasks whose worker died are run again (see :class:`Recovery`).
     """
     it = iter(tasks)
@@ -645,6 +695,7 @@ def _drive(
 
     def next_ready() -> _Entry:
         if ordered:
+            first_done([pending[0].future])
             return pending[0]
         ready = next((e for e in pending if e.value is not _PENDING), None)
         if ready is not None:
@@ -653,22 +704,25 @@ def _drive(
         return next(e for e in pending if e.future in done)  # earliest submitted first
 
     try:
-        refill()
-        while pending:
-            entry = next_ready()
-            if entry.value is _PENDING:
-                error = entry.future.exception()  # waits for it
-                if error is not None and recovery is not None and recovery.is_lost(error):
-                    _recover(pending, submit, recovery)
-                    continue
-                entry.value = entry.future.result()  # an error of the task is raised
-            pending.remove(entry)
+        with signals_held():
             refill()
+        while pending:
+            entry = next_ready()  # done, or holding its result already
+            with signals_held():
+                if entry.value is _PENDING:
+                    error = entry.future.exception()
+                    if error is not None and recovery is not None and recovery.is_lost(error):
+                        _recover(pending, submit, recovery, first_done)
+                        continue
+                    entry.value = entry.future.result()  # an error of the task is raised
+                pending.remove(entry)
+                refill()
             yield entry.value
     finally:
-        for entry in pending:
-            if entry.value is _PENDING:
-                entry.future.cancel()
+        with signals_held():
+            for entry in pending:
+                if entry.value is _PENDING:
+                    entry.future.cancel()
 
 
 def _submitting(submit: Callable[[Any], Any], recovery: Recovery) -> Callable[[Any], Any]:
@@ -689,14 +743,22 @@ def _submitting(submit: Callable[[Any], Any], recovery: Recovery) -> Callable[[A
     return start
 
 
-def _recover(pending: Iterable[_Entry], submit: Callable[[Any], Any], recovery: Recovery) -> None:
-    """After a lost worker: keep what finished, run each lost task again alone."""
+def _recover(
+    pending: Iterable[_Entry],
+    submit: Callable[[Any], Any],
+    recovery: Recovery,
+    first_done: Callable[[Iterable[Any]], set[Any]],
+) -> None:
+    """After a lost worker: keep what finished, run each lost task again alone.
+
+    Called with the stop signals held (see :func:`_drive`); they are let in only while
+    it waits for a future (``first_done``), so a Ctrl-C still ends a long retry."""
     lost: list[_Entry] = []
     for entry in pending:
         if entry.value is not _PENDING:
             continue
         if recovery.whole_pool:
-            entry.future.exception()  # a broken pool fails every future it holds, soon
+            _settle(entry.future, first_done)  # a broken pool fails every future it holds, soon
         elif not entry.future.done():
             continue
         error = entry.future.exception()
@@ -710,6 +772,7 @@ def _recover(pending: Iterable[_Entry], submit: Callable[[Any], Any], recovery: 
     for entry in lost:
         while entry.crashes <= recovery.retries:
             future = submit(entry.task)
+            _settle(future, first_done)
             error = future.exception()
             if error is None or not recovery.is_lost(error):
                 entry.future = future  # a result, or an error of the task: raised in turn
@@ -718,6 +781,14 @@ def _recover(pending: Iterable[_Entry], submit: Callable[[Any], Any], recovery: 
             recovery.restart()
         else:
             entry.value = recovery.lost(entry.task, entry.crashes)
+
+
+def _settle(future: Any, first_done: Callable[[Iterable[Any]], set[Any]]) -> None:
+    """Wait for ``future`` with the stop signals let in (the caller holds them)."""
+    if future.done():
+        return
+    with signals_let_in():
+        first_done([future])
 
 
 # ---- warm workers ----------------------------------------------------------------------

@@ -340,3 +340,87 @@ def test_a_running_fork_server_leaves_the_stop_signals_alone(
     monkeypatch.setattr(signal, "signal", recording)
     mp_context()
     assert changed == []
+
+
+STOP_INSIDE_A_LOOK = """\
+import concurrent.futures._base as base
+import os
+import signal
+import sys
+import threading
+
+sys.path.insert(0, {fakes!r})
+from sweep_fakes import square
+
+from sim.experiment.executors import ProcessExecutor
+
+TRIP_AT, ORDERED = int(sys.argv[1]), sys.argv[2] == "ordered"
+taken = 0
+
+
+class TrippingCondition(threading.Condition):
+    '''A future's condition that sends this process a Ctrl-C the TRIP_AT-th time the
+    main thread takes it, just after taking it: unless held, the KeyboardInterrupt is
+    raised there, with the lock held (what a real Ctrl-C does, now and then).'''
+
+    def __init__(self):
+        super().__init__()
+        take = self._lock.acquire
+
+        def acquire(*args, **kwargs):
+            global taken
+            got = take(*args, **kwargs)
+            if threading.current_thread() is threading.main_thread():
+                taken += 1
+                if taken == TRIP_AT:
+                    os.kill(os.getpid(), signal.SIGINT)
+            return got
+
+        self.acquire = acquire
+
+    def __enter__(self):
+        return self.acquire()
+
+
+real_init = base.Future.__init__
+
+
+def init(self):
+    real_init(self)
+    self._condition = TrippingCondition()
+
+
+base.Future.__init__ = init
+try:
+    for _ in ProcessExecutor(2, fork=True).imap(square, 1, range(10**6), ordered=ORDERED):
+        pass
+except KeyboardInterrupt:
+    sys.exit(130)
+sys.exit(0)
+"""
+
+
+@pytest.mark.parametrize(
+    ("trip_at", "order"), [(2, "unordered"), (7, "ordered"), (30, "unordered"), (101, "ordered")]
+)
+def test_a_ctrl_c_while_a_future_is_looked_at_ends_the_run(
+    tmp_path: Path, trip_at: int, order: str
+) -> None:
+    """A Ctrl-C raised in the futures' own code, between taking a future's lock and the
+    ``try`` that releases it, left the lock held: the pool's thread blocked on it and
+    shutting the pool down waited for ever (``siege sweep`` hung after Ctrl-C, about once
+    in 15 tries with a large window; once in CI). The stop must end the run, at once."""
+    driver = tmp_path / "driver.py"
+    driver.write_text(STOP_INSIDE_A_LOOK.format(fakes=str(Path(sweep_fakes.__file__).parent)))
+    proc = subprocess.Popen(
+        [sys.executable, str(driver), str(trip_at), order],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
