@@ -46,18 +46,20 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
 from sim import __version__, api
 from sim.conventions import InputError, Terminated, default_workers, one_line, signal_of
 from sim.experiment.calibrate import CalibrationError, CalibrationInterrupted
-from sim.experiment.compare_store import CompareInterrupted
+from sim.experiment.compare_store import CompareAlreadyCompleteError, CompareInterrupted
 from sim.experiment.executors import WorkerLostError, steady_allocator
 from sim.experiment.plan_store import PlanInterrupted
 from sim.experiment.sweep import SweepInterrupted
-from sim.output.comparison import format_comparison
+from sim.output.comparison import COMPARISON_CSV, format_comparison, read_comparison_csv
 from sim.output.console import format_summary, format_sweep_summary
+from sim.output.folder import read_manifest
 
 EXIT_OK = 0
 EXIT_FAILED_RUNS = 1
@@ -595,9 +597,12 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 ("scenarios", "SCENARIO"),
                 "the comparison is read from the folder's compare.toml",
             )
-            result = api.resume_compare(
-                args.resume, workers=args.workers, progress=progress, command=command
-            )
+            try:
+                result = api.resume_compare(
+                    args.resume, workers=args.workers, progress=progress, command=command
+                )
+            except CompareAlreadyCompleteError as done:
+                return _complete_comparison(args.resume, str(done), args.quiet)
         else:
             if len(args.scenarios) < 2:
                 raise InputError(
@@ -639,6 +644,27 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         )
         if result.reused:
             print(f"resumed: {result.reused} replications kept, {result.ran} run now")
+    return EXIT_OK
+
+
+def _complete_comparison(folder: str, message: str, quiet: bool) -> int:
+    """``siege compare --resume`` of a complete comparison: nothing is run or changed;
+    as a complete sweep resumed, exit 0 — printing the folder
+    (``--quiet``) or its table, read back from ``comparison.csv``."""
+    print(f"{message}", file=sys.stderr)
+    if quiet:
+        print(folder)
+        return EXIT_OK
+    manifest = read_manifest(Path(folder)) or {}
+    print(
+        format_comparison(
+            read_comparison_csv(Path(folder) / COMPARISON_CSV),
+            replications=int(manifest.get("replications", 0)),
+            seed=int(manifest.get("seed", 0)),
+            labels=[s["label"] for s in manifest.get("scenarios", [])],
+            out_dir=folder,
+        )
+    )
     return EXIT_OK
 
 

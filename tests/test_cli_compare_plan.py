@@ -308,11 +308,19 @@ def test_compare_stopped_then_resumed_gives_the_same_files(compared, tmp_path, c
         assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
     code, text, err = siege(capsys, "compare", "--resume", out, "--workers", "2")
     assert code == 0, err
-    kept = int(text.split("resumed: ")[1].split()[0])
-    assert 4 <= kept < 24 and f"resumed: {kept} replications kept, {24 - kept} run now" in text
+    table = text
+    kept = int(table.split("resumed: ")[1].split()[0])
+    assert 4 <= kept < 24 and f"resumed: {kept} replications kept, {24 - kept} run now" in table
     assert folder_bytes(out) == folder_bytes(whole)  # plots included
-    code, _, err = siege(capsys, "compare", "--resume", out)
-    assert code == 2 and "the comparison is complete: nothing to resume" in err
+    # a complete comparison: nothing is run or changed, exit 0 (as a sweep or a plan),
+    # and its table is printed again from comparison.csv
+    code, text, err = siege(capsys, "compare", "--resume", out)
+    assert code == 0 and "the comparison is complete: nothing to resume" in err
+    first, rest = table.split("\n", 1)
+    assert text == first.rsplit(", ", 1)[0] + "\n" + rest.split("resumed: ")[0]  # no timing
+    assert folder_bytes(out) == folder_bytes(whole)
+    code, text, _ = siege(capsys, "compare", "--resume", out, "--quiet")
+    assert code == 0 and text.strip() == str(out)
 
 
 @pytest.mark.parametrize(

@@ -145,8 +145,9 @@ def resume_compare(
     writes (byte for byte, ``manifest.json`` aside).
 
     Refused with :class:`~sim.experiment.compare_store.CompareFolderError` when the
-    folder is not a comparison, is already complete, or its inputs changed since it
-    began (the files are named), and with
+    folder is not a comparison, or its inputs changed since it began (the files are
+    named); with its subclass :class:`~sim.experiment.compare_store.CompareAlreadyCompleteError`
+    when it is complete already (nothing is run or changed); and with
     :class:`~sim.output.folder.FolderLockedError` while another process works in it.
     """
     out = Path(out_dir)
@@ -160,7 +161,7 @@ def resume_compare(
     try:
         manifest = read_manifest(out) or {}
         if manifest.get("status", "complete") == "complete":
-            raise compare_store.CompareFolderError(
+            raise compare_store.CompareAlreadyCompleteError(
                 str(out),
                 "",
                 "the comparison is complete: nothing to resume (siege plot re-draws its plots)",

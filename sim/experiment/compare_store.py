@@ -73,6 +73,11 @@ class CompareFolderError(ScenarioError):
     """The folder given to ``--resume`` is not a comparison that can be resumed."""
 
 
+class CompareAlreadyCompleteError(CompareFolderError):
+    """The folder given to ``--resume`` holds a complete comparison: there is nothing
+    to resume (``siege compare --resume`` then exits 0, as for a complete sweep)."""
+
+
 class CompareInterrupted(KeyboardInterrupt):
     """The comparison was interrupted (Ctrl-C, SIGTERM or SIGHUP); ``path`` is the
     folder to resume, ``signum`` the signal that stopped it."""
