@@ -395,8 +395,7 @@ def _quiet_stderr() -> int | None:
     return saved
 
 
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
+def signals_held() -> contextlib.AbstractContextManager[None]:
     """Hold SIGINT, SIGTERM and SIGHUP back (in the main thread) until the block ends;
     one that came meanwhile is delivered then.
 
@@ -405,33 +404,29 @@ def signals_held() -> Iterator[None]:
     out as another error: Python turns an exception in a class's ``__set_name__`` into
     a ``RuntimeError``). Threads started in the block inherit the mask, so a signal
     keeps coming to the main thread: a pool's threads start there."""
+    return _stop_signals(signal.SIG_BLOCK)
+
+
+def signals_let_in() -> contextlib.AbstractContextManager[None]:
+    """Within :func:`signals_held`: let the stop signals in until the block ends (a
+    wait that a stop may end)."""
+    return _stop_signals(signal.SIG_UNBLOCK)
+
+
+@contextlib.contextmanager
+def _stop_signals(how: int) -> Iterator[None]:
+    """The stop signals blocked or unblocked (``how``) in the main thread for the block,
+    then the mask as it was (elsewhere, or where masks do not exist, nothing)."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "pthread_sigmask"
     ):
         yield
         return
     # the mask as it was is read first: a signal pending from before is raised as the
-    # block is set (at the end of that call), and the ``finally`` must still undo it
+    # mask changes (at the end of that call), and the ``finally`` must still undo it
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, *TO_THE_PARENT})
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-@contextlib.contextmanager
-def signals_let_in() -> Iterator[None]:
-    """Within :func:`signals_held`: let the stop signals in until the block ends (a
-    wait that a stop may end)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "pthread_sigmask"
-    ):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())
-    try:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, *TO_THE_PARENT})
+        signal.pthread_sigmask(how, {signal.SIGINT, *TO_THE_PARENT})
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
