@@ -38,6 +38,8 @@ class Pocket:
         "_demand_amm",
         "_gar_base",
         "_idle",
+        "_idle_zeroed",
+        "_rationed_idx",
         "_scaled",
         "civ_demand",
         "civ_kg",
@@ -100,6 +102,7 @@ class Pocket:
         self.civ_kg = [c.civilian_kg_day for c in comms]
         self.gar_kg = [c.soldier_kg_day for c in comms]
         self.rationed = [c.rationed for c in comms]
+        self._rationed_idx = [i for i, r in enumerate(self.rationed) if r]
         self.threat_scaled = [c.threat_scaled for c in comms]
         r = cfg.rations
         self.thresholds = list(r.thresholds_days)
@@ -119,6 +122,7 @@ class Pocket:
         self.total_demand = [c + g for c, g in zip(self.civ_demand, self.gar_demand, strict=True)]
         self._demand_amm = math.nan  # never equal: the first demands() call fills the scaled parts
         self._idle = not any(self.civ_demand) and not any(self._gar_base)
+        self._idle_zeroed = False  # an idle pocket's day (all zeros) not yet written
 
     def receive(self, i: int, tonnes: float, from_outside: bool) -> None:
         """Tonnes of commodity ``i`` arrive: from outside (``delivered``) or a pocket."""
@@ -221,8 +225,8 @@ class Pocket:
         dos = math.inf
         total = self.total_demand if ammunition == self._demand_amm else self.demands(ammunition)
         stock = self.stock
-        for i, rationed in enumerate(self.rationed):
-            if rationed and total[i] > 0.0:
+        for i in self._rationed_idx:
+            if total[i] > 0.0:
                 d = stock[i] / total[i]
                 if d < dos:
                     dos = d
@@ -254,7 +258,9 @@ class Pocket:
         commodities are kept in ``civ_ration`` and ``gar_ration`` (NaN if there is none).
         """
         if self._idle:  # nobody to feed: nothing eaten, nothing short, no ratios
-            self.eaten_today[:] = self.short_today[:] = [0.0] * self.n
+            if not self._idle_zeroed:  # (only consume() writes them: zeros stay zeros)
+                self.eaten_today[:] = self.short_today[:] = [0.0] * self.n
+                self._idle_zeroed = True
             if out is not None:
                 out.extend([(0.0, 0.0, math.nan, math.nan)] * self.n)
             self.civ_ration = self.gar_ration = math.nan

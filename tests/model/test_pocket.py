@@ -113,3 +113,33 @@ def test_receive_withdraw_destroy_book_every_tonne() -> None:
     assert b["transferred_out"] == pytest.approx(13.5)
     assert b["final"] == 1.0
     assert (p.received_today, p.transferred_today) == (5.0, 1.0)
+
+
+def test_a_pocket_left_empty_by_an_event_eats_nothing_from_then_on() -> None:
+    """An idle pocket writes its zeros once; an event that empties it must clear the
+    day eaten before."""
+    p = make(100.0, civilians=1000)
+    p.consume(1.0)
+    assert p.eaten_today == [pytest.approx(0.5)]
+    p.configure(PocketConfig(civilians=0, garrison=0, stock_t={"food": 100.0}), FOOD)
+    for _ in range(2):
+        p.consume(1.0)
+        assert p.eaten_today == [0.0] and p.short_today == [0.0]
+        assert math.isnan(p.civ_ration)
+    p.configure(PocketConfig(civilians=2000, stock_t={"food": 100.0}), FOOD)
+    p.consume(1.0)
+    assert p.eaten_today == [pytest.approx(1.0)]
+
+
+def test_the_ration_level_reads_only_rationed_commodities_as_configured() -> None:
+    both = {
+        "food": Commodity(civilian_kg_day=1.0, soldier_kg_day=0.0),
+        "water": Commodity(civilian_kg_day=1.0, soldier_kg_day=0.0, rationed=False),
+    }
+    rations = {"thresholds_days": [10.0], "levels": [0.5]}
+    cfg = PocketConfig(civilians=1000, stock_t={"food": 100.0, "water": 5.0}, rations=rations)
+    p = Pocket("city", cfg, both)
+    assert p.update_ration(1.0) == 1.0  # water (5 days) is not rationed
+    both["water"] = Commodity(civilian_kg_day=1.0, soldier_kg_day=0.0, rationed=True)
+    p.configure(cfg, both)
+    assert p.update_ration(1.0) == 0.5
