@@ -42,7 +42,7 @@ from sim.model.streams import Stream
 class Maintenance:
     """Up and down periods of one aircraft in calendar time (drawn as far as needed)."""
 
-    __slots__ = ("bounds", "down_mean", "mc", "stream", "up0", "up_mean")
+    __slots__ = ("bounds", "down_mean", "mc", "stream", "up0", "up_from", "up_mean", "up_to")
 
     mc: float
     down_mean: float
@@ -51,6 +51,9 @@ class Maintenance:
         self.stream = stream
         self.bounds: list[float] = []  # ends of the periods drawn so far (ascending)
         self.up0 = True  # state of the first period
+        # The up period :meth:`up_now` found last, [up_from, up_to): inside it the
+        # aircraft is up without a search (the fleet asks before every sortie)
+        self.up_from = self.up_to = 0.0
         self.configure(mission_capable, repair_days)
 
     def configure(self, mission_capable: float, repair_days: float, now: float = 0.0) -> None:
@@ -69,6 +72,7 @@ class Maintenance:
         bounds = self.bounds
         if bounds:
             del bounds[bisect_right(bounds, now) + 1 :]
+        self.up_from = self.up_to = 0.0  # periods may have gone: forget the one last found
 
     def next_up(self, t: float) -> float:
         """The first moment at or after ``t`` the aircraft is up (inf if never)."""
@@ -88,6 +92,25 @@ class Maintenance:
         i = bisect_right(bounds, t)
         up = (i % 2 == 0) == self.up0
         return t if up else bounds[i]
+
+    def up_now(self, t: float) -> bool:
+        """Whether the aircraft is up at ``t``, as the fleet judges it before a sortie.
+
+        Within the periods already drawn, the period holding ``t`` decides (a period
+        under way when the rates changed runs on); beyond them, :meth:`next_up`. An up
+        period found among those drawn is remembered (``up_from``, ``up_to``): until
+        :meth:`configure` cuts the periods drawn, the drawn ones never change, so a
+        later ``t`` inside it is up too, and the caller may test that first.
+        """
+        bounds = self.bounds
+        if bounds and bounds[-1] > t:
+            i = bisect_right(bounds, t)
+            if (i % 2 == 0) == self.up0:
+                self.up_from = bounds[i - 1] if i else -math.inf
+                self.up_to = bounds[i]
+                return True
+            return False
+        return self.next_up(t) <= t
 
     def is_up(self, t: float) -> bool:
         """Whether the aircraft is up at ``t``."""

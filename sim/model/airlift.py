@@ -75,7 +75,6 @@ ledger (:mod:`sim.model.ledger`). Every outcome is counted per day.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -316,7 +315,14 @@ class Fleet:
         ute_gap = self.sortie_h / self.ute if self.ute else 0.0
         self.spacing = max(cycle, self.gap, ute_gap)  # days between an aircraft's departures
         self.check_mc = self.stochastic and self.mc < 1.0
-        self.plain = all(self.weekday_ok) and self.ute is None and self.base is None
+        # The fast path of earliest(): every weekday flown, no flying-hour budget and a
+        # home open around the clock. It depends on the base's hours too: an event that
+        # changes them reconfigures every fleet (World.apply), which recomputes this.
+        self.plain = (
+            all(self.weekday_ok)
+            and self.ute is None
+            and (self.base is None or self.base.hours.always)
+        )
         for ac in self.places:
             ac.maintenance.configure(self.mc, self.repair_days, now)
             ac.flying_hours.configure(self.ute, self.sortie_h)
@@ -548,10 +554,12 @@ class Fleet:
         ac.due = due
         if t == math.inf:
             return t
+        last_active = self.last_active
         windows = self.windows if ac.plan is None else None  # (a plan has its booking)
-        if self.plain:  # every weekday, no budget, no base: the common cases first
+        rounds = 64
+        if self.plain:  # every weekday, no budget, home always open: the common cases first
             day = int(t + EPS)
-            if self.first_day <= day <= self.last_active:
+            if self.first_day <= day <= last_active:
                 if not windows:
                     return t
                 field, field_out = windows[0]  # the first target open on arrival? (inlined)
@@ -560,8 +568,15 @@ class Fleet:
                     hours.always or (t + field_out - hours.opens) % 1.0 < hours.length
                 ):
                     return t
-                if self.opening(t, False) <= t + EPS:
+                opens = self.opening(t, False)
+                if opens <= t + EPS:
                     return t
+                # The first round of the loop below, done: only the opening moved t
+                # (wait at home for it); the loop goes on from there.
+                if ac.held_since < 0.0:
+                    ac.held_since = t
+                t = opens
+                rounds = 63
         # Each limit moves t to its first moment at or after t; repeat until none moves
         # it. The common outcomes are tested inline (an active day, a budget that
         # holds the sortie, a base always open), the calls made only when t moves.
@@ -570,8 +585,8 @@ class Fleet:
             base_hours = None
         budget = ac.flying_hours if self.ute is not None else None
         sortie_h = self.sortie_h
-        first_day, last_active, ok = self.first_day, self.last_active, self.weekday_ok
-        for _ in range(64):
+        first_day, ok = self.first_day, self.weekday_ok
+        for _ in range(rounds):
             t0 = t
             day = int(t + EPS)
             if not (first_day <= day <= last_active and ok[day % 7]):
@@ -677,13 +692,8 @@ class Fleet:
                         ac.held_since = now
                     return False
         if self.check_mc:
-            m = ac.maintenance  # up now? (next_up(), inlined when already drawn)
-            bounds = m.bounds
-            if bounds and bounds[-1] > now:
-                fit = (bisect_right(bounds, now) % 2 == 0) == m.up0
-            else:
-                fit = m.next_up(now) <= now
-            if not fit:
+            m = ac.maintenance  # up now? (inside the up period found last: no search)
+            if not (m.up_from <= now < m.up_to or m.up_now(now)):
                 up = m.next_up(now)
                 if up > now + EPS:  # (repaired within EPS: the same moment)
                     self._broken(ac, now, up)

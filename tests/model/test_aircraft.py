@@ -78,3 +78,34 @@ def test_unchanged_rates_keep_the_periods_drawn() -> None:
     b.next_up(300.0)
     b.configure(0.7, 2.0, now=10.0)
     assert a.bounds == b.bounds
+
+
+def test_up_now_judges_as_the_periods_drawn_and_remembers_the_up_period() -> None:
+    m = Maintenance(Stream(4, 0, "m"), 0.6, 2.0)
+    ref = Maintenance(Stream(4, 0, "m"), 0.6, 2.0)
+    hits = 0
+    for t in np.arange(0.0, 300.0, 0.05):
+        t = float(t)
+        remembered = m.up_from <= t < m.up_to
+        up = remembered or m.up_now(t)
+        hits += remembered
+        assert up == (ref.next_up(t) <= t)
+        if up:  # remembered now (or, when just drawn by next_up(), at the next question)
+            assert (m.up_from <= t < m.up_to) or (m.up_now(t) and m.up_from <= t < m.up_to)
+    assert hits > 1000  # the remembered period answered most questions
+
+
+def test_the_up_period_remembered_is_forgotten_when_the_rates_change() -> None:
+    """configure() cuts the periods drawn after ``now``: one remembered from beyond is gone."""
+    m = Maintenance(Stream(7, 0, "m"), 0.5, 2.0)
+    m.next_up(200.0)
+    t = next(float(x) for x in np.arange(50.0, 200.0, 0.05) if m.up_now(float(x)))
+    old = (m.up_from, m.up_to)
+    m.configure(0.05, 20.0, now=10.0)  # mostly broken down from the period after day 10 on
+    ref = Maintenance(Stream(7, 0, "m"), 0.5, 2.0)
+    ref.next_up(200.0)
+    ref.configure(0.05, 20.0, now=10.0)
+    times = [float(x) for x in np.arange(t, old[1], 0.01)]
+    want = [ref.next_up(x) <= x for x in times]
+    assert not all(want)  # the old up period is no longer all up
+    assert [(m.up_from <= x < m.up_to) or m.up_now(x) for x in times] == want

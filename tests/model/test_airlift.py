@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from model_helpers import DAYS_100, drop_fleet, land_fleet, scenario
 
+from sim.model.aircraft import Aircraft, Maintenance
+from sim.model.airlift import Fleet
 from sim.model.world import World, run_replication
 from sim.scenario.load import load_scenario, with_values
 from sim.scenario.schema import Scenario
@@ -969,3 +971,88 @@ def test_a_budget_paused_for_good_means_never_not_a_crash() -> None:
     )
     r = run_replication(s, 0)
     assert r.counters["aborted_not_mc__f0"] > 0 and r.counters["air_sent_t"] == 0.0
+
+
+# -- the hot path's shortcuts change nothing ----------------------------------------------
+
+
+def shortcut_scenario() -> Scenario:
+    """Helicopters from a base open around the clock to a night pad, breaking down, whose
+    base's hours and mission-capable rate change by events (the inputs of the shortcuts)."""
+    return scenario(
+        calendar=DAYS_100,
+        weather={"unflyable_share": 0.1, "mean_spell_days": 2.0},
+        bases={"home": {"opens_h": 0.0, "hours": 24.0}},
+        helipads={"pad": {"pocket": "city", "opens_h": 20.0, "hours": 8.0},
+                  "far": {"pocket": "city", "opens_h": 9.0, "hours": 8.0}},
+        fleets={
+            "helo": land_fleet(mode="helicopter", aircraft=3, targets=["pad", "far"],
+                               base="home", base_h=2.0, ground_h=0.5, holding_h=0.5,
+                               mission_capable=0.6, repair_days=2.0, loss_per_sortie=0.002,
+                               replacement_days=5.0),
+        },
+        siege={"weapons": 100.0, "reference_weapons": 100.0,
+               "effects": {"airfield_closure_per_day": 0.05, "closure_mean_days": 2.0}},
+        events=[
+            {"date": dt.date(2016, 1, 24), "title": "base by day",
+             "set": {"bases.home.opens_h": 8.0, "bases.home.hours": 6.0}},
+            {"date": dt.date(2016, 2, 13), "title": "spares",
+             "set": {"fleets.helo.mission_capable": 0.95, "fleets.helo.repair_days": 1.0}},
+            {"date": dt.date(2016, 3, 4), "title": "base around the clock",
+             "set": {"bases.home.hours": 24.0, "fleets.helo.mission_capable": 0.5}},
+        ],
+    )  # fmt: skip
+
+
+def take_off_times(s: Scenario, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The moments the fleet's aircraft take off in replication 0."""
+    times: list[float] = []
+    take_off = Fleet.take_off
+
+    def logged(self: Fleet, ac: Aircraft) -> float:
+        times.append(self.env.now)
+        return take_off(self, ac)
+
+    with monkeypatch.context() as m:
+        m.setattr(Fleet, "take_off", logged)
+        run_replication(s, 0)
+    return times
+
+
+def test_take_offs_keep_to_base_hours_set_by_an_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """earliest()'s fast path (a home open around the clock) is dropped, and taken up
+    again, when an event changes the base's hours."""
+    times = take_off_times(shortcut_scenario(), monkeypatch)
+    day = [t for t in times if 20.0 <= t < 40.0]  # base open 08:00-14:00
+    assert day and all(8.0 / 24 - 1e-9 <= t % 1.0 <= 14.0 / 24 + 1e-9 for t in day)
+    night = [t % 1.0 for t in times if not 20.0 <= t < 40.0]
+    assert any(h < 8.0 / 24 for h in night) and any(h > 14.0 / 24 for h in night)
+
+
+def test_the_hot_path_shortcuts_change_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path of earliest() and the up period remembered by Maintenance, turned off,
+    give the same bytes (stochastic and deterministic)."""
+    configure, up_now = Fleet.configure, Maintenance.up_now
+
+    def slow_configure(self: Fleet, *args: Any, **kwargs: Any) -> None:
+        configure(self, *args, **kwargs)
+        self.plain = False
+
+    def slow_up_now(self: Maintenance, t: float) -> bool:
+        up = up_now(self, t)
+        self.up_from = self.up_to = 0.0  # remember nothing
+        return up
+
+    for stochastic in (True, False):
+        s = with_values(shortcut_scenario(), {"stochastic": stochastic})
+        fast = [run_replication(s, r) for r in range(3)]
+        with monkeypatch.context() as m:
+            m.setattr(Fleet, "configure", slow_configure)
+            m.setattr(Maintenance, "up_now", slow_up_now)
+            slow = [run_replication(s, r) for r in range(3)]
+        for a, b in zip(fast, slow, strict=True):
+            assert a.sim_events == b.sim_events
+            assert a.counters == b.counters
+            assert sorted(a.series) == sorted(b.series)
+            for name in a.series:
+                assert a.series[name].tobytes() == b.series[name].tobytes(), name
