@@ -315,14 +315,10 @@ class Fleet:
         ute_gap = self.sortie_h / self.ute if self.ute else 0.0
         self.spacing = max(cycle, self.gap, ute_gap)  # days between an aircraft's departures
         self.check_mc = self.stochastic and self.mc < 1.0
-        # The fast path of earliest(): every weekday flown, no flying-hour budget and a
-        # home open around the clock. It depends on the base's hours too: an event that
-        # changes them reconfigures every fleet (World.apply), which recomputes this.
-        self.plain = (
-            all(self.weekday_ok)
-            and self.ute is None
-            and (self.base is None or self.base.hours.always)
-        )
+        # earliest() takes its fast path for a home open around the clock. It depends on
+        # the base's hours: an event that changes them reconfigures every fleet
+        # (World.apply), which recomputes this.
+        self.plain = self.base is None or self.base.hours.always
         for ac in self.places:
             ac.maintenance.configure(self.mc, self.repair_days, now)
             ac.flying_hours.configure(self.ute, self.sortie_h)
@@ -554,38 +550,49 @@ class Fleet:
         ac.due = due
         if t == math.inf:
             return t
-        last_active = self.last_active
+        first_day, last_active, ok = self.first_day, self.last_active, self.weekday_ok
         windows = self.windows if ac.plan is None else None  # (a plan has its booking)
+        budget = ac.flying_hours if self.ute is not None else None
+        sortie_h = self.sortie_h
         rounds = 64
-        if self.plain:  # every weekday, no budget, home always open: the common cases first
-            day = int(t + EPS)
-            if self.first_day <= day <= last_active:
-                if not windows:
-                    return t
-                field, field_out = windows[0]  # the first target open on arrival? (inlined)
-                hours = field.hours
-                if field.is_open and (
-                    hours.always or (t + field_out - hours.opens) % 1.0 < hours.length
-                ):
-                    return t
-                opens = self.opening(t, False)
-                if opens <= t + EPS:
-                    return t
-                # The first round of the loop below, done: only the opening moved t
-                # (wait at home for it); the loop goes on from there.
-                if ac.held_since < 0.0:
-                    ac.held_since = t
-                t = opens
-                rounds = 63
+        # The fast path, for a home open around the clock: the first round of the loop
+        # below, inlined, when it leaves t where it is (an active day, a weekday flown,
+        # the budget holds the sortie, a target open on arrival) or only a target's
+        # opening hours move it.
+        if (
+            self.plain
+            and first_day <= (day := int(t + EPS)) <= last_active
+            and ok[day % 7]
+            and (
+                budget is None
+                or not (
+                    (level := budget.level + (t - budget.at) * budget.rate) < sortie_h - 1e-9
+                    and level < budget.cap - 1e-9
+                )
+            )
+        ):
+            if not windows:
+                return t
+            field, field_out = windows[0]  # the first target open on arrival? (inlined)
+            hours = field.hours
+            if field.is_open and (
+                hours.always or (t + field_out - hours.opens) % 1.0 < hours.length
+            ):
+                return t
+            opens = self.opening(t, False)
+            if opens <= t + EPS:
+                return t
+            # Only the opening moved t (wait at home for it): the loop goes on from there.
+            if ac.held_since < 0.0:
+                ac.held_since = t
+            t = opens
+            rounds = 63
         # Each limit moves t to its first moment at or after t; repeat until none moves
         # it. The common outcomes are tested inline (an active day, a budget that
         # holds the sortie, a base always open), the calls made only when t moves.
         base_hours = self.base.hours if self.base is not None else None
         if base_hours is not None and base_hours.always:
             base_hours = None
-        budget = ac.flying_hours if self.ute is not None else None
-        sortie_h = self.sortie_h
-        first_day, ok = self.first_day, self.weekday_ok
         for _ in range(rounds):
             t0 = t
             day = int(t + EPS)

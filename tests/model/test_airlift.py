@@ -978,7 +978,8 @@ def test_a_budget_paused_for_good_means_never_not_a_crash() -> None:
 
 def shortcut_scenario() -> Scenario:
     """Helicopters from a base open around the clock to a night pad, breaking down, whose
-    base's hours and mission-capable rate change by events (the inputs of the shortcuts)."""
+    base's hours and mission-capable rate change by events (the inputs of the shortcuts),
+    and drops from the same base on four weekdays within a flying-hour budget."""
     return scenario(
         calendar=DAYS_100,
         weather={"unflyable_share": 0.1, "mean_spell_days": 2.0},
@@ -990,7 +991,11 @@ def shortcut_scenario() -> Scenario:
                                base="home", base_h=2.0, ground_h=0.5, holding_h=0.5,
                                mission_capable=0.6, repair_days=2.0, loss_per_sortie=0.002,
                                replacement_days=5.0),
+            "drops": drop_fleet(base="home", flight_h=2.0, days=["mon", "tue", "wed", "thu"],
+                                ute_h_day=6.0, mission_capable=0.8, sorties_per_day=2.0,
+                                active_from=dt.date(2016, 1, 10)),
         },
+        drop_zones={"dz": {"pocket": "city", "recovery": 0.9, "passes_per_hour": 1.0}},
         siege={"weapons": 100.0, "reference_weapons": 100.0,
                "effects": {"airfield_closure_per_day": 0.05, "closure_mean_days": 2.0}},
         events=[
@@ -1005,12 +1010,13 @@ def shortcut_scenario() -> Scenario:
 
 
 def take_off_times(s: Scenario, monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The moments the fleet's aircraft take off in replication 0."""
+    """The moments the helicopters take off in replication 0."""
     times: list[float] = []
     take_off = Fleet.take_off
 
     def logged(self: Fleet, ac: Aircraft) -> float:
-        times.append(self.env.now)
+        if self.name == "helo":
+            times.append(self.env.now)
         return take_off(self, ac)
 
     with monkeypatch.context() as m:
