@@ -51,7 +51,8 @@ class OpeningHours:
             return pos
         length = self.length
         k = math.floor(pos / length + EPS)
-        return k + self.opens + max(0.0, pos - k * length)
+        into = pos - k * length  # max(0.0, into), inlined (the hot path of every booking)
+        return k + self.opens + (into if into > 0.0 else 0.0)
 
     def end(self, pos: float) -> float:
         """The moment the open clock reads ``pos``; at a window's edge, its closing.
@@ -62,7 +63,8 @@ class OpeningHours:
             return pos
         length = self.length
         k = math.ceil(pos / length - EPS) - 1
-        return k + self.opens + min(length, pos - k * length)
+        into = pos - k * length  # min(length, into), inlined
+        return k + self.opens + (into if into < length else length)
 
     def is_open(self, t: float) -> bool:
         """Whether moment ``t`` is inside the window (or within EPS of its opening)."""
