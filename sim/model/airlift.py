@@ -284,9 +284,7 @@ class Fleet:
         self.windows = [(p, out) for p, out in pairs if isinstance(p, Airfield)]
         self.speed = cfg.block_speed_kmh
         self.flight_default = cfg.flight_h / 24.0 if cfg.flight_h is not None else None
-        for p in self.targets:
-            if p.pocket not in self.pockets:
-                self.pockets[p.pocket] = PocketTally(ctx.n_days)
+        self.track_pockets()
         self.ground = 0.0 if self.airdrop else cfg.ground_h / 24.0
         self.base_days = cfg.base_h / 24.0
         self.depart = cfg.depart_h / 24.0
@@ -325,6 +323,16 @@ class Fleet:
         if aircraft_set:
             self._set_aircraft(cfg.aircraft)
         self._wake()
+
+    def track_pockets(self) -> None:
+        """Keep a per-pocket record for the pocket of every target (from now on).
+
+        Called by :meth:`configure` and whenever an event changes a target: an event
+        may move an airfield or a drop zone to another pocket.
+        """
+        for p in self.targets:
+            if p.pocket not in self.pockets:
+                self.pockets[p.pocket] = PocketTally(self.ctx.n_days)
 
     def _flight_days(self, cfg: FleetConfig, p: Point) -> float:
         """One-way flight time to ``p``, days: ``flight_h``, or distance ÷ block speed."""

@@ -46,12 +46,14 @@ be fractional (sorties × the weight of the opportunity, see :mod:`sim.model.air
                                                ``pallets_dropped``,
                                                ``sorties_flown``, ``deliveries`` and
                                                ``aircraft_lost``: the part that went to the
-                                               pocket, for each pocket the fleet has a target
-                                               in (a sortie counts for the pocket of the
-                                               target booked at take-off, a loss for the
-                                               pocket of the target it flew to or stood at,
-                                               tonnage and deliveries for the pocket that got
-                                               them); the pockets add up to the fleet's total
+                                               pocket, for each pocket the fleet has had a
+                                               target in (an event may move a target to
+                                               another pocket; a sortie counts for the
+                                               pocket of the target booked at take-off, a
+                                               loss for the pocket of the target it flew to
+                                               or stood at, tonnage and deliveries for the
+                                               pocket that got them); the pockets add up to
+                                               the fleet's total
 ``aircraft_available__<fleet>``                aircraft serviceable and mission-capable at the
                                                end of the day
 ``flying_h__<fleet>``                          hours flown (out, holding, diversions, back)

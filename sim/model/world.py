@@ -196,6 +196,8 @@ class World:
                 section = getattr(new, head)
                 for n in [name] if name else list(section):
                     self.points[n].configure(section[n], self.zone(section[n].weather_zone))
+                for fleet in self.fleets.values():  # (a target moved to another pocket)
+                    fleet.track_pockets()
             elif head == "fleets":
                 for f in [name] if name else list(self.fleets):
                     aircraft_set = len(seg) <= 2 or seg[2] == "aircraft"

@@ -1062,3 +1062,27 @@ def test_the_hot_path_shortcuts_change_no_result(monkeypatch: pytest.MonkeyPatch
             assert sorted(a.series) == sorted(b.series)
             for name in a.series:
                 assert a.series[name].tobytes() == b.series[name].tobytes(), name
+
+
+def test_an_event_that_moves_a_target_to_another_pocket_moves_its_deliveries() -> None:
+    """Defect fixed: the fleet's per-pocket record had no place for the new pocket (a
+    KeyError ended the run)."""
+    s = scenario(
+        calendar=DAYS_100,
+        pockets={
+            "city": {"civilians": 1000, "stock_t": {"food": 1000.0}},
+            "base": {"civilians": 100, "stock_t": {"food": 100.0}},
+        },
+        airfields={"strip": {"pocket": "city"}},
+        fleets={"f": land_fleet()},
+        events=[
+            {"date": dt.date(2016, 1, 20), "title": "strip now serves the base",
+             "set": {"airfields.strip.pocket": "base"}},
+        ],
+    )  # fmt: skip
+    r = run_replication(s, 0)
+    city, base = r.series["delivered_t__f__city"], r.series["delivered_t__f__base"]
+    assert city[:16].sum() > 0 and city[17:].sum() == 0
+    assert base[:16].sum() == 0 and base[17:].sum() > 0
+    np.testing.assert_allclose(city + base, r.series["delivered_t__f"])
+    assert r.series["received_t__base"][17:].sum() == pytest.approx(base[17:].sum())
