@@ -1029,10 +1029,10 @@ def test_take_offs_keep_to_base_hours_set_by_an_event(monkeypatch: pytest.Monkey
     """earliest()'s fast path (a home open around the clock) is dropped, and taken up
     again, when an event changes the base's hours."""
     times = take_off_times(shortcut_scenario(), monkeypatch)
-    day = [t for t in times if 20.0 <= t < 40.0]  # base open 08:00-14:00
+    day = [t for t in times if 20.0 <= t < 60.0]  # days 20-59: base open 08:00-14:00
     assert day and all(8.0 / 24 - 1e-9 <= t % 1.0 <= 14.0 / 24 + 1e-9 for t in day)
-    night = [t % 1.0 for t in times if not 20.0 <= t < 40.0]
-    assert any(h < 8.0 / 24 for h in night) and any(h > 14.0 / 24 for h in night)
+    for rest in ([t for t in times if t < 20.0], [t for t in times if t >= 60.0]):
+        assert any(t % 1.0 < 8.0 / 24 for t in rest) and any(t % 1.0 > 14.0 / 24 for t in rest)
 
 
 def test_the_hot_path_shortcuts_change_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
