@@ -305,10 +305,12 @@ class Pocket:
                 eaten = avail
                 stock[i] = avail - eaten  # 0 (NaN stays NaN, for the mass balance to see)
             consumed[i] += eaten
-            civ_r = civ / civ_full if civ_full > 0.0 else nan
-            gar_r = gar / gar_full if gar_full > 0.0 else nan
             eaten_today[i] = eaten
             short_today[i] = want - eaten
+            if not is_rationed and out is None:
+                continue  # its ratios would be neither kept nor handed out
+            civ_r = civ / civ_full if civ_full > 0.0 else nan
+            gar_r = gar / gar_full if gar_full > 0.0 else nan
             if out is not None:
                 out.append((eaten, want - eaten, civ_r, gar_r))
             if is_rationed:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.model.pocket import Pocket
 from sim.scenario.schema import Commodity
@@ -143,3 +145,44 @@ def test_the_ration_level_reads_only_rationed_commodities_as_configured() -> Non
     both["water"] = Commodity(civilian_kg_day=1.0, soldier_kg_day=0.0, rationed=True)
     p.configure(cfg, both)
     assert p.update_ration(1.0) == 0.5
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    stocks=st.lists(st.floats(0.0, 50.0), min_size=3, max_size=3),
+    garrison=st.integers(0, 500),
+    level=st.integers(0, 2),
+    priority=st.booleans(),
+)
+def test_consume_is_the_same_whether_or_not_rows_are_asked_for(
+    stocks: list[float], garrison: int, level: int, priority: bool
+) -> None:
+    """consume() skips the ratios of unrationed commodities when no rows are asked for."""
+    goods = {
+        "food": Commodity(civilian_kg_day=0.5, soldier_kg_day=1.0),
+        "water": Commodity(civilian_kg_day=2.0, soldier_kg_day=3.0, rationed=False),
+        "ammunition": Commodity(
+            civilian_kg_day=0.0, soldier_kg_day=0.3, rationed=False, threat_scaled=True
+        ),
+    }
+    cfg = PocketConfig(
+        civilians=1000,
+        garrison=garrison,
+        stock_t=dict(zip(goods, stocks, strict=True)),
+        rations={
+            "thresholds_days": [90.0, 30.0],
+            "levels": [0.75, 0.5],
+            "garrison_priority": priority,
+        },
+    )
+    a, b = Pocket("p", cfg, goods), Pocket("p", cfg, goods)
+    for p in (a, b):
+        p.level = p.levels[level]
+    rows: list[tuple[float, float, float, float]] = []
+    a.consume(1.5)
+    b.consume(1.5, rows)
+    assert (a.stock, a.eaten_today, a.short_today) == (b.stock, b.eaten_today, b.short_today)
+    assert [a.civ_ration, a.gar_ration] == pytest.approx(
+        [b.civ_ration, b.gar_ration], nan_ok=True, rel=0, abs=0
+    )
+    assert [r[:2] for r in rows] == list(zip(b.eaten_today, b.short_today, strict=True))
