@@ -274,8 +274,8 @@ class World:
                 siege.weapons,
                 siege.theta,
             )
-            if routes:
-                r_world += [r.on_road() if r.road else 0.0 for r in routes]
+            for r in routes:  # (a loop, not a list comprehension: no frame a day)
+                r_world.append(r.on_road() if r.road else 0.0)
         result = self.collect()
         for fleet in fleets:
             fleet.stop()
