@@ -112,6 +112,17 @@ class Stream:
         self._i = i + 1
         return buf[i]
 
+    def pair(self) -> tuple[float, float]:
+        """Two U(0, 1) draws, in order: what two calls of :meth:`uniform` give (a
+        weather day takes two, every day)."""
+        i = self._i
+        buf = self._buf
+        if i + 1 >= len(buf):  # across the end of the block: one at a time
+            u = self.uniform()
+            return u, self.uniform()
+        self._i = i + 2
+        return buf[i], buf[i + 1]
+
     def bernoulli(self, p: float, key: str = "") -> bool:
         """True with probability ``p``; always one uniform (``key``: call site, deterministic)."""
         i = self._i  # uniform(), inlined
@@ -180,6 +191,10 @@ class ExpectedStream(Stream):
     def uniform(self) -> float:
         """The mean of U(0, 1)."""
         return 0.5
+
+    def pair(self) -> tuple[float, float]:
+        """Two means of U(0, 1)."""
+        return 0.5, 0.5
 
     def bernoulli(self, p: float, key: str = "") -> bool:
         """Fires on the trial at which the running sum of ``p`` at this call site reaches 1."""

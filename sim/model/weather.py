@@ -111,9 +111,7 @@ class WeatherZone:
             self.degraded = self.degraded_days[day] = g
             self.landing_factor = 1.0 + p_degraded * (self.factor - 1.0)
             return self.flyable
-        stream = self.stream
-        x = stream.uniform()
-        y = stream.uniform()
+        x, y = self.stream.pair()  # the Markov step, the degraded draw
         if day == 0:
             unflyable = x < u
         elif self.unflyable_today:

@@ -58,3 +58,13 @@ def test_expected_stream_replaces_draws_by_expectations() -> None:
     assert e.poisson(3.5) == 3.5
     fired = [e.bernoulli(0.25, "k") for _ in range(8)]
     assert fired == [False, False, False, True] * 2
+
+
+def test_a_pair_is_two_uniforms_across_block_ends() -> None:
+    a, b = Stream(5, 0, "weather:x"), Stream(5, 0, "weather:x")
+    n = 3 * BLOCK + 5
+    b.uniform()  # out of step by one: some pairs straddle a block's end
+    a.uniform()
+    for _ in range(n):
+        assert a.pair() == (b.uniform(), b.uniform())
+    assert ExpectedStream(5, 0, "x").pair() == (0.5, 0.5)
