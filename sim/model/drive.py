@@ -134,12 +134,15 @@ class Driver:
         env = self.env
         queue = self.queue
         ids = self.ids
+        normal, until_woken = NORMAL, UNTIL_WOKEN
         # The entry being run stays at the top of the heap while its cycle runs (a
         # cycle pushes nothing: starts and wakes come from events, between days), so
         # its next wake replaces it there: one sift instead of a pop and a push.
-        while queue and queue[0][0] < end:
+        while queue:
             entry = queue[0]
             now, _, eid, step = entry
+            if not now < end:  # (every wake before end; the top of the heap read once)
+                break
             if step.pending != eid:
                 heappop(queue)
                 continue  # stale: the cycle was woken before this wake came
@@ -154,11 +157,11 @@ class Driver:
                 continue
             if queue[0] is not entry:
                 raise RuntimeError("a cycle scheduled a wake while it ran")
-            if delay < UNTIL_WOKEN:
+            if delay < until_woken:
                 if delay < 0.0:  # (as SimPy's Timeout: time never runs backwards)
                     raise ValueError(f"a cycle yielded a negative delay: {delay} days")
                 eid = step.pending = next(ids)
-                heapreplace(queue, (now + delay, NORMAL, eid, step))
+                heapreplace(queue, (now + delay, normal, eid, step))
             else:
                 heappop(queue)
                 step.pending = -1
