@@ -8,9 +8,10 @@ how many workers run or in which order they finish: ``workers = 1`` and
 
 With more than one worker the replications run in local processes
 (:class:`~sim.experiment.executors.ProcessExecutor`), sent in chunks of up to four
-consecutive replications (:func:`chunk_size`). At most ``2 × workers`` chunks are
-in flight or waiting for an earlier one at any moment, so memory stays bounded
-however many replications are asked for.
+consecutive replications (:func:`chunk_size`), whose results come back packed (each
+replication's series in one block, :mod:`sim.experiment.packed`). At most
+``2 × workers`` chunks are in flight or waiting for an earlier one at any moment, so
+memory stays bounded however many replications are asked for.
 
 A worker process that dies (killed, out of memory) does not end the run: its chunks are
 run again in a fresh pool (:mod:`sim.experiment.executors`, "Lost workers"); a chunk
@@ -30,6 +31,7 @@ from sim.experiment.executors import (
     WorkerLostError,
     lost_reason,
 )
+from sim.experiment.packed import PackedResults, pack
 from sim.experiment.runner import ReplicationContext, replicate, replicate_chunk
 from sim.model.record import RunResult
 from sim.scenario.schema import Scenario
@@ -71,8 +73,8 @@ def iter_replications(
     executor = ProcessExecutor(n, fork=fork)
     lost = _LostChunk(context, scenario.name)
     try:
-        for results in executor.imap(replicate_chunk, context, chunks, ordered=True, lost=lost):
-            yield from results
+        for packed in executor.imap(replicate_chunk, context, chunks, ordered=True, lost=lost):
+            yield from packed.unpack()
     finally:
         executor.close()
 
@@ -87,15 +89,15 @@ class _LostChunk:
         self.context = context
         self.name = name
 
-    def __call__(self, chunk: range, crashes: int) -> list[Any]:
+    def __call__(self, chunk: range, crashes: int) -> PackedResults:
         if len(chunk) == 1:
             raise WorkerLostError(f"replication {chunk[0]} of {self.name}: {lost_reason(crashes)}")
         singles = [range(r, r + 1) for r in chunk]
         out: list[Any] = []
         pool = ProcessExecutor(1)
-        for results in pool.imap(replicate_chunk, self.context, singles, ordered=True, lost=self):
-            out.extend(results)
-        return out
+        for packed in pool.imap(replicate_chunk, self.context, singles, ordered=True, lost=self):
+            out.extend(packed.unpack())
+        return pack(out)
 
 
 def chunk_size(replications: int, workers: int) -> int:

@@ -29,6 +29,7 @@ from typing import Any
 from sim.analysis.metrics import replication_metrics
 from sim.conventions import one_line
 from sim.experiment.executors import WorkerLostError, lost_reason
+from sim.experiment.packed import PackedResults, pack
 from sim.model.world import run_replication
 from sim.scenario.load import with_values
 from sim.scenario.schema import Scenario
@@ -157,6 +158,7 @@ def replicate(context: ReplicationContext, replication: int) -> Any:
     return run_replication(context.scenario, replication, context.seed)
 
 
-def replicate_chunk(context: ReplicationContext, chunk: range) -> list[Any]:
-    """Consecutive replications in one task, in order (fewer round trips to the pool)."""
-    return [replicate(context, r) for r in chunk]
+def replicate_chunk(context: ReplicationContext, chunk: range) -> PackedResults:
+    """Consecutive replications in one task, in order (fewer round trips to the pool),
+    their series packed for the trip back (:mod:`sim.experiment.packed`)."""
+    return pack([replicate(context, r) for r in chunk])
