@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sweep_fakes
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim.experiment.executors import WorkerLostError
-from sim.experiment.replicate import chunk_size, iter_replications
+from sim.experiment.replicate import chunk_size, iter_replications, split_chunks
 from sim.model.record import RunResult
 from sim.scenario.load import load_scenario
 
@@ -58,6 +60,23 @@ def test_chunk_size_keeps_every_worker_busy() -> None:
     assert chunk_size(16, 2) == 2
     assert chunk_size(1000, 2) == 4
     assert chunk_size(1000, 64) == 3
+
+
+@given(st.integers(0, 50), st.integers(1, 300), st.integers(2, 8))
+def test_chunks_cover_the_replications_in_order_and_end_one_by_one(
+    first: int, replications: int, workers: int
+) -> None:
+    chunks = split_chunks(first, replications, workers)
+    assert [r for c in chunks for r in c] == list(range(first, first + replications))
+    size = chunk_size(replications, workers)
+    assert all(1 <= len(c) <= size for c in chunks)
+    ones = min(replications, workers * size) if size > 1 else replications
+    assert all(len(c) == 1 for c in chunks[len(chunks) - ones :])
+
+
+def test_two_hundred_replications_on_two_workers_end_with_eight_singles() -> None:
+    sizes = [len(c) for c in split_chunks(0, 200, 2)]
+    assert sizes == [4] * 48 + [1] * 8
 
 
 def test_a_worker_killed_once_changes_nothing(tiny_path: Path) -> None:
