@@ -271,9 +271,8 @@ def run(
     scenario = scenario.model_copy(update={"replications": n, "seed": root})
     if replication is not None:
         extra["replication"] = replication
-    daily = acc.percentiles()
-    binned = acc.report()
-    del acc  # its values or histograms (up to 160 MiB) go before the summaries' bootstraps
+    daily, binned, summary = _reduce(acc, metrics, root)
+    del acc
     if binned is not None:
         extra["daily_percentiles"] = binned
     return RunSet(
@@ -285,12 +284,36 @@ def run(
         seeds=seeds,
         metrics=metrics,
         daily=daily,
-        summary=summarize_metrics(metrics, root),
+        summary=summary,
         observations=observation_table(scenario, metrics),
         wall_time_s=time.perf_counter() - t0,
         sim_events=sim_events,
         extra=extra,
     )
+
+
+def _reduce(
+    acc: SeriesAccumulator, metrics: list[Mapping[str, float]], root: int
+) -> tuple[dict[str, np.ndarray], dict[str, Any] | None, dict[str, dict[str, Any]]]:
+    """The daily percentiles, their report (:meth:`SeriesAccumulator.report`) and the
+    metric summary, side by side: the summary's bootstraps run in a thread while this
+    one computes the percentiles (both spend most of their time in NumPy, which lets
+    the other thread run; 0.38 s and 0.20–0.30 s for 200 replications of the baseline
+    alone, 0.37 s together). The thread is gone when this returns (a process with a
+    thread does not fork its workers) and a stop signal still comes to this thread."""
+    with signals_held():  # the thread inherits the mask: a stop comes here
+        aside = ThreadPoolExecutor(1, thread_name_prefix="siege-summary")
+        summarizing = aside.submit(summarize_metrics, metrics, root)
+    try:
+        daily = acc.percentiles()
+        binned = acc.report()
+        first_done([summarizing])  # (see first_done: a stop comes out of the wait alone)
+        with signals_held():
+            summary = summarizing.result()
+    finally:
+        with signals_held():
+            aside.shutdown()
+    return daily, binned, summary
 
 
 def write_run(

@@ -14,11 +14,14 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sim.api.runs
 from sim import cli
+from sim.analysis.summary import SeriesAccumulator, summarize_metrics
 from sim.conventions import Terminated
+from sim.experiment.replicate import iter_replications
 from sim.scenario.load import load_scenario
 
 
@@ -128,3 +131,19 @@ def test_a_stop_during_matplotlibs_import_comes_after_it(
     assert err.strip() == "interrupted (SIGTERM): stopped; nothing half-written was left behind"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
     assert threading.active_count() == threads and not mp.active_children()
+
+
+def test_the_summary_computed_beside_the_percentiles_is_the_same(tiny: Path) -> None:
+    """The summary's bootstraps run in a thread beside the daily percentiles: the same
+    numbers as one after the other, and no thread is left (the plots' workers fork)."""
+    threads = threading.active_count()
+    scenario = load_scenario(tiny)
+    runset = sim.api.runs.run(scenario, 30, seed=4, workers=1)
+    assert threading.active_count() == threads
+    assert runset.summary == summarize_metrics(runset.metrics, 4)
+    acc = SeriesAccumulator(30, scenario.calendar.n_days)
+    for i, result in enumerate(iter_replications(scenario, 30, 4)):
+        acc.add(i, result)
+    daily = acc.percentiles()
+    assert list(runset.daily) == list(daily)
+    assert all(np.array_equal(runset.daily[k], daily[k], equal_nan=True) for k in daily)
