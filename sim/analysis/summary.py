@@ -95,6 +95,7 @@ class SeriesAccumulator:
         self._binned: dict[str, BinnedSeries] | None = None
         self._stack: BinnedStack | None = None  # the series of the first replications
         self._stacked: dict[str, int] = {}  # their rows in the stack
+        self._rows: np.ndarray | None = None  # a replication's values in the stack's rows
         self._bounds: dict[str, np.ndarray] = {}
         self._seen: set[int] = set()
 
@@ -143,7 +144,10 @@ class SeriesAccumulator:
             binned = self._binned if self._binned is not None else self._bin()
             stacked = self._stacked
             assert self._stack is not None
-            rows = np.full((len(stacked), self.n_days), np.nan)  # NaN: not in this one
+            if self._rows is None:  # one array for every replication: not a new mapping
+                self._rows = np.empty((len(stacked), self.n_days))
+            rows = self._rows
+            rows.fill(np.nan)  # NaN: not in this one
             for name, values in series.items():
                 s = stacked.get(name)
                 if s is not None:

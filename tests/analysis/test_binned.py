@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.analysis import binned
 from sim.analysis.binned import EDGES, BinnedSeries, BinnedStack
 from sim.analysis.summary import MIN_EXACT, PERCENTILES, SeriesAccumulator, daily_percentiles
 
@@ -150,13 +151,24 @@ def _reference_counts(first: np.ndarray, later: np.ndarray) -> tuple[np.ndarray,
     k=st.integers(1, 12),
     more=st.integers(0, 12),
     series=st.integers(1, 4),
+    block=st.sampled_from([1, 2, 3, 7, binned.BLOCK]),
 )
 def test_a_stack_counts_every_series_as_one_series_alone_would(
-    seed: int, k: int, more: int, series: int
+    seed: int, k: int, more: int, series: int, block: int
 ) -> None:
     """Counted together (constant days by their one edge, the others searched), every
     series gets the counts, minimum and maximum it gets counted value by value: with
-    constant days, missing values, infinities, values at, below and above the edges."""
+    constant days, missing values, infinities, values at, below and above the edges;
+    whatever the number of cells counted at once (``BLOCK``)."""
+    default = binned.BLOCK
+    binned.BLOCK = block
+    try:
+        _check_stack(seed, k, more, series)
+    finally:
+        binned.BLOCK = default
+
+
+def _check_stack(seed: int, k: int, more: int, series: int) -> None:
     rng = np.random.default_rng(seed)
     days = 6
     pool = np.array([0.0, 1.0, 2.0, -3.5, np.inf, -np.inf, np.nan])
