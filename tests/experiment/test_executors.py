@@ -36,6 +36,7 @@ from sweep_fakes import (
 from sim.experiment.executors import (
     LOST_RETRIES,
     MMAP_THRESHOLD,
+    TRIM_THRESHOLD,
     Background,
     ProcessExecutor,
     SerialExecutor,
@@ -313,8 +314,10 @@ def test_the_allocator_is_steadied_here_and_in_the_processes_started_after(monke
     of megabytes; the threshold is fixed in this process and, by the environment, in the
     fork server and its workers. A threshold the user set is left alone."""
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     took = steady_allocator()
     assert os.environ["MALLOC_MMAP_THRESHOLD_"] == str(MMAP_THRESHOLD)
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == str(TRIM_THRESHOLD)
     if platform.libc_ver()[0] == "glibc":
         assert took
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
