@@ -73,7 +73,7 @@ def pack(results: Sequence[RunResult]) -> PackedResults:
     return PackedResults(tuple(shells), tuple(names), tuple(blocks))
 
 
-def _packable(values: list[object]) -> bool:
+def _packable(values: Sequence[object]) -> bool:
     """Whether series ``values`` stack into one float64 block without a change."""
     if not all(isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype == np.float64 for v in values):
         return False
