@@ -5,6 +5,7 @@ files alone. Masses are in tonnes, times in days."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 import time
@@ -241,20 +242,25 @@ def run(
         bar = monitorless(total=reps, file=sys.stderr, unit="rep", desc=scenario.name, leave=False)
     try:
         while True:
-            results = iter_replications(
-                scenario, batch, root, workers=workers, run_fn=run_fn, first=first, fork=fork
+            # closed here, not when collected: a stop that comes while this loop runs
+            # must end the workers now (see ProcessExecutor.close)
+            results = contextlib.closing(
+                iter_replications(
+                    scenario, batch, root, workers=workers, run_fn=run_fn, first=first, fork=fork
+                )
             )
-            for result in results:
-                i = len(metrics)
-                acc.add(i, result)
-                ids.append(int(result.replication))
-                seeds.append(int(result.seed))
-                metrics.append(compact(replication_metrics(scenario, result)))
-                sim_events += int(result.sim_events)
-                if on_result is not None:
-                    on_result(i, result, metrics[-1])
-                if bar is not None:
-                    bar.update(1)
+            with results as arriving:
+                for result in arriving:
+                    i = len(metrics)
+                    acc.add(i, result)
+                    ids.append(int(result.replication))
+                    seeds.append(int(result.seed))
+                    metrics.append(compact(replication_metrics(scenario, result)))
+                    sim_events += int(result.sim_events)
+                    if on_result is not None:
+                        on_result(i, result, metrics[-1])
+                    if bar is not None:
+                        bar.update(1)
             if precision is None:
                 break
             checks = precision_mod.check(metrics, names, precision, root)

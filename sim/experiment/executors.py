@@ -583,11 +583,12 @@ class ProcessExecutor:
         self.retries = retries
         self.fork = fork
         self._kept: _Pool | None = None
+        self._open: list[_Pool] = []  # the pools of imap calls not finished
 
     def _pool(self, context: Any) -> _Pool:
         if self._kept is not None and self._kept.context is context:
             return self._kept
-        self.close()
+        self._close_kept()
         pool = _Pool(self.workers, context, warm_start_context() if self.fork else None)
         if self.keep:
             self._kept = pool
@@ -604,6 +605,8 @@ class ProcessExecutor:
     ) -> Iterator[Any]:
         """Results of ``fn(context, task)`` computed in worker processes."""
         pool = self._pool(context)
+        if not self.keep:
+            self._open.append(pool)
         try:
             yield from _drive(
                 lambda t: pool.submit(fn, t),
@@ -614,10 +617,26 @@ class ProcessExecutor:
             )
         finally:
             if not self.keep:
-                pool.shut()
+                self._shut_open(pool)
 
     def close(self) -> None:
-        """Shut down a kept pool (pools of plain :meth:`imap` calls are already closed)."""
+        """Shut down a kept pool, and the pool of every :meth:`imap` call not finished.
+
+        A stop (Ctrl-C) that comes while the caller, not the generator, runs leaves the
+        generator suspended: its own clean-up waits until it is collected, which a
+        reference cycle put off past the interpreter's exit, where the standard
+        library waited for ever for the pool's idle workers (``siege run`` hung after
+        a Ctrl-C about once in ten). Callers close the executor in a ``finally``."""
+        for pool in list(self._open):
+            self._shut_open(pool)
+        self._close_kept()
+
+    def _shut_open(self, pool: _Pool) -> None:
+        if pool in self._open:
+            self._open.remove(pool)
+            pool.shut()
+
+    def _close_kept(self) -> None:
         if self._kept is not None:
             pool, self._kept = self._kept, None
             pool.shut()

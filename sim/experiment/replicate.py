@@ -22,7 +22,7 @@ the others' results are kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from sim.experiment.executors import (
@@ -47,7 +47,7 @@ def iter_replications(
     run_fn: Callable[[Scenario, int, int], Any] | None = None,
     first: int = 0,
     fork: bool = False,
-) -> Iterator[RunResult]:
+) -> Generator[RunResult, None, None]:
     """Yield the results of replications ``first .. first + replications - 1`` in order.
 
     ``workers`` > 1 runs them in that many processes (``fork``: forked from this process
@@ -74,7 +74,7 @@ def iter_replications(
         for packed in executor.imap(replicate_chunk, context, chunks, ordered=True, lost=lost):
             yield from packed.unpack()
     finally:
-        executor.close()
+        executor.close()  # (its pool too, if a stop left the generator above suspended)
 
 
 class _LostChunk:
@@ -93,8 +93,12 @@ class _LostChunk:
         singles = [range(r, r + 1) for r in chunk]
         out: list[Any] = []
         pool = ProcessExecutor(1)
-        for packed in pool.imap(replicate_chunk, self.context, singles, ordered=True, lost=self):
-            out.extend(packed.unpack())
+        try:
+            chunks = pool.imap(replicate_chunk, self.context, singles, ordered=True, lost=self)
+            for packed in chunks:
+                out.extend(packed.unpack())
+        finally:
+            pool.close()
         return pack(out)
 
 

@@ -427,3 +427,22 @@ def test_a_ctrl_c_while_a_future_is_looked_at_ends_the_run(
     finally:
         proc.kill()
     assert proc.returncode == 130, stderr
+
+
+def test_closing_the_executor_ends_the_pool_of_a_suspended_imap() -> None:
+    """A Ctrl-C that comes while the caller, not the generator, runs leaves ``imap``
+    suspended; if a reference cycle keeps it until the interpreter exits, the standard
+    library waits there for ever for the pool's idle workers (``siege run`` hung after a
+    Ctrl-C about once in ten). The caller's ``close()`` must end that pool at once."""
+    ex = ProcessExecutor(2, fork=True)
+    suspended = ex.imap(pid, None, range(50), ordered=True)
+    worker = next(suspended)  # the generator is kept alive, as by a cycle
+    assert _alive(worker)
+    ex.close()
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _alive(worker), "the suspended imap's pool outlived close()"
+    suspended.close()  # its own clean-up, later, does no harm
+    assert list(ex.imap(square, 3, [1, 2], ordered=True)) == [3, 12]  # the executor still works
+    ex.close()
