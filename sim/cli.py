@@ -813,6 +813,17 @@ def _terminating_like_ctrl_c() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _ctrl_c_raises() -> None:
+    """Ctrl-C raises ``KeyboardInterrupt`` (handled by :func:`main`: one line, status
+    130) where the launcher (:mod:`sim.__main__`) left it at the default action, which
+    ends the process silently while nothing is written yet."""
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) == signal.SIG_DFL
+    ):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def entry() -> NoReturn:
     """The ``siege`` command (and ``python -m sim``): :func:`main`, then the exit.
 
@@ -853,6 +864,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INPUT
     steady_allocator()  # memory flat however many replications (executors, "Memory")
+    _ctrl_c_raises()
     try:
         with _terminating_like_ctrl_c():
             return int(args.func(args, argv))

@@ -198,3 +198,15 @@ def test_nothing_of_a_command_outlives_it(tmp_path: Path, tiny: Path, command: s
     _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert _session_of(proc.pid) == []
+
+
+def test_a_ctrl_c_while_the_command_starts_ends_it_silently(tmp_path: Path, tiny: Path) -> None:
+    """Before the command sets its own handlers (its modules take about 0.3 s to import),
+    a Ctrl-C ends it by the signal's default action: no traceback (Python's own default
+    printed one from the middle of an import), nothing written."""
+    proc = _start(tmp_path, "run", tiny, "--out", tmp_path / "out", "--quiet")
+    time.sleep(0.1)  # started, still importing
+    code, err = _stop(proc, signal.SIGINT)
+    assert code == -signal.SIGINT, err
+    assert "Traceback" not in err and err == ""
+    assert not (tmp_path / "out").exists()
