@@ -10,7 +10,6 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,10 @@ from sim.api.common import reading
 from sim.conventions import InputError
 from sim.experiment.executors import (
     Background,
+    Beside,
     Executor,
     ProcessExecutor,
     WarmPool,
-    first_done,
     mp_context,
     signals_held,
 )
@@ -307,19 +306,14 @@ def _reduce(
     the other thread run; 0.38 s and 0.20–0.30 s for 200 replications of the baseline
     alone, 0.37 s together). The thread is gone when this returns (a process with a
     thread does not fork its workers) and a stop signal still comes to this thread."""
-    with signals_held():  # the thread inherits the mask: a stop comes here
-        aside = ThreadPoolExecutor(1, thread_name_prefix="siege-summary")
-        summarizing = aside.submit(summarize_metrics, metrics, root)
+    summarizing = Beside("siege-summary", summarize_metrics, metrics, root)
     try:
         daily = acc.percentiles()
         binned = acc.report()
-        first_done([summarizing])  # (see first_done: a stop comes out of the wait alone)
-        with signals_held():
-            summary = summarizing.result()
-    finally:
-        with signals_held():
-            aside.shutdown()
-    return daily, binned, summary
+    except BaseException:
+        summarizing.close()
+        raise
+    return daily, binned, summarizing.result()
 
 
 def write_run(
@@ -572,11 +566,7 @@ def write_run_files(
     """
     writing = None
     if tables and plots and executor is not None and executor.workers > 1:
-        # started with the stop signals held: the thread inherits the mask, so a Ctrl-C
-        # still comes to this (the main) thread, and only where a wait lets it in
-        with signals_held():
-            writing = ThreadPoolExecutor(1, thread_name_prefix="siege-tables")
-            written = writing.submit(_write_tables, runset, folder)
+        writing = Beside("siege-tables", _write_tables, runset, folder)
     elif tables:
         _write_tables(runset, folder)
     try:
@@ -591,13 +581,10 @@ def write_run_files(
                 executor=executor,
             )
         if writing is not None:
-            first_done([written])  # (see first_done: a stop comes out of the wait alone)
-            with signals_held():
-                written.result()
+            writing.result()
     finally:
         if writing is not None:
-            with signals_held():
-                writing.shutdown()
+            writing.close()
     manifest = build_manifest(
         seed=runset.seed,
         replications=runset.replications,

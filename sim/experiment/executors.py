@@ -933,6 +933,39 @@ class Background:
         self._pool.shut()
 
 
+class Beside:
+    """``fn(*args)`` started now in a thread of this process while this thread goes on;
+    :meth:`result` waits for it and ends the thread (:meth:`close` alone, on the way
+    out of an error).
+
+    For work that mostly waits or runs in NumPy (writing tables, bootstraps), where a
+    process would cost more than it saves. The thread starts with the stop signals held
+    (:func:`signals_held`), so it inherits the mask and a Ctrl-C keeps coming to this
+    thread; the wait lets one in only where it is safe (:func:`first_done`). Once
+    :meth:`result` or :meth:`close` has returned, the thread is gone: a process that ran
+    one thread before may fork again.
+    """
+
+    def __init__(self, name: str, fn: Callable[..., Any], *args: Any) -> None:
+        with signals_held():
+            self._pool = cf.ThreadPoolExecutor(1, thread_name_prefix=name)
+            self._future = self._pool.submit(fn, *args)
+
+    def result(self) -> Any:
+        """Wait for the call; its result (or its error, raised) once the thread is gone."""
+        try:
+            first_done([self._future])
+            with signals_held():
+                return self._future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the thread (waiting for the call if it runs)."""
+        with signals_held():
+            self._pool.shutdown()
+
+
 # ---- Dask ------------------------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ from sim.experiment.executors import (
     MMAP_THRESHOLD,
     TRIM_THRESHOLD,
     Background,
+    Beside,
     ProcessExecutor,
     SerialExecutor,
     WarmPool,
@@ -446,3 +447,13 @@ def test_closing_the_executor_ends_the_pool_of_a_suspended_imap() -> None:
     suspended.close()  # its own clean-up, later, does no harm
     assert list(ex.imap(square, 3, [1, 2], ordered=True)) == [3, 12]  # the executor still works
     ex.close()
+
+
+def test_a_call_beside_gives_its_result_or_error_and_leaves_no_thread() -> None:
+    threads = threading.active_count()
+    assert Beside("t", square, 3, 4).result() == 48
+    with pytest.raises(ZeroDivisionError):
+        Beside("t", divmod, 1, 0).result()
+    aside = Beside("t", time.sleep, 0.05)
+    aside.close()  # waits for the call
+    assert threading.active_count() == threads
