@@ -88,6 +88,7 @@ import concurrent.futures as cf
 import contextlib
 import ctypes
 import gc
+import logging
 import multiprocessing as mp
 import os
 import queue
@@ -969,6 +970,18 @@ class Beside:
 # ---- Dask ------------------------------------------------------------------------------
 
 
+def dask_setup(worker: Any) -> None:
+    """Run by each worker of a local Dask cluster as it starts (Dask's preload hook).
+
+    The worker ignores Ctrl-C and a hang-up, as the workers of a :class:`ProcessExecutor`
+    do: the terminal sends them to every process of its group, and the parent alone
+    decides what a stop means (it closes the cluster, and each nanny stops its worker).
+    A stop in the second or so while a worker starts, before this runs, still ends that
+    worker (and it prints its traceback): Dask starts its workers as new interpreters."""
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def _dask_call(fn: TaskFn, context: Any, task: Any) -> Any:
     return fn(context, task)
 
@@ -991,6 +1004,29 @@ class DaskExecutor:
         window: int | None = None,
         timeout_s: float = 30.0,
     ) -> None:
+        self._cluster = None
+        self._own_client = client is None
+        try:
+            # Started with the stop signals held: the threads of Dask's event loop, and
+            # the worker processes they start, inherit the mask. So a Ctrl-C, which the
+            # terminal sends to every process of the group, stops this process alone,
+            # which then closes the cluster (a worker killed by it would have lost its
+            # scattered data and filled the screen with Dask's errors); and a cluster is
+            # never left half started. A stop that came meanwhile is raised when the
+            # block ends, and the half-made executor is closed.
+            with signals_held():
+                self._connect(scheduler, workers, client, timeout_s)
+        except BaseException:
+            self.close()
+            raise
+        n = sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values())
+        self.workers = max(1, n)
+        self.window = window or 2 * self.workers
+
+    def _connect(
+        self, scheduler: str | None, workers: int | None, client: Any, timeout_s: float
+    ) -> None:
+        """Set ``client`` (and ``_cluster`` when a local one is started)."""
         try:
             # imported here: distributed costs a third of a second and only Dask runs need it
             from distributed import Client, LocalCluster
@@ -998,8 +1034,7 @@ class DaskExecutor:
             raise ScenarioError(
                 "--executor", "", "dask needs dask.distributed: pip install 'siege-sim[dask]'"
             ) from err
-        self._cluster = None
-        self._own_client = client is None
+
         if client is not None:
             self.client = client
         elif scheduler:
@@ -1015,12 +1050,12 @@ class DaskExecutor:
                 ) from None
         else:
             self._cluster = LocalCluster(
-                n_workers=workers or default_workers(), threads_per_worker=1, processes=True
+                n_workers=workers or default_workers(),
+                threads_per_worker=1,
+                processes=True,
+                preload=[__name__],  # each worker runs dask_setup() as it starts
             )
             self.client = Client(self._cluster)
-        n = sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values())
-        self.workers = max(1, n)
-        self.window = window or 2 * self.workers
 
     def imap(
         self,
@@ -1056,11 +1091,39 @@ class DaskExecutor:
         )
 
     def close(self) -> None:
-        """Close the client (and the local cluster, if this executor started one)."""
-        if self._own_client:
-            self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        """Close the client (and the local cluster, if this executor started one).
+
+        A local cluster closes with Dask's logs silenced: closed by a stop in the middle
+        of a task or of sending the context, it logs the work it drops, as errors,
+        which are not the user's to act on (the run's own message says what was kept)."""
+        client = getattr(self, "client", None)
+        local = self._cluster is not None
+        with _logs_silenced(DASK_LOGGERS) if local else contextlib.nullcontext():
+            if self._own_client and client is not None:
+                client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+
+
+DASK_LOGGERS = ("distributed", "tornado", "asyncio")
+"""The loggers a closing local Dask cluster writes to."""
+
+
+@contextlib.contextmanager
+def _logs_silenced(names: Iterable[str]) -> Iterator[None]:
+    """The named loggers and their children (those with a level of their own too) say
+    nothing until the block ends."""
+    prefixes = tuple(f"{name}." for name in names)
+    known = [n for n in logging.root.manager.loggerDict if n.startswith(prefixes)]
+    loggers = [logging.getLogger(name) for name in (*names, *known)]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 def make_executor(

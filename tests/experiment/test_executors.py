@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import gc
+import logging
 import multiprocessing as mp
 import os
 import platform
@@ -39,6 +40,7 @@ from sim.experiment.executors import (
     TRIM_THRESHOLD,
     Background,
     Beside,
+    DaskExecutor,
     ProcessExecutor,
     SerialExecutor,
     WarmPool,
@@ -457,3 +459,52 @@ def test_a_call_beside_gives_its_result_or_error_and_leaves_no_thread() -> None:
     aside = Beside("t", time.sleep, 0.05)
     aside.close()  # waits for the call
     assert threading.active_count() == threads
+
+
+@pytest.mark.timeout(120)
+def test_a_local_dask_cluster_leaves_ctrl_c_and_hang_up_to_the_parent() -> None:
+    pytest.importorskip("distributed")
+    ex = DaskExecutor(workers=1)
+    try:
+        got = {
+            str(handler)
+            for sig in (signal.SIGINT, signal.SIGHUP)
+            for handler in ex.client.run(signal.getsignal, sig).values()
+        }
+    finally:
+        ex.close()
+    assert got == {str(signal.SIG_IGN)}
+
+
+class _Closing:
+    def __init__(self, closed: list[str], name: str) -> None:
+        self.closed, self.name = closed, name
+
+    def close(self) -> None:
+        logging.getLogger("distributed.scheduler").error("lost scattered data")
+        logging.getLogger("tornado.application").error("exception in callback")
+        self.closed.append(self.name)
+
+
+def test_a_stop_while_a_dask_executor_starts_closes_what_it_started(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    closed: list[str] = []
+    held: list[bool] = []
+
+    def connect(self: DaskExecutor, *_: object) -> None:
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        held.append(signal.SIGINT in mask and signal.SIGTERM in mask)
+        self._cluster = _Closing(closed, "cluster")
+        self.client = _Closing(closed, "client")
+        raise KeyboardInterrupt  # as a Ctrl-C held meanwhile would be raised
+
+    monkeypatch.setattr(DaskExecutor, "_connect", connect)
+    level = logging.getLogger("tornado.application").level
+    with caplog.at_level(logging.DEBUG), pytest.raises(KeyboardInterrupt):
+        DaskExecutor()
+    assert held == [True]  # started with the stop signals held
+    assert closed == ["client", "cluster"]
+    assert not [r for r in caplog.records if r.name.startswith(("distributed", "tornado"))]
+    assert logging.getLogger("tornado.application").level == level
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
