@@ -450,19 +450,30 @@ class Fleet:
             yield self.take_off(ac)  # load, take off, fly out
             if ac.q_air > 0.0 and not self.arrive(ac):
                 continue  # lost on the way, with its load
-            if not ac.target.ok and not (yield from self.divert(ac)):
-                yield from self.home(ac)  # no target would take it: home with the load
+            if ac.target.ok or (yield from self.divert(ac)):  # (else home with the load)
+                if self.airdrop:
+                    hold = self.hold(ac)  # until the booked pass
+                    if hold > 0.0:
+                        yield hold
+                    self.drop(ac)
+                else:
+                    yield self.land(ac)  # hold for the booked landing, unload
+                    if not self.unloaded(ac):
+                        continue  # destroyed on the ground
+            base = self.base
+            if base is not None and not base.simple:
+                yield from self.home_queued(ac)  # queue for a loading place on arrival
                 continue
-            if self.airdrop:
-                hold = self.hold(ac)  # until the booked pass
-                if hold > 0.0:
-                    yield hold
-                self.drop(ac)
-            else:
-                yield self.land(ac)  # hold for the booked landing, unload
-                if not self.unloaded(ac):
-                    continue  # destroyed on the ground
-            yield from self.home(ac)
+            try:
+                yield self.home(ac)  # fly back, be turned round, wait until allowed
+            except Woken:  # an event changed the fleet on the way
+                ac.allowed_at = -1.0
+                ac.waiting = False
+                done = ac.ready_at  # finish the flight and the turnaround, then reconsider
+                if self.env._now < done:
+                    yield done - self.env._now
+                continue
+            ac.waiting = False
 
     def _go(self, ac: Aircraft) -> bool:
         """The usual start of :meth:`ready`, without its generator: woken at the take-off
@@ -1103,64 +1114,67 @@ class Fleet:
             ac.returns.append((now + self.replacement, lost_weight))
         return False
 
-    def home(self, ac: Aircraft) -> Cycle:
-        """Fly back and be turned round at the base, then wait until allowed to leave.
-
-        Unless the base has loading slots (a queue decided on arrival), the turnaround
-        and the wait after it are known on leaving the target, so the aircraft
-        sleeps once: it is woken on the way if an event changes the fleet, finishes
-        its flight and turnaround, and reconsiders. At a base with loading slots it
-        queues on arrival, is turned round, and then sleeps until allowed to leave.
-        Either way it is woken at the take-off time it computed (``allowed_at``),
-        and :meth:`_go` sends it off.
-        """
-        env = self.env
-        now = env._now
-        w = ac.weight
+    def _back(self, ac: Aircraft, now: float) -> float:
+        """The flight time home from the target (days); after a diversion, the hours
+        beyond the planned flight back are flown now, out of the budget."""
         back = ac.out
-        target = ac.target
         if ac.diverted:  # flown back from another target than planned
+            target = ac.target
             back = self.out[self.targets.index(target)] if target in self.targets else back
             extra = 24.0 * (back - ac.out)
             if self.ute is not None:
                 ac.flying_hours.spend(now, extra)
-            self.flying_h[self.day_of(now)] += w * extra
+            self.flying_h[self.day_of(now)] += ac.weight * extra
+        return back
+
+    def home(self, ac: Aircraft) -> float:
+        """Fly back and be turned round at a base without loading slots (or no base):
+        the time from now until the aircraft is allowed to leave again.
+
+        Without a queue at the base, the turnaround and the wait after it are known
+        on leaving the target, so the aircraft sleeps once (:meth:`fly` yields this
+        delay): it is woken on the way if an event changes the fleet, then finishes
+        its flight and turnaround (``ready_at``, set here) and reconsiders. Otherwise
+        it is woken at the take-off time it computed (``allowed_at``), and
+        :meth:`_go` sends it off. A plain function, not a generator, as the step of
+        every sortie; a base with loading slots takes :meth:`home_queued`.
+        """
+        now = self.env._now
+        back = ac.out if not ac.diverted else self._back(ac, now)
         base = self.base
         if base is None:
             done = now + back + self.base_days
-        elif base.simple:
-            done = base.turn_round(now + back, self.base_days, w)
         else:
-            yield back
-            done = base.turn_round(env._now, self.base_days, w)
-            if done > env._now:
-                yield done - env._now
-            now = ac.ready_at = env._now
-            if ac.index >= self.n:
-                return  # retired (ready() says so)
-            t = self.earliest(ac, now)
-            ac.allowed_at = t  # sleep until t, as in ready() (within EPS: leave now)
-            if t > now + EPS:
-                ac.waiting = True
-                try:
-                    yield t - now if t != math.inf else UNTIL_WOKEN
-                except Woken:  # an event changed the fleet: ready() reconsiders
-                    ac.allowed_at = -1.0
-                ac.waiting = False
-            return
+            done = base.turn_round(now + back, self.base_days, ac.weight)
         ac.ready_at = done
         t = self.earliest(ac, done)
         ac.allowed_at = t  # sleep until t, as in ready()
         ac.waiting = True
-        try:
-            yield t - now if t != math.inf else UNTIL_WOKEN
-        except Woken:  # an event changed the fleet
-            ac.allowed_at = -1.0
+        return t - now if t != math.inf else UNTIL_WOKEN
+
+    def home_queued(self, ac: Aircraft) -> Cycle:
+        """Fly back to a base with loading slots, queue there on arrival and be turned
+        round, then sleep until allowed to leave (woken at ``allowed_at``, as
+        :meth:`home`)."""
+        env = self.env
+        base = self.base  # the base it flies back to (an event may move the fleet meanwhile)
+        assert base is not None
+        yield self._back(ac, env._now)
+        done = base.turn_round(env._now, self.base_days, ac.weight)
+        if done > env._now:
+            yield done - env._now
+        now = ac.ready_at = env._now
+        if ac.index >= self.n:
+            return  # retired (ready() says so)
+        t = self.earliest(ac, now)
+        ac.allowed_at = t  # sleep until t, as in ready() (within EPS: leave now)
+        if t > now + EPS:
+            ac.waiting = True
+            try:
+                yield t - now if t != math.inf else UNTIL_WOKEN
+            except Woken:  # an event changed the fleet: ready() reconsiders
+                ac.allowed_at = -1.0
             ac.waiting = False
-            if env._now < done:  # finish the flight and the turnaround, then reconsider
-                yield done - env._now
-            return
-        ac.waiting = False
 
     # -- the record -------------------------------------------------------------
 

@@ -1086,3 +1086,24 @@ def test_an_event_that_moves_a_target_to_another_pocket_moves_its_deliveries() -
     assert base[:16].sum() == 0 and base[17:].sum() > 0
     np.testing.assert_allclose(city + base, r.series["delivered_t__f"])
     assert r.series["received_t__base"][17:].sum() == pytest.approx(base[17:].sum())
+
+
+def test_an_aircraft_flying_home_when_its_fleet_moves_base_is_turned_round_where_it_flew() -> None:
+    """A base with loading slots queues an aircraft when it arrives, but the base it
+    flies to is the one in force when it left the target: an event that moves the
+    fleet meanwhile applies from the next sortie (Fleet.home_queued)."""
+    slots = {"loading_slots": 1}
+    s = scenario(
+        bases={"coast": slots, "inland": slots},
+        airfields=STRIP,
+        fleets={"f": land_fleet(base="coast", flight_h=30.0, ground_h=1.0, base_h=1.0)},
+        events=[
+            {"date": dt.date(2016, 1, 6), "title": "the fleet moves inland",
+             "set": {"fleets.f.base": "inland"}},
+        ],
+    )  # fmt: skip
+    r = run_replication(s, 0)
+    # out 00:00 day 0 - 06:00 day 1, unloaded 07:00, back 13:00 day 2 (after the event)
+    coast, inland = r.series["turnarounds__coast"], r.series["turnarounds__inland"]
+    assert coast[:3].tolist() == [0.0, 0.0, 1.0]
+    assert coast[3:].sum() == 0.0 and inland[:3].sum() == 0.0 and inland[3:].sum() > 0.0
