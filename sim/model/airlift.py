@@ -932,8 +932,9 @@ class Fleet:
             fixed = self.fixed_load
             ac.load = fixed if w == 1.0 else [x * w for x in fixed]
             account = ac.account = self.ledger.air
-            account.sent += self.fixed_total * w
-            account.under_way += self.fixed_total * w
+            total = self.fixed_total * w
+            account.sent += total
+            account.under_way += total
         else:
             ac.load, ac.account = self.load(w)
         out = self.out[ac.j]
@@ -1069,17 +1070,20 @@ class Fleet:
     def _deliver(self, ac: Aircraft, share: float) -> None:
         """Book ``share`` of the load into the target's pocket."""
         pocket = ac.target.pocket
-        assert ac.load is not None
-        got = self.ledger.deliver(ac.account, self.ctx.pockets[pocket], ac.load, share, ac.diverted)
+        load = ac.load
+        assert load is not None
+        account = ac.account
+        ledger = self.ledger
+        got = ledger.deliver(account, self.ctx.pockets[pocket], load, share, ac.diverted)
         ac.load = None
-        now = self.env._now
-        day = int(now + EPS)
+        day = int(self.env._now + EPS)
         if day > self.last_day:
             day = self.last_day
         tally = self.pockets[pocket]
-        self.deliveries[day] += ac.weight
-        tally.deliveries[day] += ac.weight
-        if ac.account is self.ledger.shuttle:  # between pockets: a transfer, not a delivery
+        w = ac.weight
+        self.deliveries[day] += w
+        tally.deliveries[day] += w
+        if account is ledger.shuttle:  # between pockets: a transfer, not a delivery
             self.transferred[day] += got
             tally.transferred[day] += got
         else:

@@ -136,12 +136,18 @@ class Ledger:
         """``share`` of ``load`` reaches ``pocket``; the rest of a drop is not recovered.
 
         Returns the tonnes the pocket received.
+
+        A whole load (``share`` 1, every landing) is not summed again: what the pocket
+        received is then ``sum(load)`` to the bit, the same non-negative terms added
+        in the same order (a zero term, which the pocket skips, adds nothing).
         """
         got = pocket.receive_load(load, share, account is self.air)
-        total = sum(load)
-        account.under_way -= total
         account.arrived += got
-        if share != 1.0:
+        if share == 1.0:
+            account.under_way -= got
+        else:
+            total = sum(load)
+            account.under_way -= total
             account.not_recovered += total - got
         if diverted:
             account.diverted += got
