@@ -29,8 +29,10 @@ An error raised in a cycle ends the run at once, from :meth:`Driver.run_until`, 
 so does a negative delay (a ``ValueError``, as from SimPy's ``Timeout``). Cycles are
 started and woken from outside (the timeline's events, between days), never by a
 cycle while it runs: the entry being run stays at the top of the heap and its next
-wake replaces it there (one sift instead of a pop and a push), so a wake scheduled by
-a running cycle is refused (a ``RuntimeError``).
+wake replaces it there (one sift instead of a pop and a push), so a start or a wake
+asked for while :meth:`Driver.run_until` runs is refused (a ``RuntimeError`` raised
+where it is asked for, which ends the run). The heap is the driver's alone: nothing
+else schedules SimPy events on the environment (its clock and ids are shared).
 Times are in days.
 """
 
@@ -50,6 +52,9 @@ NORMAL = 1
 """Priority of the end of a delay (SimPy's ``Timeout``)."""
 UNTIL_WOKEN = math.inf
 """The delay a cycle yields to wait until :meth:`Driver.wake` wakes it (no entry)."""
+
+REFUSED = "a cycle scheduled a wake while it ran"
+"""Why a start or a wake asked for while :meth:`Driver.run_until` runs is refused."""
 
 Cycle = Generator[float, None, None]
 """A cycle: yields delays in days (:data:`UNTIL_WOKEN`: until woken); returns when done."""
@@ -93,16 +98,19 @@ class Driver:
     on it).
     """
 
-    __slots__ = ("env", "ids", "queue")
+    __slots__ = ("env", "ids", "queue", "running")
 
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
         # (time, priority, id, Step) entries; SimPy types its items as its own events
         self.queue: list[Any] = env._queue
         self.ids: count[int] = env._eid
+        self.running = False  # inside run_until: no start or wake (see the module's notes)
 
     def start(self, cycle: Cycle) -> Step:
         """Drive ``cycle`` from now on: it first runs after this moment's urgent entries."""
+        if self.running:
+            raise RuntimeError(REFUSED)
         step = Step(cycle)
         eid = step.pending = next(self.ids)
         heappush(self.queue, (self.env._now, URGENT, eid, step))
@@ -117,6 +125,8 @@ class Driver:
         """
         if not step.alive:
             raise RuntimeError("a cycle that has ended cannot be woken")
+        if self.running:
+            raise RuntimeError(REFUSED)
         step.resume = step.woken
         eid = step.pending = next(self.ids)
         heappush(self.queue, (self.env._now, URGENT, eid, step))
@@ -136,33 +146,36 @@ class Driver:
         ids = self.ids
         normal, until_woken = NORMAL, UNTIL_WOKEN
         # The entry being run stays at the top of the heap while its cycle runs (a
-        # cycle pushes nothing: starts and wakes come from events, between days), so
-        # its next wake replaces it there: one sift instead of a pop and a push.
-        while queue:
-            entry = queue[0]
-            now, _, eid, step = entry
-            if not now < end:  # (every wake before end; the top of the heap read once)
-                break
-            if step.pending != eid:
-                heappop(queue)
-                continue  # stale: the cycle was woken before this wake came
-            env._now = now
-            try:
-                delay = step.resume(None)
-            except StopIteration:
-                heappop(queue)
-                step.alive = False
-                step.pending = -1
-                next(ids)  # the id an ending SimPy process takes
-                continue
-            if queue[0] is not entry:
-                raise RuntimeError("a cycle scheduled a wake while it ran")
-            if delay < until_woken:
-                if delay < 0.0:  # (as SimPy's Timeout: time never runs backwards)
-                    raise ValueError(f"a cycle yielded a negative delay: {delay} days")
-                eid = step.pending = next(ids)
-                heapreplace(queue, (now + delay, normal, eid, step))
-            else:
-                heappop(queue)
-                step.pending = -1
+        # cycle pushes nothing: starts and wakes asked for meanwhile are refused, see
+        # start() and wake()), so its next wake replaces it there: one sift instead of
+        # a pop and a push.
+        self.running = True
+        try:
+            while queue:
+                entry = queue[0]
+                now, _, eid, step = entry
+                if not now < end:  # (every wake before end; the top of the heap read once)
+                    break
+                if step.pending != eid:
+                    heappop(queue)
+                    continue  # stale: the cycle was woken before this wake came
+                env._now = now
+                try:
+                    delay = step.resume(None)
+                except StopIteration:
+                    heappop(queue)
+                    step.alive = False
+                    step.pending = -1
+                    next(ids)  # the id an ending SimPy process takes
+                    continue
+                if delay < until_woken:
+                    if delay < 0.0:  # (as SimPy's Timeout: time never runs backwards)
+                        raise ValueError(f"a cycle yielded a negative delay: {delay} days")
+                    eid = step.pending = next(ids)
+                    heapreplace(queue, (now + delay, normal, eid, step))
+                else:
+                    heappop(queue)
+                    step.pending = -1
+        finally:
+            self.running = False
         env._now = end

@@ -274,3 +274,18 @@ def test_the_clock_reads_each_wakes_time_then_the_end() -> None:
     step: Step = driver.start(cycle())
     driver.run_until(2.0)
     assert seen == [0.25, 0.75] and env.now == 2.0 and not step.alive
+
+
+def test_a_cycle_that_starts_another_while_it_runs_is_refused() -> None:
+    driver = Driver(simpy.Environment())
+
+    def starter() -> Generator[float, None, None]:
+        yield 0.25
+        driver.start(iter_endless())
+        yield 0.25
+
+    driver.start(starter())
+    with pytest.raises(RuntimeError, match="scheduled a wake while it ran"):
+        driver.run_until(1.0)
+    assert not driver.running  # the refusal ended the run; the driver is usable again
+    driver.start(iter_endless())
