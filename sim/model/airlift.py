@@ -750,7 +750,10 @@ class Fleet:
             if booking is not None:
                 if ac.held_since >= 0.0:
                     self._waited(ac, p, now, w)
-                ac.target, ac.booking, ac.weight, ac.j = p, booking, w, j
+                ac.target = p
+                ac.booking = booking
+                ac.weight = w
+                ac.j = j
                 return True
             free = p.pass_time(arrive) if airdrop else p.landing_time(arrive)  # type: ignore[union-attr]
             leave = free - holding - out[j]
@@ -1028,8 +1031,7 @@ class Fleet:
         """Unloading is done: the load reaches the pocket; a parked aircraft may be
         destroyed (False)."""
         self._deliver(ac, 1.0)
-        field = ac.target
-        assert isinstance(field, Airfield)
+        field: Airfield = ac.target  # (a landing sortie's target is an airfield)
         if field.ground_loss > 0.0:
             landed, done = ac.booking
             p_hour = field.ground_loss * self.threat.loss
