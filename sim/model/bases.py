@@ -19,6 +19,7 @@ weather zone. Times are in days.
 
 from __future__ import annotations
 
+import math
 from heapq import heapreplace
 
 from sim.model.hours import OpeningHours, reclock
@@ -77,22 +78,15 @@ class Base:
         place is held for ``weight × base_days`` of open time.
         """
         hours = self.hours
-        always = hours.always  # open around the clock: open time is time (no calls)
-        pos = t if always else hours.clock(t)
         free = self.free
-        if free is not None:  # the place free first (:mod:`sim.model.places`)
-            heap = free.heap
-            best = heap[0]
-            if best > pos:
-                pos = best
-            heapreplace(heap, pos + weight * base_days)
-        if always:
-            begin = pos
+        heap = free.heap if free is not None else None  # the place free first on top
+        first = heap[0] if heap is not None else -math.inf
+        if hours.always:  # open time is time (OpeningHours.slot(), inlined)
+            pos = begin = first if first > t else t
             done = pos + base_days if base_days > 0.0 else begin
         else:
-            begin = hours.start(pos)
-            done = hours.end(pos + base_days) if base_days > 0.0 else begin
-        if done < begin:  # work too short to leave the window's edge
-            done = begin
+            pos, begin, done = hours.slot(t, first, base_days)
+        if heap is not None:  # (:mod:`sim.model.places`)
+            heapreplace(heap, pos + weight * base_days)
         self.record.serve(t, begin, weight)
         return done

@@ -183,30 +183,23 @@ class Airfield:
         is recorded (``record.serve``) when it happens.
         """
         hours = self.hours
-        always = hours.always
-        pos = t if always else hours.clock(t)  # _earliest(), inlined
+        parking = self.parking.heap  # the place free first on top (:mod:`sim.model.places`)
+        free = parking[0]
         runway = self.runway
         if runway is not None:
-            runways = runway.heap  # the place free first on top (:mod:`sim.model.places`)
-            if runways[0] > pos:
-                pos = runways[0]
-        parking = self.parking.heap
-        if parking[0] > pos:
-            pos = parking[0]
-        land = pos if always else hours.start(pos)
+            runways = runway.heap
+            if runways[0] > free:
+                free = runways[0]
+        if hours.always:  # open time is time (OpeningHours.slot(), inlined)
+            pos = land = free if free > t else t
+            done = pos + ground if ground > 0.0 else land
+        else:
+            pos, land, done = hours.slot(t, free, ground)
         if land - t > holding + EPS:
             return None
         if runway is not None:  # Places.take(), inlined
             heapreplace(runways, pos + weight * self.interval * self.zone.landing_factor)
         heapreplace(parking, pos + weight * ground)
-        if ground <= 0.0:
-            done = land
-        elif always:
-            done = pos + ground
-        else:
-            done = hours.end(pos + ground)
-            if done < land:  # work too short to leave the window's edge
-                done = land
         return land, done
 
 

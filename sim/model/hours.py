@@ -66,6 +66,38 @@ class OpeningHours:
         into = pos - k * length  # min(length, into), inlined
         return k + self.opens + (into if into < length else length)
 
+    def slot(self, t: float, free: float, work: float) -> tuple[float, float, float]:
+        """Book ``work`` (days of open time) for something that comes at moment ``t`` to a
+        place free from open-clock time ``free`` (``-inf``: free now).
+
+        Returns ``(pos, begins, done)``: the open-clock time the work starts, ``pos`` =
+        the later of :meth:`clock` (``t``) and ``free``; the moment it begins,
+        :meth:`start` (``pos``); the moment it is done, :meth:`end` (``pos + work``),
+        not before it begins (``begins`` itself for no work). What a booking asks in one
+        call instead of three: the three methods' arithmetic is repeated here step for
+        step, so the results are the same to the bit (a property test holds them to it).
+        """
+        if self.always:
+            pos = free if free > t else t
+            return pos, pos, (pos + work if work > 0.0 else pos)
+        opens = self.opens
+        length = self.length
+        k = math.floor(t - opens)  # clock(t)
+        elapsed = t - (k + opens)
+        pos = k * length + (elapsed if elapsed < length else length)
+        if free > pos:
+            pos = free
+        k = math.floor(pos / length + EPS)  # start(pos)
+        into = pos - k * length
+        begins = k + opens + (into if into > 0.0 else 0.0)
+        if work <= 0.0:
+            return pos, begins, begins
+        until = pos + work  # end(pos + work)
+        k = math.ceil(until / length - EPS) - 1
+        into = until - k * length
+        done = k + opens + (into if into < length else length)
+        return pos, begins, (begins if done < begins else done)
+
     def is_open(self, t: float) -> bool:
         """Whether moment ``t`` is inside the window (or within EPS of its opening)."""
         if self.always:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -76,3 +78,30 @@ def test_next_opening_is_the_next_window_from_outside_it() -> None:
     assert not w.is_open(18 * H) and w.next_opening(18 * H) == pytest.approx(1 + 10 * H)
     assert not w.is_open(1 + 9 * H) and w.next_opening(1 + 9 * H) == pytest.approx(1 + 10 * H)
     assert w.is_open(10 * H) and w.is_open(15.9 * H) and not w.is_open(16.1 * H)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    opens=st.floats(0.0, 23.9),
+    hours=st.floats(0.5, 24.0),
+    t=st.floats(0.0, 30.0),
+    free=st.one_of(st.just(-float("inf")), st.floats(-1.0, 31.0)),
+    work=st.one_of(st.just(0.0), st.floats(0.0, 2.0)),
+)
+def test_a_slot_is_clock_start_and_end_to_the_bit(
+    opens: float, hours: float, t: float, free: float, work: float
+) -> None:
+    """slot() repeats clock(), start() and end() step for step (the bookings' one call)."""
+    w = OpeningHours(opens, hours)
+    pos = w.clock(t)
+    if free > pos:
+        pos = free
+    begins = w.start(pos)
+    done = w.end(pos + work) if work > 0.0 else begins
+    if done < begins:
+        done = begins
+    assert w.slot(t, free, work) == (pos, begins, done)
+    # to the bit: == would take -0.0 for 0.0
+    assert [math.copysign(1.0, x) for x in w.slot(t, free, work)] == [
+        math.copysign(1.0, x) for x in (pos, begins, done)
+    ]
