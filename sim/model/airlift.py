@@ -1053,15 +1053,16 @@ class Fleet:
 
     def drop(self, ac: Aircraft) -> None:
         """Drop the load over the zone; the pallets recovered reach the pocket."""
-        zone = ac.target
-        assert isinstance(zone, DropZone)
+        zone: DropZone = ac.target  # (an airdrop sortie's target is a drop zone)
         assert ac.load is not None
         total = sum(ac.load)
         n = zone.pallets(total)
         k = ac.recovery.binomial(n, zone.recovery)
         self.pallets_dropped += n
         self.pallets_recovered += k
-        day = self.day_of(self.env._now)
+        day = int(self.env._now + EPS)  # day_of(), inlined
+        if day > self.last_day:
+            day = self.last_day
         self.dropped[day] += total
         self.pallets[day] += n
         tally = self.pockets[zone.pocket]

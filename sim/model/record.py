@@ -178,7 +178,8 @@ class PlaceRecord:
 
     def wait(self, t: float, hours: float, weight: float) -> None:
         """``hours`` an aircraft waited for the place, ending at ``t`` (at home)."""
-        self.queue_h[self.day(t)] += weight * hours
+        d = int(t + 1e-9)  # day(), inlined
+        self.queue_h[d if d < self.last_day else self.last_day] += weight * hours
 
     def divert(self, t: float, weight: float) -> None:
         """An aircraft left at ``t`` without being served."""
