@@ -123,6 +123,22 @@ class Stream:
         self._i = i + 2
         return buf[i], buf[i + 1]
 
+    def uniforms(self, k: int) -> np.ndarray:
+        """The next ``k`` U(0, 1) draws, in order, as a float64 array: what ``k`` calls of
+        :meth:`uniform` give (a weather zone takes all its days' draws at once)."""
+        i = self._i
+        buf = self._buf
+        head = min(k, len(buf) - i)
+        out = np.empty(k)
+        if head > 0:  # the rest of the current block first
+            out[:head] = np.frombuffer(buf, dtype=np.float64)[i : i + head]
+            self._i = i + head
+        else:
+            head = 0
+        if k > head:  # then straight from the generator (the block is used up)
+            out[head:] = self.rng.random(k - head)
+        return out
+
     def bernoulli(self, p: float, key: str = "") -> bool:
         """True with probability ``p``; always one uniform (``key``: call site, deterministic)."""
         i = self._i  # uniform(), inlined
@@ -195,6 +211,10 @@ class ExpectedStream(Stream):
     def pair(self) -> tuple[float, float]:
         """Two means of U(0, 1)."""
         return 0.5, 0.5
+
+    def uniforms(self, k: int) -> np.ndarray:
+        """``k`` means of U(0, 1)."""
+        return np.full(k, 0.5)
 
     def bernoulli(self, p: float, key: str = "") -> bool:
         """Fires on the trial at which the running sum of ``p`` at this call site reaches 1."""

@@ -20,8 +20,15 @@ In the deterministic limit (``stochastic = false``) a day is not drawn: its
 weight, see :mod:`sim.model.airlift`), ``degraded`` the month's share ``g``, and
 the landing factor its expectation on a flyable day, ``1 + g / (1 − u) × (F − 1)``.
 
-The state of day ``d`` is decided when day ``d`` starts, with the parameters in
-force that day, so a timeline event can change the climate mid-run. Nothing flies
+The days are decided ahead, in bulk: when the zone is built, its stream's two
+uniforms of every day of the run are drawn at once (the same draws, in the same
+order, as two per day) and every day is judged with the climate in force
+(:meth:`WeatherZone.plan`). A timeline event that changes the climate on day ``d``
+calls :meth:`WeatherZone.configure` before day ``d`` is stepped, and the days from
+``d`` on are judged again with the new climate from the state of day ``d − 1`` and
+the same draws: the result is what deciding each day at its start with the
+parameters in force that day gives, so an event can change the climate mid-run.
+:meth:`WeatherZone.step` then only reads the day's values. Nothing flies
 from or to a place on a day its zone is unflyable; the siege's combat sorties fly
 in the default zone (``[weather]``).
 """
@@ -29,7 +36,10 @@ in the default zone (``[weather]``).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from array import array
+
+import numpy as np
 
 from sim.model.record import zeros
 from sim.model.streams import Stream
@@ -53,9 +63,21 @@ def month_of_day(start: dt.date, n_days: int) -> list[int]:
 
 
 class WeatherZone:
-    """The day-by-day weather of one zone in one replication."""
+    """The day-by-day weather of one zone in one replication.
+
+    ``flyable``, ``degraded`` and ``landing_factor`` hold the values of the day last
+    stepped; ``flyable_days`` and ``degraded_days`` the values of every day, decided
+    ahead by :meth:`plan` (a day not yet stepped may still be decided again by an event).
+    """
 
     __slots__ = (
+        "_degraded_plan",
+        "_draws",
+        "_factor_plan",
+        "_flyable_plan",
+        "_months",
+        "_next",
+        "_unflyable_plan",
         "degraded",
         "degraded_days",
         "degraded_share",
@@ -69,7 +91,6 @@ class WeatherZone:
         "stochastic",
         "stream",
         "unflyable",
-        "unflyable_today",
     )
 
     def __init__(
@@ -87,49 +108,91 @@ class WeatherZone:
         self.flyable = 1.0  # 1/0 (or the expected share in the deterministic limit)
         self.degraded = 0.0
         self.landing_factor = 1.0
-        self.unflyable_today = False
         n = len(month_of_day)
+        self._months = np.array(month_of_day, dtype=np.intp)
+        # Day d's Markov-step draw in column 0, its degraded draw in column 1.
+        self._draws = stream.uniforms(2 * n).reshape(n, 2) if stochastic and n else None
+        self._next = 0  # the first day not yet stepped
+        self._flyable_plan: list[float] = [1.0] * n
+        self._degraded_plan: list[float] = [0.0] * n
+        self._factor_plan: list[float] = [1.0] * n
+        self._unflyable_plan: list[bool] = [False] * n
         self.flyable_days: array = zeros(n)  # the day's flyable value, per day
         self.degraded_days: array = zeros(n)  # the day's degraded value, per day
         self.configure(cfg)
 
     def configure(self, cfg: WeatherConfig) -> None:
-        """Take the climate in force (at the start or after an event)."""
+        """Take the climate in force (at the start or after an event): the days not yet
+        stepped are decided again with it."""
         self.unflyable = month_values(cfg.unflyable_share)
         self.spell = month_values(cfg.mean_spell_days)
         self.degraded_share = month_values(cfg.degraded_share)
         self.factor = cfg.degraded_landing_factor
+        self.plan(self._next)
+
+    def plan(self, start: int) -> None:
+        """Decide every day from ``start`` to the end with the climate in force.
+
+        Day ``d`` reads only its own two draws and the state of day ``d − 1``, with the
+        thresholds of its month: an unflyable spell goes on while the Markov draw is
+        at least ``1/L`` (and ``u > 0``); a flyable day turns unflyable when the draw
+        is below ``min(1, u/(1 − u)/L)``; day 0 is unflyable when the draw is below
+        ``u``; a flyable day is degraded when its second draw is below ``g/(1 − u)``.
+        The thresholds are computed once per month with the same arithmetic as a
+        day-by-day decision, so the days are the same to the bit.
+        """
+        n = len(self.month_of_day)
+        if start >= n:
+            return
+        u_m, spell_m, g_m, factor = self.unflyable, self.spell, self.degraded_share, self.factor
+        p_degraded = [g / (1.0 - u) if g > 0.0 else 0.0 for u, g in zip(u_m, g_m, strict=True)]
+        if not self.stochastic:  # the month's expectations (no draws)
+            fly_m = [1.0 - u for u in u_m]
+            factor_m = [1.0 + p * (factor - 1.0) for p in p_degraded]
+            for d in range(start, n):
+                m = self.month_of_day[d]
+                self._flyable_plan[d] = self.flyable_days[d] = fly_m[m]
+                self._degraded_plan[d] = self.degraded_days[d] = g_m[m]
+                self._factor_plan[d] = factor_m[m]
+            return
+        assert self._draws is not None
+        months = self._months[start:]
+        x = self._draws[start:, 0]
+        y = self._draws[start:, 1]
+        # per month: a spell goes on at x >= stay; a flyable day turns at x < begin
+        stay = [1.0 / s if u > 0.0 else math.inf for u, s in zip(u_m, spell_m, strict=True)]
+        begin = []
+        for u, s in zip(u_m, spell_m, strict=True):
+            p = u / (1.0 - u) / s
+            begin.append(p if p < 1.0 else 1.0)
+        goes_on = (x >= np.array(stay)[months]).tolist()
+        turns = (x < np.array(begin)[months]).tolist()
+        if start == 0:
+            unflyable = bool(x[0] < u_m[self.month_of_day[0]])
+        else:
+            previous = self._unflyable_plan[start - 1]
+            unflyable = goes_on[0] if previous else turns[0]
+        states = [unflyable]
+        for on, turn in zip(goes_on[1:], turns[1:], strict=True):  # the chain, in order
+            unflyable = on if unflyable else turn
+            states.append(unflyable)
+        bad = np.array(states, dtype=bool)
+        degraded = ~bad & (y < np.array(p_degraded)[months])
+        fly = np.where(bad, 0.0, 1.0)
+        deg = np.where(degraded, 1.0, 0.0)
+        self._unflyable_plan[start:] = states
+        self._flyable_plan[start:] = fly.tolist()
+        self._degraded_plan[start:] = deg.tolist()
+        self._factor_plan[start:] = np.where(degraded, factor, 1.0).tolist()
+        self.flyable_days[start:] = array("d", fly.tobytes())
+        self.degraded_days[start:] = array("d", deg.tobytes())
 
     def step(self, day: int) -> float:
-        """Decide day ``day``; returns its ``flyable`` value (1.0 or 0.0, or the expected share)."""
-        m = self.month_of_day[day]
-        u = self.unflyable[m]
-        g = self.degraded_share[m]
-        p_degraded = g / (1.0 - u) if g > 0.0 else 0.0
-        if not self.stochastic:
-            self.flyable = self.flyable_days[day] = 1.0 - u
-            self.degraded = self.degraded_days[day] = g
-            self.landing_factor = 1.0 + p_degraded * (self.factor - 1.0)
-            return self.flyable
-        x, y = self.stream.pair()  # the Markov step, the degraded draw
-        if day == 0:
-            unflyable = x < u
-        elif self.unflyable_today:
-            unflyable = x >= 1.0 / self.spell[m] and u > 0.0
-        else:
-            p = u / (1.0 - u) / self.spell[m]
-            unflyable = x < (p if p < 1.0 else 1.0)
-        self.unflyable_today = unflyable
-        if unflyable:
-            self.flyable = 0.0
-            self.degraded = 0.0
-            self.landing_factor = 1.0
-        else:
-            self.flyable = self.flyable_days[day] = 1.0
-            if y < p_degraded:
-                self.degraded = self.degraded_days[day] = 1.0
-                self.landing_factor = self.factor
-            else:
-                self.degraded = 0.0
-                self.landing_factor = 1.0
-        return self.flyable
+        """Make day ``day`` the current day; returns its ``flyable`` value (1.0 or 0.0, or
+        the expected share). Days are stepped in order; an event between two steps
+        re-plans the days after the last one stepped."""
+        self._next = day + 1
+        self.degraded = self._degraded_plan[day]
+        self.landing_factor = self._factor_plan[day]
+        self.flyable = f = self._flyable_plan[day]
+        return f

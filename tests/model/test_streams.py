@@ -68,3 +68,15 @@ def test_a_pair_is_two_uniforms_across_block_ends() -> None:
     for _ in range(n):
         assert a.pair() == (b.uniform(), b.uniform())
     assert ExpectedStream(5, 0, "x").pair() == (0.5, 0.5)
+
+
+@given(before=st.integers(0, 1200), k=st.integers(0, 1500))
+def test_uniforms_are_the_next_draws_in_order_across_blocks(before: int, k: int) -> None:
+    """``uniforms(k)`` is k calls of ``uniform()``, and the stream goes on after them."""
+    a, b = Stream(9, 1, "weather:x"), Stream(9, 1, "weather:x")
+    for _ in range(before):
+        a.uniform()
+        b.uniform()
+    bulk = a.uniforms(k)
+    assert bulk.dtype == np.float64 and bulk.tolist() == [b.uniform() for _ in range(k)]
+    assert [a.uniform() for _ in range(40)] == [b.uniform() for _ in range(40)]

@@ -14,6 +14,7 @@ from sim.model.streams import ExpectedStream, Stream
 from sim.model.weather import WeatherZone, month_of_day
 from sim.model.world import run_replication
 from sim.scenario.schema import Weather as WeatherConfig
+from sim.scenario.schema import month_values
 
 START = dt.date(2016, 1, 1)
 
@@ -122,3 +123,79 @@ def test_a_zone_of_its_own_grounds_only_what_lies_in_it() -> None:
     assert bad.any() and (r.series["flyable"] == 1).all()
     assert r.series["sorties_flown__a"][bad].sum() == 0
     assert r.series["sorties_flown__b"].sum() == s.calendar.n_days
+
+
+def decide_day_by_day(
+    configs: dict[int, WeatherConfig], n: int, seed: int
+) -> tuple[list[float], list[float], list[float]]:
+    """The rule of the module docstring, one day at a time from two draws of the zone's
+    stream, with the climate of ``configs`` in force from each key day on (a reference
+    for the days the zone decides ahead)."""
+    stream, month = Stream(seed, 0, "weather:z"), months(n)
+    fly, deg, factor = [], [], []
+    unflyable, cfg = False, configs[0]
+    for d in range(n):
+        cfg = configs.get(d, cfg)
+        u = month_values(cfg.unflyable_share)[month[d]]
+        spell = month_values(cfg.mean_spell_days)[month[d]]
+        g = month_values(cfg.degraded_share)[month[d]]
+        x, y = stream.uniform(), stream.uniform()
+        if d == 0:
+            unflyable = x < u
+        elif unflyable:
+            unflyable = u > 0.0 and x >= 1.0 / spell
+        else:
+            unflyable = x < min(1.0, u / (1.0 - u) / spell)
+        degraded = not unflyable and g > 0.0 and y < g / (1.0 - u)
+        fly.append(0.0 if unflyable else 1.0)
+        deg.append(1.0 if degraded else 0.0)
+        factor.append(cfg.degraded_landing_factor if degraded else 1.0)
+    return fly, deg, factor
+
+
+climates = st.builds(
+    WeatherConfig,
+    unflyable_share=st.sampled_from([0.0, 1e-12, 0.05, 0.3, 0.6]),
+    mean_spell_days=st.sampled_from([1.0, 1.5, 3.0, 10.0]),
+    degraded_share=st.sampled_from([0.0, 0.1, 0.3]),
+    degraded_landing_factor=st.sampled_from([1.0, 2.5]),
+)
+
+
+@given(
+    first=climates,
+    changes=st.dictionaries(st.integers(0, 199), climates, max_size=3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_days_decided_ahead_are_decided_again_when_an_event_changes_the_climate(
+    first: WeatherConfig, changes: dict[int, WeatherConfig], seed: int
+) -> None:
+    """The zone draws and judges every day when it is built; an event's new climate
+    must re-judge the days from the event on (a stale plan keeps the old climate)."""
+    n = 200
+    z = WeatherZone("z", first, Stream(seed, 0, "weather:z"), months(n), True)
+    fly, deg, factor = [], [], []
+    for d in range(n):
+        if d in changes:  # as World.apply does before the day is stepped
+            z.configure(changes[d])
+        z.step(d)
+        fly.append(z.flyable)
+        deg.append(z.degraded)
+        factor.append(z.landing_factor)
+    want = decide_day_by_day({0: first, **changes}, n, seed)
+    assert (fly, deg, factor) == want
+    assert (list(z.flyable_days), list(z.degraded_days)) == want[:2]
+
+
+def test_a_wetter_climate_from_an_event_grounds_the_days_after_it() -> None:
+    dry, wet = (
+        WeatherConfig(unflyable_share=0.0),
+        WeatherConfig(unflyable_share=0.9, mean_spell_days=10),
+    )
+    z = WeatherZone("z", dry, Stream(3, 0, "weather:z"), months(300), True)
+    for d in range(300):
+        if d == 100:
+            z.configure(wet)
+        z.step(d)
+    fly = np.array(z.flyable_days)
+    assert (fly[:100] == 1.0).all() and fly[100:].mean() < 0.3
