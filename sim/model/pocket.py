@@ -35,7 +35,6 @@ class Pocket:
     """One pocket's people, stock per commodity and bookkeeping."""
 
     __slots__ = (
-        "_demand_amm",
         "_gar_base",
         "_idle",
         "_idle_zeroed",
@@ -48,6 +47,7 @@ class Pocket:
         "commodities",
         "consumed",
         "delivered",
+        "demand_ammunition",
         "eaten_today",
         "gar_demand",
         "gar_kg",
@@ -120,7 +120,9 @@ class Pocket:
         self._scaled = [i for i, t in enumerate(self.threat_scaled) if t]
         self.gar_demand = list(self._gar_base)
         self.total_demand = [c + g for c, g in zip(self.civ_demand, self.gar_demand, strict=True)]
-        self._demand_amm = math.nan  # never equal: the first demands() call fills the scaled parts
+        # The ammunition multiplier total_demand was computed for: NaN, never equal, so
+        # the first demands() call fills the scaled parts.
+        self.demand_ammunition = math.nan
         self._idle = not any(self.civ_demand) and not any(self._gar_base)
         self._idle_zeroed = False  # an idle pocket's day (all zeros) not yet written
 
@@ -204,10 +206,12 @@ class Pocket:
 
         The same values as :meth:`demand` (civilians + garrison), kept up to date in
         ``total_demand`` with its parts ``civ_demand`` and ``gar_demand``; only the
-        threat-scaled parts are recomputed, and only when ``ammunition`` changes.
+        threat-scaled parts are recomputed, and only when ``ammunition`` changes
+        (``demand_ammunition`` is the multiplier they were computed for: a caller that
+        sees it equal may read ``total_demand`` without the call).
         """
-        if ammunition != self._demand_amm:
-            self._demand_amm = ammunition
+        if ammunition != self.demand_ammunition:
+            self.demand_ammunition = ammunition
             civ, gar, base, total = (
                 self.civ_demand,
                 self.gar_demand,
@@ -230,7 +234,8 @@ class Pocket:
         if not self.thresholds:
             return self.level
         dos = math.inf
-        total = self.total_demand if ammunition == self._demand_amm else self.demands(ammunition)
+        up_to_date = ammunition == self.demand_ammunition
+        total = self.total_demand if up_to_date else self.demands(ammunition)
         stock = self.stock
         for i in self._rationed_idx:
             if total[i] > 0.0:
@@ -272,7 +277,7 @@ class Pocket:
                 out.extend([(0.0, 0.0, math.nan, math.nan)] * self.n)
             self.civ_ration = self.gar_ration = math.nan
             return
-        if ammunition != self._demand_amm:
+        if ammunition != self.demand_ammunition:
             self.demands(ammunition)
         eaten_today = self.eaten_today
         short_today = self.short_today

@@ -73,19 +73,22 @@ class Route:
             return 0.0
         a, b = self.a, self.b
         stock_a, stock_b = a.stock, b.stock
-        dem_a = a.demands(ammunition)
-        dem_b = b.demands(ammunition)
+        # the day's demands (already brought up to date today when the ammunition matches)
+        dem_a = a.total_demand if a.demand_ammunition == ammunition else a.demands(ammunition)
+        dem_b = b.total_demand if b.demand_ammunition == ammunition else b.demands(ammunition)
         to_a_pending, to_b_pending = self.to_a, self.to_b
         to_b_moves: list[tuple[int, float]] = []  # (commodity, t a → b), the non-zero ones
         to_a_moves: list[tuple[int, float]] = []
         total_b = total_a = 0.0
         for i in range(a.n):
-            da, db = dem_a[i], dem_b[i]
-            if da + db <= 0.0:
+            da = dem_a[i]
+            db = dem_b[i]
+            both = da + db
+            if both <= 0.0:
                 continue
             sa = stock_a[i] + to_a_pending[i]
             sb = stock_b[i] + to_b_pending[i]
-            x = (sa * db - sb * da) / (da + db)
+            x = (sa * db - sb * da) / both
             # never send more than the sender holds now (min() and abs(), inlined)
             if x > 0.0:
                 s = stock_a[i]
