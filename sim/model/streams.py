@@ -186,13 +186,15 @@ class Stream:
             return 0.0
         if p >= 1.0:
             return float(n)
-        return float(self.rng.binomial(n, p))
+        rng = self._rng if self._rng is not None else self.rng
+        return float(rng.binomial(n, p))
 
     def poisson(self, lam: float) -> float:
         """A Poisson draw of mean ``lam``."""
         if lam <= 0.0:
             return 0.0
-        return float(self.rng.poisson(lam))
+        rng = self._rng if self._rng is not None else self.rng
+        return float(rng.poisson(lam))
 
 
 class ExpectedStream(Stream):
