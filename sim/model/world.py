@@ -29,6 +29,7 @@ day, and each aircraft is resumed only when its wait ends.
 from __future__ import annotations
 
 import math
+import struct
 from collections import defaultdict
 from functools import partial
 from itertools import chain
@@ -290,8 +291,12 @@ class World:
         series: dict[str, np.ndarray] = {}
 
         def columns(rows: list[float], width: int) -> np.ndarray:
-            """``n`` days of ``width`` values each, flat → one contiguous array per column."""
-            data = np.fromiter(rows, dtype=np.float64, count=n * width)
+            """``n`` days of ``width`` values each, flat → one contiguous array per column.
+
+            ``struct.pack`` turns a list of floats into packed doubles (the same bytes)
+            about twice as fast as ``np.fromiter`` does.
+            """
+            data = np.frombuffer(struct.pack(f"{n * width}d", *rows), dtype=np.float64)
             return data.reshape(n, width).T.copy()
 
         for k, p in enumerate(self.pockets):
