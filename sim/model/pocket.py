@@ -36,8 +36,6 @@ class Pocket:
 
     __slots__ = (
         "_gar_base",
-        "_idle",
-        "_idle_zeroed",
         "_rationed_idx",
         "_scaled",
         "civ_demand",
@@ -54,6 +52,7 @@ class Pocket:
         "gar_ration",
         "garrison",
         "garrison_priority",
+        "idle",
         "initial",
         "level",
         "level_index",
@@ -123,8 +122,13 @@ class Pocket:
         # The ammunition multiplier total_demand was computed for: NaN, never equal, so
         # the first demands() call fills the scaled parts.
         self.demand_ammunition = math.nan
-        self._idle = not any(self.civ_demand) and not any(self._gar_base)
-        self._idle_zeroed = False  # an idle pocket's day (all zeros) not yet written
+        # Nobody to feed (every demand zero, whatever the threat): consume() has nothing
+        # to do, and what it would write for the day is written here, once: nothing
+        # eaten, nothing short, no ratios. Only configure() changes it.
+        self.idle = not any(self.civ_demand) and not any(self._gar_base)
+        if self.idle:
+            self.eaten_today[:] = self.short_today[:] = [0.0] * self.n
+            self.civ_ration = self.gar_ration = math.nan
 
     def receive(self, i: int, tonnes: float, from_outside: bool) -> None:
         """Tonnes of commodity ``i`` arrive: from outside (``delivered``) or a pocket."""
@@ -269,13 +273,9 @@ class Pocket:
         got ÷ its full demand (NaN without demand); the lowest over rationed
         commodities are kept in ``civ_ration`` and ``gar_ration`` (NaN if there is none).
         """
-        if self._idle:  # nobody to feed: nothing eaten, nothing short, no ratios
-            if not self._idle_zeroed:  # (only consume() writes them: zeros stay zeros)
-                self.eaten_today[:] = self.short_today[:] = [0.0] * self.n
-                self._idle_zeroed = True
+        if self.idle:  # nobody to feed: configure() wrote the day's zeros and NaN ratios
             if out is not None:
                 out.extend([(0.0, 0.0, math.nan, math.nan)] * self.n)
-            self.civ_ration = self.gar_ration = math.nan
             return
         if ammunition != self.demand_ammunition:
             self.demands(ammunition)

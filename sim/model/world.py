@@ -254,7 +254,8 @@ class World:
             driver.run_until(d + 1)
 
             for pocket, r_consume, r_stock, r_state in record:
-                pocket.consume(amm, None)
+                if not pocket.idle:  # (an idle pocket's day is all zeros, see Pocket.idle)
+                    pocket.consume(amm, None)
                 r_consume += pocket.eaten_today
                 r_consume += pocket.short_today
                 r_stock += pocket.stock

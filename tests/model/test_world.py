@@ -342,3 +342,26 @@ def test_a_finished_world_is_freed_at_once() -> None:
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_a_pocket_emptied_then_filled_by_events_eats_only_while_it_has_people() -> None:
+    """The world skips consume() for an idle pocket: its zeros and NaN ratios must come
+    from the event that emptied it, and eating must resume with the event that fills it."""
+    s = scenario(
+        pockets={
+            "city": {
+                "civilians": 1000,
+                "stock_t": {"food": 1000.0},
+                "rations": {"thresholds_days": [10.0], "levels": [0.5]},
+            }
+        },
+        events=[
+            {"date": dt.date(2016, 1, 14), "title": "gone", "set": {"pockets.city.civilians": 0}},
+            {"date": dt.date(2016, 1, 24), "title": "back", "set": {"pockets.city.civilians": 500}},
+        ],
+    )
+    r = run_replication(s, 0)
+    eaten, ratio = r.series["consumed_t__city__food"], r.series["civilian_ration__city"]
+    assert (eaten[:10] > 0).all() and (eaten[10:20] == 0).all() and (eaten[20:] > 0).all()
+    assert not np.isnan(ratio[:10]).any() and np.isnan(ratio[10:20]).all()
+    assert not np.isnan(ratio[20:]).any()
