@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from array import array
+from bisect import bisect_right
 
 import numpy as np
 
@@ -116,7 +117,7 @@ class WeatherZone:
         self._flyable_plan: list[float] = [1.0] * n
         self._degraded_plan: list[float] = [0.0] * n
         self._factor_plan: list[float] = [1.0] * n
-        self._unflyable_plan: list[bool] = [False] * n
+        self._unflyable_plan = np.zeros(n, dtype=bool)
         self.flyable_days: array = zeros(n)  # the day's flyable value, per day
         self.degraded_days: array = zeros(n)  # the day's degraded value, per day
         self.configure(cfg)
@@ -165,22 +166,32 @@ class WeatherZone:
         for u, s in zip(u_m, spell_m, strict=True):
             p = u / (1.0 - u) / s
             begin.append(p if p < 1.0 else 1.0)
-        goes_on = (x >= np.array(stay)[months]).tolist()
-        turns = (x < np.array(begin)[months]).tolist()
+        goes_on = x >= np.array(stay)[months]
+        turns = x < np.array(begin)[months]
         if start == 0:
             unflyable = bool(x[0] < u_m[self.month_of_day[0]])
         else:
             previous = self._unflyable_plan[start - 1]
-            unflyable = goes_on[0] if previous else turns[0]
-        states = [unflyable]
-        for on, turn in zip(goes_on[1:], turns[1:], strict=True):  # the chain, in order
-            unflyable = on if unflyable else turn
-            states.append(unflyable)
-        bad = np.array(states, dtype=bool)
+            unflyable = bool(goes_on[0] if previous else turns[0])
+        # The chain, one run of days at a time: from an unflyable day, the spell lasts
+        # up to the first later day whose draw ends it; from a flyable day, fine days
+        # last up to the first later day whose draw starts a spell.
+        ends = np.flatnonzero(~goes_on).tolist()
+        begins = np.flatnonzero(turns).tolist()
+        m = len(x)
+        bad = np.zeros(m, dtype=bool)
+        i = 0
+        while i < m:
+            after = ends if unflyable else begins
+            k = bisect_right(after, i)
+            j = after[k] if k < len(after) else m
+            if unflyable:
+                bad[i:j] = True
+            i, unflyable = j, not unflyable
         degraded = ~bad & (y < np.array(p_degraded)[months])
         fly = np.where(bad, 0.0, 1.0)
         deg = np.where(degraded, 1.0, 0.0)
-        self._unflyable_plan[start:] = states
+        self._unflyable_plan[start:] = bad
         self._flyable_plan[start:] = fly.tolist()
         self._degraded_plan[start:] = deg.tolist()
         self._factor_plan[start:] = np.where(degraded, factor, 1.0).tolist()
