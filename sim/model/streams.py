@@ -112,17 +112,6 @@ class Stream:
         self._i = i + 1
         return buf[i]
 
-    def pair(self) -> tuple[float, float]:
-        """Two U(0, 1) draws, in order: what two calls of :meth:`uniform` give (a
-        weather day takes two, every day)."""
-        i = self._i
-        buf = self._buf
-        if i + 1 >= len(buf):  # across the end of the block: one at a time
-            u = self.uniform()
-            return u, self.uniform()
-        self._i = i + 2
-        return buf[i], buf[i + 1]
-
     def uniforms(self, k: int) -> np.ndarray:
         """The next ``k`` U(0, 1) draws, in order, as a float64 array: what ``k`` calls of
         :meth:`uniform` give (a weather zone takes all its days' draws at once)."""
@@ -209,10 +198,6 @@ class ExpectedStream(Stream):
     def uniform(self) -> float:
         """The mean of U(0, 1)."""
         return 0.5
-
-    def pair(self) -> tuple[float, float]:
-        """Two means of U(0, 1)."""
-        return 0.5, 0.5
 
     def uniforms(self, k: int) -> np.ndarray:
         """``k`` means of U(0, 1)."""

@@ -60,16 +60,6 @@ def test_expected_stream_replaces_draws_by_expectations() -> None:
     assert fired == [False, False, False, True] * 2
 
 
-def test_a_pair_is_two_uniforms_across_block_ends() -> None:
-    a, b = Stream(5, 0, "weather:x"), Stream(5, 0, "weather:x")
-    n = 3 * BLOCK + 5
-    b.uniform()  # out of step by one: some pairs straddle a block's end
-    a.uniform()
-    for _ in range(n):
-        assert a.pair() == (b.uniform(), b.uniform())
-    assert ExpectedStream(5, 0, "x").pair() == (0.5, 0.5)
-
-
 @given(before=st.integers(0, 1200), k=st.integers(0, 1500))
 def test_uniforms_are_the_next_draws_in_order_across_blocks(before: int, k: int) -> None:
     """``uniforms(k)`` is k calls of ``uniform()``, and the stream goes on after them."""
