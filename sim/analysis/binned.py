@@ -59,6 +59,13 @@ back: counting a replication took 10.6 ms instead of 4.9 ms, making the bins 1.1
 instead of 0.45 s (200 replications, with that allocator)."""
 
 
+PERCENTILE_CELLS = 4_096
+"""Cells (a series' day each) whose percentiles :meth:`BinnedStack.percentiles` locates
+at once: an array of one value per cell takes 32 kB, under the size from which glibc
+maps each allocation afresh under ``siege``'s allocator (see :data:`BLOCK`; blocks of
+16,384 cells, 128 kB arrays, took as long as series by series)."""
+
+
 class BinnedStack:
     """Many daily series of many replications as per-day histograms, counted together.
 
@@ -226,6 +233,70 @@ class BinnedStack:
             self._off[:] = 0
             self._pending = 0
 
+    def percentiles(
+        self, qs: tuple[float, ...], first: int = 0, last: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Series ``first .. last − 1``'s percentiles ``qs`` (``series × len(qs) × days``,
+        NaN on a day without values) and the bound of each one's error (see the module
+        docstring).
+
+        The cells (a series' day each) are taken :data:`PERCENTILE_CELLS` at a time,
+        across series, and each rank's bin found by a binary search of the cumulative
+        counts: the same arithmetic on each cell as day by day, so the same numbers to
+        the bit. The 223 series of 200 replications of the Deir ez-Zor baseline: 0.30 →
+        0.21 s (series by series, a linear scan of every cumulative count), on the
+        critical path of ``siege run`` after its last replication."""
+        self.settle()
+        last = self.counts.shape[0] if last is None else last
+        days = self.days
+        values = np.full((last - first, len(qs), days), np.nan)
+        bounds = np.full((last - first, len(qs), days), np.nan)
+        step = max(1, PERCENTILE_CELLS // max(1, days))
+        for lo in range(first, last, step):
+            hi = min(lo + step, last)
+            v, b = self._block_percentiles(qs, lo, hi)
+            values[lo - first : hi - first] = v
+            bounds[lo - first : hi - first] = b
+        return values, bounds
+
+    def _block_percentiles(
+        self, qs: tuple[float, ...], lo: int, hi: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`percentiles` of series ``lo .. hi − 1``, their cells (series × days)
+        flattened."""
+        days = self.days
+        counts = self.counts[lo:hi].reshape(-1, self.counts.shape[2])  # cells × bins
+        # summed along the first axis of the transpose (a C-contiguous cells × bins result,
+        # twice as fast as along the last axis of 59 bins)
+        cum = np.cumsum(counts.T, axis=0, dtype=counts.dtype).T
+        cells = _Cells(
+            counts,
+            cum,
+            self.edges[lo:hi, :EDGES].transpose(0, 2, 1).reshape(-1, EDGES),
+            self.low[lo:hi].reshape(-1),
+            self.high[lo:hi].reshape(-1),
+        )
+        n = cum[:, -1]
+        values = np.full((len(qs), n.size), np.nan)
+        bounds = np.full((len(qs), n.size), np.nan)
+        has = n > 0
+        for j, q in enumerate(qs):
+            pos = (np.maximum(n, 1) - 1) * (q / 100.0)
+            r_lo = np.floor(pos).astype(np.int64)
+            r_hi = np.minimum(r_lo + 1, np.maximum(n - 1, 0))
+            t = pos - r_lo
+            v_lo, lower, _ = cells.rank_value(r_lo)
+            v_hi, _, upper = cells.rank_value(r_hi)
+            with np.errstate(invalid="ignore"):
+                value = np.where(r_hi == r_lo, v_lo, v_lo + (v_hi - v_lo) * t)
+            values[j] = np.where(has, value, np.nan)
+            bounds[j] = np.where(has, upper - lower, np.nan)
+        shape = (hi - lo, days, len(qs))
+        return (
+            values.T.reshape(shape).transpose(0, 2, 1),
+            bounds.T.reshape(shape).transpose(0, 2, 1),
+        )
+
     def view(self, s: int) -> BinnedSeries:
         """Series ``s`` as a :class:`BinnedSeries` sharing this stack's arrays."""
         return BinnedSeries(stack=self, index=s)
@@ -253,7 +324,7 @@ class BinnedSeries:
         self.counts = stack.counts[index]
         self.low = stack.low[index]
         self.high = stack.high[index]
-        self._rows = np.arange(stack.days)
+        self._index = index
 
     def add(self, values: np.ndarray) -> None:
         """Count one replication's series (``days`` values, NaN where undefined)."""
@@ -261,51 +332,70 @@ class BinnedSeries:
             raise TypeError("a series of a stack is counted by BinnedStack.add")
         self._stack.add(np.asarray(values, dtype=float)[None, :])
 
-    def _bounds(self, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper ends of bin ``b[d]`` on each day ``d``."""
-        rows = self._rows
+    def percentiles(self, qs: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """``len(qs) × days`` percentiles (NaN on a day without values) and the bound of
+        each one's error (see the module docstring)."""
+        values, bounds = self._stack.percentiles(qs, self._index, self._index + 1)
+        return values[0], bounds[0]
+
+
+class _Cells:
+    """The histograms of many cells (a series' day each), flattened, for locating ranks:
+    ``counts`` and their cumulative sums ``cum`` (cells × bins), the edges (cells ×
+    :data:`EDGES`) and the running minimum and maximum of each cell."""
+
+    def __init__(
+        self,
+        counts: np.ndarray,
+        cum: np.ndarray,
+        edges: np.ndarray,
+        low: np.ndarray,
+        high: np.ndarray,
+    ) -> None:
+        self.counts = counts
+        self.cum = cum
+        self.edges = edges
+        self.low = low
+        self.high = high
+        self.rows = np.arange(counts.shape[0])
+
+    def bin_of(self, rank: np.ndarray) -> np.ndarray:
+        """The bin holding order statistic ``rank[c]`` of each cell: the number of
+        cumulative counts at most the rank (they never decrease along a cell, so a
+        binary search finds it), at most the last bin."""
+        width = self.cum.shape[1]
+        flat = self.cum.reshape(-1)
+        base = self.rows * width - 1
+        b = np.zeros(rank.size, dtype=np.int64)
+        step = 1 << (width - 1).bit_length()
+        while step:
+            probe = b + step  # are the first `probe` sums all at most the rank?
+            ok = (probe <= width) & (flat[base + np.minimum(probe, width)] <= rank)
+            b += step * ok
+            step //= 2
+        last: np.ndarray = np.minimum(b, width - 1)
+        return last
+
+    def bounds(self, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper ends of bin ``b[c]`` of each cell."""
+        rows, edges = self.rows, self.edges
         i = b // 2
         point = b % 2 == 1
-        below = np.where(i > 0, self.edges[np.maximum(i - 1, 0), rows], -np.inf)
-        above = np.where(i < EDGES, self.edges[np.minimum(i, EDGES - 1), rows], np.inf)
-        at = self.edges[np.minimum(i, EDGES - 1), rows]
+        below = np.where(i > 0, edges[rows, np.maximum(i - 1, 0)], -np.inf)
+        above = np.where(i < EDGES, edges[rows, np.minimum(i, EDGES - 1)], np.inf)
+        at = edges[rows, np.minimum(i, EDGES - 1)]
         lower = np.where(point, at, below)
         upper = np.where(point, at, above)
         return np.maximum(lower, self.low), np.minimum(upper, self.high)
 
-    def percentiles(self, qs: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """``len(qs) × days`` percentiles (NaN on a day without values) and the bound of
-        each one's error (see the module docstring)."""
-        self._stack.settle()
-        cum = np.cumsum(self.counts, axis=1)  # days × bins
-        n = cum[:, -1]
-        days = self.counts.shape[0]
-        values = np.full((len(qs), days), np.nan)
-        bounds = np.full((len(qs), days), np.nan)
-        has = n > 0
-        for j, q in enumerate(qs):
-            pos = (np.maximum(n, 1) - 1) * (q / 100.0)
-            r_lo = np.floor(pos).astype(np.int64)
-            r_hi = np.minimum(r_lo + 1, np.maximum(n - 1, 0))
-            t = pos - r_lo
-            v_lo, lower, _ = self._rank_value(cum, r_lo)
-            v_hi, _, upper = self._rank_value(cum, r_hi)
-            with np.errstate(invalid="ignore"):
-                value = np.where(r_hi == r_lo, v_lo, v_lo + (v_hi - v_lo) * t)
-            values[j] = np.where(has, value, np.nan)
-            bounds[j] = np.where(has, upper - lower, np.nan)
-        return values, bounds
-
-    def _rank_value(
-        self, cum: np.ndarray, rank: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The estimated value of the order statistic ``rank[d]`` (0-based) on each day,
-        and the ends of its bin."""
-        b = np.sum(cum <= rank[:, None], axis=1)
-        b = np.minimum(b, cum.shape[1] - 1)
-        before = np.where(b > 0, cum[self._rows, np.maximum(b - 1, 0)], 0)
-        count = self.counts[self._rows, b]
-        lower, upper = self._bounds(b)
+    def rank_value(self, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The estimated value of order statistic ``rank[c]`` (0-based) of each cell, and
+        the ends of its bin."""
+        rows = self.rows
+        b = self.bin_of(rank)
+        before = np.where(b > 0, self.cum[rows, np.maximum(b - 1, 0)], 0)
+        count = self.counts[rows, b]
+        lower, upper = self.bounds(b)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = (rank - before + 0.5) / np.maximum(count, 1)
             value = np.where(upper > lower, lower + (upper - lower) * share, lower)

@@ -181,9 +181,15 @@ class SeriesAccumulator:
             raise ValueError(f"only {n} of {self._expected} replications added")
         if self._binned is None:
             return {name: daily_percentiles(self._data[name][:n]) for name in self.names()}
+        assert self._stack is not None
+        values, bounds = self._stack.percentiles(PERCENTILES)  # every stacked series at once
         out: dict[str, np.ndarray] = {}
         for name in self.names():
-            out[name], self._bounds[name] = self._binned[name].percentiles(PERCENTILES)
+            s = self._stacked.get(name)
+            if s is None:  # a series none of the first replications had
+                out[name], self._bounds[name] = self._binned[name].percentiles(PERCENTILES)
+            else:
+                out[name], self._bounds[name] = values[s], bounds[s]
         return out
 
     def report(self) -> dict[str, Any] | None:

@@ -190,3 +190,82 @@ def _check_stack(seed: int, k: int, more: int, series: int) -> None:
         np.testing.assert_array_equal(stack.high[s], high)
         view = stack.view(s)
         np.testing.assert_array_equal(view.counts, counts)
+
+
+def _reference_percentiles(view: BinnedSeries, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """A series' percentile ``q`` and its error bound, day by day in plain Python: the
+    ranks' bins found by a linear scan of the cumulative counts."""
+    days = view.counts.shape[0]
+    values = np.full(days, np.nan)
+    bounds = np.full(days, np.nan)
+
+    def bin_ends(d: int, b: int) -> tuple[float, float]:
+        i, point = b // 2, b % 2 == 1
+        at = view.edges[min(i, EDGES - 1), d]
+        lower = at if point else (view.edges[i - 1, d] if i > 0 else -np.inf)
+        upper = at if point else (view.edges[i, d] if i < EDGES else np.inf)
+        return max(lower, view.low[d]), min(upper, view.high[d])
+
+    def rank_value(d: int, cum: np.ndarray, rank: int) -> tuple[float, float, float]:
+        b = min(int(np.sum(cum <= rank)), cum.size - 1)
+        before = int(cum[b - 1]) if b > 0 else 0
+        lower, upper = bin_ends(d, b)
+        share = (rank - before + 0.5) / max(int(view.counts[d, b]), 1)
+        return (lower + (upper - lower) * share if upper > lower else lower), lower, upper
+
+    for d in range(days):
+        cum = np.cumsum(view.counts[d])
+        n = int(cum[-1])
+        if n == 0:
+            continue
+        pos = (n - 1) * (q / 100.0)
+        r_lo = int(np.floor(pos))
+        r_hi = min(r_lo + 1, n - 1)
+        v_lo, lower, _ = rank_value(d, cum, r_lo)
+        v_hi, _, upper = rank_value(d, cum, r_hi)
+        values[d] = v_lo if r_hi == r_lo else v_lo + (v_hi - v_lo) * (pos - r_lo)
+        bounds[d] = upper - lower
+    return values, bounds
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    k=st.integers(1, 12),
+    more=st.integers(0, 12),
+    series=st.integers(1, 5),
+    cells=st.sampled_from([1, 5, 7, binned.PERCENTILE_CELLS]),
+)
+def test_a_stack_locates_every_series_percentiles_as_one_day_alone_would(
+    seed: int, k: int, more: int, series: int, cells: int
+) -> None:
+    """The percentiles of every series at once (cells taken ``PERCENTILE_CELLS`` at a
+    time, across series) are those found day by day with a linear scan, to the bit,
+    and a series' view gives its own row of them."""
+    rng = np.random.default_rng(seed)
+    days = 7
+    pool = np.array([0.0, 1.0, 2.0, -3.5, np.nan])
+    data = rng.choice(pool, size=(series, k + more, days))
+    data[:, :, 2] += rng.normal(size=(series, k + more))
+    data[:, :, 3] = rng.normal(size=(series, k + more)) * 10.0
+    stack = BinnedStack(series, days)
+    for s in range(series):
+        stack.start(s, data[s, :k])
+    for r in range(k, k + more):
+        stack.add(data[:, r, :])
+    qs = (5.0, 50.0, 95.0)
+    default = binned.PERCENTILE_CELLS
+    binned.PERCENTILE_CELLS = cells
+    try:
+        values, bounds = stack.percentiles(qs)
+        one_values, one_bounds = stack.view(series - 1).percentiles(qs)
+    finally:
+        binned.PERCENTILE_CELLS = default
+    assert values.shape == bounds.shape == (series, len(qs), days)
+    for s in range(series):
+        for j, q in enumerate(qs):
+            ref_values, ref_bounds = _reference_percentiles(stack.view(s), q)
+            assert values[s, j].tobytes() == ref_values.tobytes()
+            assert bounds[s, j].tobytes() == ref_bounds.tobytes()
+    assert one_values.tobytes() == values[-1].tobytes()
+    assert one_bounds.tobytes() == bounds[-1].tobytes()
