@@ -17,7 +17,7 @@ travels as it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,17 +26,39 @@ from sim.model.record import RunResult
 
 
 @dataclass(frozen=True)
+class Placed:
+    """Where a worker put a replication's block instead of sending it
+    (:mod:`sim.experiment.slots`): ``offset`` bytes into slot ``slot``, a ``shape`` array
+    of doubles."""
+
+    slot: int
+    offset: int
+    shape: tuple[int, int]
+
+
+Stacker = Callable[[list[np.ndarray], int], "np.ndarray | Placed"]
+"""``stacker(series values, n_days)``: a replication's block, or where it was put."""
+
+
+def stack(values: list[np.ndarray], n_days: int) -> np.ndarray:
+    """A replication's series as one ``series × days`` block of doubles."""
+    return np.stack(values) if values else np.zeros((0, n_days))
+
+
+@dataclass(frozen=True)
 class PackedResults:
     """Consecutive replications' results with their series packed (see the module).
 
     ``shells[i]`` is result ``i`` without its series when ``blocks[i]`` is an array (its
     series are the rows of ``blocks[i]``, named by ``names[i]``), else result ``i``
-    whole (``blocks[i]`` is None, ``names[i]`` empty).
+    whole (``blocks[i]`` is None, ``names[i]`` empty). A block may also be
+    :class:`Placed` in a slot of shared memory, to be taken out before unpacking
+    (:meth:`sim.experiment.slots.SharedSlots.take`).
     """
 
     shells: tuple[RunResult, ...]
     names: tuple[tuple[str, ...], ...]
-    blocks: tuple[np.ndarray | None, ...]
+    blocks: tuple[np.ndarray | Placed | None, ...]
 
     def unpack(self) -> list[RunResult]:
         """The results, in order, as they were packed."""
@@ -44,17 +66,20 @@ class PackedResults:
         for shell, names, block in zip(self.shells, self.names, self.blocks, strict=True):
             if block is None:
                 out.append(shell)
+            elif isinstance(block, Placed):
+                raise TypeError("a block placed in a shared slot is taken out before unpacking")
             else:
                 out.append(replace(shell, series=dict(zip(names, block, strict=True))))
         return out
 
 
-def pack(results: Sequence[RunResult]) -> PackedResults:
+def pack(results: Sequence[RunResult], stacker: Stacker = stack) -> PackedResults:
     """``results`` packed: each one's series as one block (when they are all float64
-    arrays of one length), the names shared by consecutive results that have the same."""
+    arrays of one length; ``stacker`` makes it, or puts it in a shared slot), the names
+    shared by consecutive results that have the same."""
     shells: list[RunResult] = []
     names: list[tuple[str, ...]] = []
-    blocks: list[np.ndarray | None] = []
+    blocks: list[np.ndarray | Placed | None] = []
     last: tuple[str, ...] = ()
     for result in results:
         values = list(result.series.values()) if isinstance(result, RunResult) else [None]
@@ -69,7 +94,7 @@ def pack(results: Sequence[RunResult]) -> PackedResults:
         last = keys
         shells.append(replace(result, series={}))
         names.append(keys)
-        blocks.append(np.stack(values) if values else np.zeros((0, result.n_days)))
+        blocks.append(stacker(values, result.n_days))
     return PackedResults(tuple(shells), tuple(names), tuple(blocks))
 
 

@@ -23,6 +23,7 @@ the others' results are kept.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from dataclasses import replace
 from typing import Any
 
 from sim.experiment.executors import (
@@ -30,9 +31,16 @@ from sim.experiment.executors import (
     SerialExecutor,
     WorkerLostError,
     lost_reason,
+    warm_start_context,
 )
 from sim.experiment.packed import PackedResults, pack
-from sim.experiment.runner import ReplicationContext, replicate, replicate_chunk
+from sim.experiment.runner import (
+    ReplicationContext,
+    replicate,
+    replicate_chunk,
+    replicate_into,
+)
+from sim.experiment.slots import SharedSlots, slot_tasks
 from sim.model.record import RunResult
 from sim.scenario.schema import Scenario
 from sim.scenario.timeline import timeline_steps
@@ -69,10 +77,18 @@ def iter_replications(
         return
     chunks = split_chunks(first, replications, n)
     executor = ProcessExecutor(n, fork=fork)
+    slots = None
+    if fork and warm_start_context().get_start_method() == "fork":
+        # one slot more than the chunks in flight: a chunk's slot is written again only
+        # once its results are taken out (see the module docstring of slots)
+        slots = SharedSlots(executor.window + 1)
+        context = replace(context, slots=slots)
     lost = _LostChunk(context, scenario.name)
+    tasks = slot_tasks(chunks, slots)
+    fn = replicate_chunk if slots is None else replicate_into
     try:
-        for packed in executor.imap(replicate_chunk, context, chunks, ordered=True, lost=lost):
-            yield from packed.unpack()
+        for packed in executor.imap(fn, context, tasks, ordered=True, lost=lost):
+            yield from (packed if slots is None else slots.take(packed)).unpack()
     finally:
         executor.close()  # (its pool too, if a stop left the generator above suspended)
 
@@ -87,7 +103,8 @@ class _LostChunk:
         self.context = context
         self.name = name
 
-    def __call__(self, chunk: range, crashes: int) -> PackedResults:
+    def __call__(self, task: range | tuple[range, int], crashes: int) -> PackedResults:
+        chunk = task if isinstance(task, range) else task[0]
         if len(chunk) == 1:
             raise WorkerLostError(f"replication {chunk[0]} of {self.name}: {lost_reason(crashes)}")
         singles = [range(r, r + 1) for r in chunk]

@@ -30,6 +30,7 @@ from sim.analysis.metrics import replication_metrics
 from sim.conventions import one_line
 from sim.experiment.executors import WorkerLostError, lost_reason
 from sim.experiment.packed import PackedResults, pack
+from sim.experiment.slots import SharedSlots
 from sim.model.world import run_replication
 from sim.scenario.load import with_values
 from sim.scenario.schema import Scenario
@@ -142,12 +143,15 @@ def execute(context: SweepContext, task: RunTask) -> RunRow:
 @dataclass(frozen=True)
 class ReplicationContext:
     """What every replication of a ``siege run`` shares: the scenario with its timeline
-    (built once, in the parent, and shipped with it), the root seed, the run function."""
+    (built once, in the parent, and shipped with it), the root seed, the run function,
+    and the slots of shared memory the results' series come back in (workers forked
+    from the parent only; see :mod:`sim.experiment.slots`)."""
 
     scenario: Scenario
     seed: int
     run_fn: Callable[[Scenario, int, int], Any] | None = None
     timeline: tuple[TimelineStep, ...] = ()
+    slots: SharedSlots | None = None
 
 
 def replicate(context: ReplicationContext, replication: int) -> Any:
@@ -162,3 +166,11 @@ def replicate_chunk(context: ReplicationContext, chunk: range) -> PackedResults:
     """Consecutive replications in one task, in order (fewer round trips to the pool),
     their series packed for the trip back (:mod:`sim.experiment.packed`)."""
     return pack([replicate(context, r) for r in chunk])
+
+
+def replicate_into(context: ReplicationContext, task: tuple[range, int]) -> PackedResults:
+    """:func:`replicate_chunk` of ``task = (chunk, slot)``, the series written into that
+    slot of the context's shared memory (:meth:`SharedSlots.pack`)."""
+    chunk, slot = task
+    results = [replicate(context, r) for r in chunk]
+    return pack(results) if context.slots is None else context.slots.pack(slot, results)

@@ -12,8 +12,10 @@ import sweep_fakes
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.experiment.executors import WorkerLostError
+from sim.experiment.executors import WorkerLostError, warm_start_context
+from sim.experiment.packed import PackedResults, Placed
 from sim.experiment.replicate import chunk_size, iter_replications, split_chunks
+from sim.experiment.slots import SharedSlots
 from sim.model.record import RunResult
 from sim.scenario.load import load_scenario
 
@@ -46,13 +48,35 @@ def test_more_workers_than_replications(tiny_path: Path) -> None:
     assert list(iter_replications(scenario, 0, seed=3, workers=2)) == []
 
 
-def test_chunked_tasks_give_the_serial_results_in_order(tiny_path: Path) -> None:
+@pytest.fixture
+def placed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many blocks came back placed in shared slots (``SharedSlots.take`` watched)."""
+    seen: list[int] = []
+    take = SharedSlots.take
+
+    def watched(self: SharedSlots, packed: PackedResults) -> PackedResults:
+        seen.append(sum(isinstance(b, Placed) for b in packed.blocks))
+        return take(self, packed)
+
+    monkeypatch.setattr(SharedSlots, "take", watched)
+    return seen
+
+
+@pytest.mark.parametrize("fork", [False, True])
+def test_chunked_tasks_give_the_serial_results_in_order(
+    tiny_path: Path, fork: bool, placed: list[int]
+) -> None:
+    """From the fork server's workers (results through the pool's pipe) or from workers
+    forked here (series through shared slots: every block placed; a process with
+    threads, e.g. left by an earlier test, does not fork, and sends them as before)."""
+    forks = fork and warm_start_context().get_start_method() == "fork"
     scenario = load_scenario(tiny_path)
     assert chunk_size(37, 2) == 4  # 37 replications go out in chunks of 4 (the last of 1)
     serial = list(iter_replications(scenario, 37, seed=9, workers=1))
-    parallel = list(iter_replications(scenario, 37, seed=9, workers=2))
+    parallel = list(iter_replications(scenario, 37, seed=9, workers=2, fork=fork))
     assert [r.replication for r in parallel] == list(range(37))
     assert all(_same(a, b) for a, b in zip(serial, parallel, strict=True))
+    assert sum(placed) == (37 if forks else 0)
 
 
 def test_chunk_size_keeps_every_worker_busy() -> None:
@@ -79,7 +103,8 @@ def test_two_hundred_replications_on_two_workers_end_with_eight_singles() -> Non
     assert sizes == [4] * 48 + [1] * 8
 
 
-def test_a_worker_killed_once_changes_nothing(tiny_path: Path) -> None:
+@pytest.mark.parametrize("fork", [False, True])
+def test_a_worker_killed_once_changes_nothing(tiny_path: Path, fork: bool) -> None:
     scenario = load_scenario(tiny_path)
     seed = secrets.randbelow(2**31)  # a fresh marker: replication 3 dies the first time
     marker = sweep_fakes.died_marker(seed, 3)
@@ -87,7 +112,12 @@ def test_a_worker_killed_once_changes_nothing(tiny_path: Path) -> None:
         serial = list(iter_replications(scenario, 37, seed=seed, workers=1))
         parallel = list(
             iter_replications(
-                scenario, 37, seed=seed, workers=2, run_fn=sweep_fakes.replication_dies_once
+                scenario,
+                37,
+                seed=seed,
+                workers=2,
+                run_fn=sweep_fakes.replication_dies_once,
+                fork=fork,
             )
         )
         assert marker.exists()  # it did die
@@ -97,9 +127,12 @@ def test_a_worker_killed_once_changes_nothing(tiny_path: Path) -> None:
     assert all(_same(a, b) for a, b in zip(serial, parallel, strict=True))
 
 
-def test_a_replication_that_keeps_killing_its_worker_is_named(tiny_path: Path) -> None:
+@pytest.mark.parametrize("fork", [False, True])
+def test_a_replication_that_keeps_killing_its_worker_is_named(tiny_path: Path, fork: bool) -> None:
     scenario = load_scenario(tiny_path)
-    run = iter_replications(scenario, 37, seed=9, workers=2, run_fn=sweep_fakes.replication_3_dies)
+    run = iter_replications(
+        scenario, 37, seed=9, workers=2, run_fn=sweep_fakes.replication_3_dies, fork=fork
+    )
     with pytest.raises(WorkerLostError) as err:
         list(run)
     assert str(err.value) == (
