@@ -9,7 +9,10 @@ how many workers run or in which order they finish: ``workers = 1`` and
 With more than one worker the replications run in local processes
 (:class:`~sim.experiment.executors.ProcessExecutor`), sent in chunks of up to four
 consecutive replications (:func:`chunk_size`), whose results come back packed (each
-replication's series in one block, :mod:`sim.experiment.packed`). At most
+replication's series in one block, :mod:`sim.experiment.packed`). Workers forked from
+this process (``fork``) write those blocks into slots of memory shared with it
+(:mod:`sim.experiment.slots`), one per chunk in flight and one more, instead of
+sending them through the pool's pipe. At most
 ``2 × workers`` chunks are in flight or waiting for an earlier one at any moment, so
 memory stays bounded however many replications are asked for.
 
