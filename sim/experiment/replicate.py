@@ -80,11 +80,8 @@ def iter_replications(
         return
     chunks = split_chunks(first, replications, n)
     executor = ProcessExecutor(n, fork=fork)
-    slots = None
-    if fork and warm_start_context().get_start_method() == "fork":
-        # one slot more than the chunks in flight: a chunk's slot is written again only
-        # once its results are taken out (see the module docstring of slots)
-        slots = SharedSlots(executor.window + 1)
+    slots = _slots(executor.window) if fork else None
+    if slots is not None:
         context = replace(context, slots=slots)
     lost = _LostChunk(context, scenario.name)
     tasks = slot_tasks(chunks, slots)
@@ -120,6 +117,19 @@ class _LostChunk:
         finally:
             pool.close()
         return pack(out)
+
+
+def _slots(window: int) -> SharedSlots | None:
+    """Shared slots for a pool of ``window`` chunks in flight whose workers this process
+    forks: one slot more than the chunks in flight (a chunk's slot is written again only
+    once its results are taken out). None when the pool will not fork (this process
+    runs threads) or the address space is refused (the results then travel in the pipe)."""
+    if warm_start_context().get_start_method() != "fork":
+        return None
+    try:
+        return SharedSlots(window + 1)
+    except OSError:
+        return None
 
 
 def split_chunks(first: int, replications: int, workers: int) -> list[range]:
