@@ -33,6 +33,7 @@ and consumption. All quantities are tonnes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
 from sim.model.pocket import Pocket
 from sim.model.record import MassBalanceError, check_mass_balance
@@ -175,6 +176,28 @@ class Ledger:
 
     # -- road -------------------------------------------------------------------
 
+    @overload
+    def convoy(
+        self,
+        sender: Pocket,
+        amounts: list[tuple[int, float]],
+        scale: float,
+        share_lost: float,
+        n: int,
+        receiver: None = None,
+    ) -> list[float]: ...
+
+    @overload
+    def convoy(
+        self,
+        sender: Pocket,
+        amounts: list[tuple[int, float]],
+        scale: float,
+        share_lost: float,
+        n: int,
+        receiver: Pocket,
+    ) -> None: ...
+
     def convoy(
         self,
         sender: Pocket,
@@ -183,18 +206,20 @@ class Ledger:
         share_lost: float,
         n: int,
         receiver: Pocket | None = None,
-    ) -> list[float]:
+    ) -> list[float] | None:
         """A convoy takes ``amounts`` × ``scale`` ((commodity, t) pairs) from ``sender``.
 
         A share ``share_lost`` of each is destroyed as it leaves (the sender's
         ``lost``); the rest (at most the stock) sets off: returned as t per commodity
         (``n`` commodities). With a ``receiver`` the convoy also arrives at once (a
-        same-day route), as :meth:`arrive` would book it.
+        same-day route), as :meth:`arrive` would book it, and nothing is returned
+        (no load is built: nothing goes on the road).
         """
-        load = [0.0] * n
         stock, out, lost = sender.stock, sender.transferred_out, sender.lost
         if receiver is not None:
             r_stock, r_in = receiver.stock, receiver.transferred_in
+        else:
+            load = [0.0] * n
         sent = destroyed_all = 0.0
         for i, amount in amounts:
             amount *= scale
@@ -208,20 +233,21 @@ class Ledger:
             stock[i] = have - amount
             out[i] += x
             lost[i] += destroyed
-            load[i] = x
             sent += x
             destroyed_all += destroyed
             if receiver is not None:
                 r_stock[i] += x
                 r_in[i] += x
+            else:
+                load[i] = x
         self.interdicted += destroyed_all
         road = self.road
         road.sent += sent
         if receiver is not None:
             receiver.transferred_today += sent
             road.arrived += sent
-        else:
-            road.under_way += sent
+            return None
+        road.under_way += sent
         return load
 
     def arrive(self, receiver: Pocket, load: list[float]) -> None:

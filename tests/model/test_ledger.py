@@ -48,7 +48,7 @@ def test_shuttles_and_convoys_move_tonnage_between_pockets() -> None:
     led.deliver(led.shuttle, b, [5.0, 6.0], 1.0, diverted=False)
     on_road = led.convoy(a, [(0, 20.0)], 0.5, 0.2, 2)  # 2 t interdicted as it leaves
     assert on_road == [8.0, 0.0]
-    led.convoy(a, [(0, 1.0)], 1.0, 0.0, 2, receiver=b)  # same day
+    assert led.convoy(a, [(0, 1.0)], 1.0, 0.0, 2, receiver=b) is None  # same day: not on the road
     assert a.balance()[("a", "food")]["lost"] == 2.0
     led.check(air_aboard=0.0, shuttle_aboard=0.0, road_under_way=8.0)
     led.arrive(b, on_road)
