@@ -124,7 +124,9 @@ class Pocket:
         self.demand_ammunition = math.nan
         # Nobody to feed (every demand zero, whatever the threat): consume() has nothing
         # to do, and what it would write for the day is written here, once: nothing
-        # eaten, nothing short, no ratios. Only configure() changes it.
+        # eaten, nothing short, no ratios. Its total_demand is zeros at any ammunition
+        # multiplier (0 × a finite multiplier ≥ 0), so a caller may read it without
+        # demands(). Only configure() changes it.
         self.idle = not any(self.civ_demand) and not any(self._gar_base)
         if self.idle:
             self.eaten_today[:] = self.short_today[:] = [0.0] * self.n

@@ -73,9 +73,16 @@ class Route:
             return 0.0
         a, b = self.a, self.b
         stock_a, stock_b = a.stock, b.stock
-        # the day's demands (already brought up to date today when the ammunition matches)
-        dem_a = a.total_demand if a.demand_ammunition == ammunition else a.demands(ammunition)
-        dem_b = b.total_demand if b.demand_ammunition == ammunition else b.demands(ammunition)
+        # the day's demands (already brought up to date today when the ammunition matches;
+        # an idle pocket's are zeros whatever the ammunition, see Pocket.idle)
+        if a.idle or a.demand_ammunition == ammunition:
+            dem_a = a.total_demand
+        else:
+            dem_a = a.demands(ammunition)
+        if b.idle or b.demand_ammunition == ammunition:
+            dem_b = b.total_demand
+        else:
+            dem_b = b.demands(ammunition)
         to_a_pending, to_b_pending = self.to_a, self.to_b
         to_b_moves: list[tuple[int, float]] = []  # (commodity, t a → b), the non-zero ones
         to_a_moves: list[tuple[int, float]] = []

@@ -186,3 +186,21 @@ def test_consume_is_the_same_whether_or_not_rows_are_asked_for(
         [b.civ_ration, b.gar_ration], nan_ok=True, rel=0, abs=0
     )
     assert [r[:2] for r in rows] == list(zip(b.eaten_today, b.short_today, strict=True))
+
+
+@given(ammunition=st.floats(min_value=0.0, max_value=1e6))
+def test_an_idle_pockets_demands_are_its_zeros_at_any_ammunition(ammunition: float) -> None:
+    # Routes read an idle pocket's total_demand without demands() (see Pocket.idle).
+    comms = {
+        "food": Commodity(civilian_kg_day=0.5, soldier_kg_day=1.0),
+        "ammunition": Commodity(
+            civilian_kg_day=0.0, soldier_kg_day=2.0, threat_scaled=True, rationed=False
+        ),
+    }
+    cfg = PocketConfig(civilians=0, garrison=0, stock_t={"food": 5.0, "ammunition": 1.0})
+    p = Pocket("smuggling", cfg, comms)
+    assert p.idle
+    before = list(p.total_demand)
+    after = p.demands(ammunition)
+    assert after == before == [0.0, 0.0]
+    assert all(math.copysign(1.0, x) == 1.0 for x in after)  # +0.0, the same bytes
