@@ -72,13 +72,9 @@ class WeatherZone:
     """
 
     __slots__ = (
-        "_degraded_plan",
         "_draws",
         "_factor_plan",
-        "_flyable_plan",
-        "_months",
         "_next",
-        "_unflyable_plan",
         "degraded",
         "degraded_days",
         "degraded_share",
@@ -110,16 +106,12 @@ class WeatherZone:
         self.degraded = 0.0
         self.landing_factor = 1.0
         n = len(month_of_day)
-        self._months = np.array(month_of_day, dtype=np.intp)
         # Day d's Markov-step draw in column 0, its degraded draw in column 1.
         self._draws = stream.uniforms(2 * n).reshape(n, 2) if stochastic and n else None
         self._next = 0  # the first day not yet stepped
-        self._flyable_plan: list[float] = [1.0] * n
-        self._degraded_plan: list[float] = [0.0] * n
-        self._factor_plan: list[float] = [1.0] * n
-        self._unflyable_plan = np.zeros(n, dtype=bool)
-        self.flyable_days: array = zeros(n)  # the day's flyable value, per day
-        self.degraded_days: array = zeros(n)  # the day's degraded value, per day
+        self._factor_plan: list[float] = [1.0] * n  # the day's landing factor
+        self.flyable_days: array[float] = zeros(n)  # the day's flyable value, per day
+        self.degraded_days: array[float] = zeros(n)  # the day's degraded value, per day
         self.configure(cfg)
 
     def configure(self, cfg: WeatherConfig) -> None:
@@ -152,12 +144,12 @@ class WeatherZone:
             factor_m = [1.0 + p * (factor - 1.0) for p in p_degraded]
             for d in range(start, n):
                 m = self.month_of_day[d]
-                self._flyable_plan[d] = self.flyable_days[d] = fly_m[m]
-                self._degraded_plan[d] = self.degraded_days[d] = g_m[m]
+                self.flyable_days[d] = fly_m[m]
+                self.degraded_days[d] = g_m[m]
                 self._factor_plan[d] = factor_m[m]
             return
         assert self._draws is not None
-        months = self._months[start:]
+        months = np.array(self.month_of_day[start:], dtype=np.intp)
         x = self._draws[start:, 0]
         y = self._draws[start:, 1]
         # per month: a spell goes on at x >= stay; a flyable day turns at x < begin
@@ -171,7 +163,7 @@ class WeatherZone:
         if start == 0:
             unflyable = bool(x[0] < u_m[self.month_of_day[0]])
         else:
-            previous = self._unflyable_plan[start - 1]
+            previous = self.flyable_days[start - 1] == 0.0  # day start − 1 unflyable
             unflyable = bool(goes_on[0] if previous else turns[0])
         # The chain, one run of days at a time: from an unflyable day, the spell lasts
         # up to the first later day whose draw ends it; from a flyable day, fine days
@@ -191,9 +183,6 @@ class WeatherZone:
         degraded = ~bad & (y < np.array(p_degraded)[months])
         fly = np.where(bad, 0.0, 1.0)
         deg = np.where(degraded, 1.0, 0.0)
-        self._unflyable_plan[start:] = bad
-        self._flyable_plan[start:] = fly.tolist()
-        self._degraded_plan[start:] = deg.tolist()
         self._factor_plan[start:] = np.where(degraded, factor, 1.0).tolist()
         self.flyable_days[start:] = array("d", fly.tobytes())
         self.degraded_days[start:] = array("d", deg.tobytes())
@@ -203,7 +192,7 @@ class WeatherZone:
         the expected share). Days are stepped in order; an event between two steps
         re-plans the days after the last one stepped."""
         self._next = day + 1
-        self.degraded = self._degraded_plan[day]
+        self.degraded = self.degraded_days[day]
         self.landing_factor = self._factor_plan[day]
-        self.flyable = f = self._flyable_plan[day]
+        self.flyable = f = self.flyable_days[day]
         return f
