@@ -147,19 +147,12 @@ class Pocket:
         stock = self.stock
         book = self.delivered if from_outside else self.transferred_in
         got = 0.0
-        if share == 1.0:  # the whole load (every landing): x × 1 is x
-            for i, x in enumerate(load):
-                if x > 0.0:
-                    stock[i] += x
-                    book[i] += x
-                    got += x
-        else:
-            for i, x in enumerate(load):
-                if x > 0.0:
-                    y = x * share
-                    stock[i] += y
-                    book[i] += y
-                    got += y
+        for i, x in enumerate(load):
+            if x > 0.0:
+                y = x * share
+                stock[i] += y
+                book[i] += y
+                got += y
         if from_outside:
             self.received_today += got
         else:
