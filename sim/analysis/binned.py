@@ -30,6 +30,8 @@ p95 fall.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 LEVELS: tuple[float, ...] = (
@@ -339,25 +341,21 @@ class BinnedSeries:
         return values[0], bounds[0]
 
 
+@dataclass
 class _Cells:
     """The histograms of many cells (a series' day each), flattened, for locating ranks:
     ``counts`` and their cumulative sums ``cum`` (cells × bins), the edges (cells ×
     :data:`EDGES`) and the running minimum and maximum of each cell."""
 
-    def __init__(
-        self,
-        counts: np.ndarray,
-        cum: np.ndarray,
-        edges: np.ndarray,
-        low: np.ndarray,
-        high: np.ndarray,
-    ) -> None:
-        self.counts = counts
-        self.cum = cum
-        self.edges = edges
-        self.low = low
-        self.high = high
-        self.rows = np.arange(counts.shape[0])
+    counts: np.ndarray
+    cum: np.ndarray
+    edges: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    rows: np.ndarray = field(init=False)  # each cell's row number
+
+    def __post_init__(self) -> None:
+        self.rows = np.arange(self.counts.shape[0])
 
     def bin_of(self, rank: np.ndarray) -> np.ndarray:
         """The bin holding order statistic ``rank[c]`` of each cell: the number of
